@@ -1,0 +1,80 @@
+# test/lib/pgcluster.sh — a private PostgreSQL install and throwaway cluster for tests.
+#
+# Sourced by test/run, the benchmarks and the demo. tmp_install copies the server's
+# installation tree next to the build (hard links where possible) and installs the
+# extension into that copy with DESTDIR, the way PostgreSQL's own "make check" uses
+# tmp_install: the system installation is never touched, and several checkouts can
+# test at once. Postgres finds its share and lib directories relative to its binary,
+# so the copy behaves as a complete installation.
+#
+# The cluster is owned by an unprivileged OS user (postgres when run as root, else
+# the caller), listens only on a private socket directory and loopback port.
+
+: "${PG_CONFIG:=pg_config}"
+: "${LAKEFS_PGPORT:=55432}"
+
+pgc_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
+
+# tmp_install DIR: make DIR a private copy of the server installation with the
+# extension installed into it; sets PGBIN.
+tmp_install() {
+    local dest=$1 bindir sharedir
+    bindir=$($PG_CONFIG --bindir)
+    sharedir=$($PG_CONFIG --sharedir)
+    local libroot=${bindir%/bin}
+    rm -rf "$dest"
+    mkdir -p "$dest$(dirname "$libroot")" "$dest$(dirname "$sharedir")"
+    cp -al "$libroot" "$dest$(dirname "$libroot")/" 2>/dev/null ||
+        cp -a "$libroot" "$dest$(dirname "$libroot")/"
+    cp -a "$sharedir" "$dest$(dirname "$sharedir")/"
+    make -s -C "$(pgc_root)" install DESTDIR="$dest" >/dev/null
+    PGBIN=$dest$bindir
+    export PGBIN
+}
+
+# pg_as_owner CMD...: run CMD as the cluster's owner.
+pg_as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# cluster_start DIR: initdb and start a cluster under DIR; exports PGHOST, PGPORT,
+# PGUSER, PGDATABASE for the clients.
+cluster_start() {
+    local dir=$1
+    rm -rf "$dir"
+    mkdir -p "$dir/sock"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+    pg_as_owner "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 \
+        --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+port = $LAKEFS_PGPORT
+unix_socket_directories = '$dir/sock'
+max_connections = 60
+shared_buffers = 512MB
+work_mem = 64MB
+maintenance_work_mem = 512MB
+max_wal_size = 4GB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+log_min_messages = warning
+max_prepared_transactions = 10
+${LAKEFS_PGCONF:-}
+CONF
+    pg_as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+        { cat "$dir/server.log"; return 1; }
+    export PGHOST=$dir/sock PGPORT=$LAKEFS_PGPORT PGUSER=postgres PGDATABASE=postgres
+    PGCLUSTER_DIR=$dir
+}
+
+# cluster_stop: stop the cluster started by cluster_start (fast shutdown).
+cluster_stop() {
+    [ -n "${PGCLUSTER_DIR:-}" ] || return 0
+    pg_as_owner "$PGBIN/pg_ctl" -D "$PGCLUSTER_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    PGCLUSTER_DIR=
+}

@@ -1,0 +1,366 @@
+/*-------------------------------------------------------------------------
+ *
+ * range_codec.c
+ *		Encoding and decoding of packed ranges and metaranges.
+ *
+ * The formats are documented in range_codec.h. Everything here is plain C
+ * and allocation goes through lk_alloc.h, so the same code runs in the
+ * server, in the unit tests and under the fuzzer.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "lk_alloc.h"
+#include "range_codec.h"
+
+static const uint8_t range_magic[4] = {'L', 'K', 'R', 1};
+static const uint8_t metarange_magic[4] = {'L', 'K', 'M', 1};
+
+/* ---- varints ---- */
+
+static inline void
+put_varint(StrBuf *sb, uint64_t v)
+{
+	uint8_t		buf[10];
+	int			n = 0;
+
+	while (v >= 0x80)
+	{
+		buf[n++] = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	buf[n++] = (uint8_t) v;
+	sb_append(sb, buf, n);
+}
+
+static inline void
+put_bytes(StrBuf *sb, const char *s, uint32_t len)
+{
+	put_varint(sb, len);
+	if (len)
+		sb_append(sb, s, len);
+}
+
+/* get_varint: 0 on success, LK_CODEC_TRUNCATED / BAD_VALUE otherwise. */
+static inline int
+get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	uint64_t	v = 0;
+	int			shift = 0;
+
+	for (;;)
+	{
+		if (p >= end)
+			return LK_CODEC_TRUNCATED;
+		if (shift > 63)
+			return LK_CODEC_BAD_VALUE;
+		v |= (uint64_t) (*p & 0x7f) << shift;
+		if (!(*p++ & 0x80))
+			break;
+		shift += 7;
+	}
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+/* get_bytes: a length-prefixed string pointing into the buffer. */
+static inline int
+get_bytes(const uint8_t **pp, const uint8_t *end, const char **s, uint32_t *len)
+{
+	uint64_t	n;
+	int			rc = get_varint(pp, end, &n);
+
+	if (rc)
+		return rc;
+	if (n > (uint64_t) (end - *pp))
+		return LK_CODEC_TRUNCATED;
+	*s = (const char *) *pp;
+	*len = (uint32_t) n;
+	*pp += n;
+	return 0;
+}
+
+/*
+ * lk_keycmp: bytewise comparison of two paths, shorter first on a tie; the
+ * order of COLLATE "C" text.
+ */
+int
+lk_keycmp(const char *a, uint32_t alen, const char *b, uint32_t blen)
+{
+	int			c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+const char *
+lk_codec_strerror(int err)
+{
+	switch (err)
+	{
+		case LK_CODEC_OK:
+			return "ok";
+		case LK_CODEC_END:
+			return "end of range";
+		case LK_CODEC_BAD_MAGIC:
+			return "bad magic or unsupported format version";
+		case LK_CODEC_TRUNCATED:
+			return "truncated";
+		case LK_CODEC_BAD_VALUE:
+			return "length or prefix out of bounds";
+		case LK_CODEC_UNSORTED:
+			return "entries not in strictly ascending path order";
+		case LK_CODEC_TRAILING:
+			return "trailing bytes after the last entry";
+	}
+	return "unknown error";
+}
+
+/* ---- range encoder ---- */
+
+void
+range_encoder_init(RangeEncoder *enc)
+{
+	enc->count = 0;
+	enc->prev_len = 0;
+	sb_init(&enc->body);
+}
+
+/*
+ * range_encoder_add: append one entry. Entries must come in strictly
+ * ascending path order with paths of 1..LK_PATH_MAX bytes; returns
+ * LK_CODEC_UNSORTED or LK_CODEC_BAD_VALUE (and adds nothing) otherwise.
+ */
+int
+range_encoder_add(RangeEncoder *enc, const LakefsEntry *e)
+{
+	StrBuf	   *b = &enc->body;
+	uint32_t	shared = 0;
+	uint32_t	lim;
+	uint64_t	zz;
+
+	if (e->path_len == 0 || e->path_len > LK_PATH_MAX)
+		return LK_CODEC_BAD_VALUE;
+	if (enc->count > 0 &&
+		lk_keycmp(enc->prev, enc->prev_len, e->path, e->path_len) >= 0)
+		return LK_CODEC_UNSORTED;
+
+	lim = enc->prev_len < e->path_len ? enc->prev_len : e->path_len;
+	while (shared < lim && enc->prev[shared] == e->path[shared])
+		shared++;
+
+	put_varint(b, shared);
+	put_bytes(b, e->path + shared, e->path_len - shared);
+	sb_appendc(b, (char) e->flags);
+	put_bytes(b, e->address, e->address_len);
+	put_varint(b, (uint64_t) e->size);
+	put_bytes(b, e->checksum, e->checksum_len);
+	zz = ((uint64_t) e->mtime << 1) ^ (uint64_t) (e->mtime >> 63);
+	put_varint(b, zz);
+	put_bytes(b, e->content_type, e->content_type_len);
+	put_bytes(b, e->metadata, e->metadata_len);
+
+	memcpy(enc->prev + shared, e->path + shared, e->path_len - shared);
+	enc->prev_len = e->path_len;
+	enc->count++;
+	return LK_CODEC_OK;
+}
+
+/* range_encoder_finish: append the finished range to out and reset enc. */
+void
+range_encoder_finish(RangeEncoder *enc, StrBuf *out)
+{
+	sb_append(out, range_magic, sizeof(range_magic));
+	put_varint(out, enc->count);
+	sb_append(out, enc->body.data, enc->body.len);
+	sb_reset(&enc->body);
+	enc->count = 0;
+	enc->prev_len = 0;
+}
+
+void
+range_encoder_free(RangeEncoder *enc)
+{
+	sb_free(&enc->body);
+}
+
+/* ---- range reader ---- */
+
+int
+range_reader_init(RangeReader *r, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	int			rc;
+
+	r->end = p + len;
+	r->path_len = 0;
+	if (len < sizeof(range_magic) || memcmp(p, range_magic, sizeof(range_magic)) != 0)
+		return LK_CODEC_BAD_MAGIC;
+	p += sizeof(range_magic);
+	if ((rc = get_varint(&p, r->end, &r->count)) != 0)
+		return rc;
+	r->remaining = r->count;
+	r->p = p;
+	return LK_CODEC_OK;
+}
+
+/*
+ * range_reader_next: decode the next entry into *e. Returns LK_CODEC_OK,
+ * LK_CODEC_END after the last one (checking nothing trails it), or an error.
+ */
+int
+range_reader_next(RangeReader *r, LakefsEntry *e)
+{
+	const uint8_t *p = r->p;
+	uint64_t	shared,
+				v;
+	const char *suffix;
+	uint32_t	suffix_len;
+	int			rc;
+
+	if (r->remaining == 0)
+		return p == r->end ? LK_CODEC_END : LK_CODEC_TRAILING;
+
+	if ((rc = get_varint(&p, r->end, &shared)) != 0 ||
+		(rc = get_bytes(&p, r->end, &suffix, &suffix_len)) != 0)
+		return rc;
+	if (shared > r->path_len || shared + suffix_len > LK_PATH_MAX ||
+		shared + suffix_len == 0)
+		return LK_CODEC_BAD_VALUE;
+	/* the new path is prev[0..shared) + suffix; it must sort after prev */
+	if (r->remaining != r->count &&
+		lk_keycmp(suffix, suffix_len, r->path + shared,
+				  r->path_len - (uint32_t) shared) <= 0)
+		return LK_CODEC_UNSORTED;
+	memcpy(r->path + shared, suffix, suffix_len);
+	r->path_len = (uint32_t) (shared + suffix_len);
+
+	if (p >= r->end)
+		return LK_CODEC_TRUNCATED;
+	e->flags = *p++;
+	if ((rc = get_bytes(&p, r->end, &e->address, &e->address_len)) != 0 ||
+		(rc = get_varint(&p, r->end, &v)) != 0)
+		return rc;
+	e->size = (int64_t) v;
+	if ((rc = get_bytes(&p, r->end, &e->checksum, &e->checksum_len)) != 0 ||
+		(rc = get_varint(&p, r->end, &v)) != 0)
+		return rc;
+	e->mtime = (int64_t) (v >> 1) ^ -(int64_t) (v & 1);
+	if ((rc = get_bytes(&p, r->end, &e->content_type, &e->content_type_len)) != 0 ||
+		(rc = get_bytes(&p, r->end, &e->metadata, &e->metadata_len)) != 0)
+		return rc;
+
+	e->path = r->path;
+	e->path_len = r->path_len;
+	r->p = p;
+	r->remaining--;
+	return LK_CODEC_OK;
+}
+
+/* range_validate: decode a whole range, checking every entry. */
+int
+range_validate(const void *data, size_t len, uint64_t *count)
+{
+	RangeReader r;
+	LakefsEntry e;
+	int			rc;
+
+	if ((rc = range_reader_init(&r, data, len)) != 0)
+		return rc;
+	while ((rc = range_reader_next(&r, &e)) == LK_CODEC_OK)
+		;
+	if (rc == LK_CODEC_END)
+	{
+		if (count)
+			*count = r.count;
+		return LK_CODEC_OK;
+	}
+	return rc;
+}
+
+/* ---- metaranges ---- */
+
+void
+metarange_encode(StrBuf *out, const RangeDesc *descs, uint32_t n)
+{
+	sb_append(out, metarange_magic, sizeof(metarange_magic));
+	put_varint(out, n);
+	for (uint32_t i = 0; i < n; i++)
+	{
+		sb_append(out, descs[i].id, LK_ID_LEN);
+		put_bytes(out, descs[i].min_key, descs[i].min_len);
+		put_bytes(out, descs[i].max_key, descs[i].max_len);
+		put_varint(out, descs[i].count);
+		put_varint(out, descs[i].bytes);
+	}
+}
+
+/*
+ * metarange_decode: decode into a new array (*descs, lk_free it) whose keys
+ * point into data. Checks that ranges are non-empty, ordered and disjoint.
+ */
+int
+metarange_decode(const void *data, size_t len, RangeDesc **descs, uint32_t *n)
+{
+	const uint8_t *p = data;
+	const uint8_t *end = p + len;
+	uint64_t	count;
+	RangeDesc  *d;
+	int			rc;
+
+	*descs = NULL;
+	*n = 0;
+	if (len < sizeof(metarange_magic) ||
+		memcmp(p, metarange_magic, sizeof(metarange_magic)) != 0)
+		return LK_CODEC_BAD_MAGIC;
+	p += sizeof(metarange_magic);
+	if ((rc = get_varint(&p, end, &count)) != 0)
+		return rc;
+	/* each descriptor takes at least LK_ID_LEN + 4 bytes */
+	if (count > (uint64_t) (end - p) / (LK_ID_LEN + 4))
+		return LK_CODEC_TRUNCATED;
+	d = lk_malloc(sizeof(RangeDesc) * (count ? count : 1));
+	for (uint64_t i = 0; i < count; i++)
+	{
+		if (end - p < LK_ID_LEN)
+		{
+			rc = LK_CODEC_TRUNCATED;
+			break;
+		}
+		memcpy(d[i].id, p, LK_ID_LEN);
+		p += LK_ID_LEN;
+		if ((rc = get_bytes(&p, end, &d[i].min_key, &d[i].min_len)) != 0 ||
+			(rc = get_bytes(&p, end, &d[i].max_key, &d[i].max_len)) != 0 ||
+			(rc = get_varint(&p, end, &d[i].count)) != 0 ||
+			(rc = get_varint(&p, end, &d[i].bytes)) != 0)
+			break;
+		if (d[i].count == 0 || d[i].min_len == 0 ||
+			lk_keycmp(d[i].min_key, d[i].min_len, d[i].max_key, d[i].max_len) > 0 ||
+			(d[i].count == 1 &&
+			 lk_keycmp(d[i].min_key, d[i].min_len, d[i].max_key, d[i].max_len) != 0))
+		{
+			rc = LK_CODEC_BAD_VALUE;
+			break;
+		}
+		if (i > 0 && lk_keycmp(d[i - 1].max_key, d[i - 1].max_len,
+							   d[i].min_key, d[i].min_len) >= 0)
+		{
+			rc = LK_CODEC_UNSORTED;
+			break;
+		}
+	}
+	if (rc == 0 && p != end)
+		rc = LK_CODEC_TRAILING;
+	if (rc != 0)
+	{
+		lk_free(d);
+		return rc;
+	}
+	*descs = d;
+	*n = (uint32_t) count;
+	return LK_CODEC_OK;
+}

@@ -1,0 +1,138 @@
+/*-------------------------------------------------------------------------
+ *
+ * range_codec.h
+ *		The packed binary formats of ranges and metaranges.
+ *
+ * Plain C, no server headers: the unit tests and the fuzz target link it
+ * alone. A range is an immutable sorted run of entries; a metarange is the
+ * sorted list of range descriptors that make up one tree. Both are stored
+ * as one bytea each, content-addressed by the SHA-256 of their bytes.
+ *
+ * Range format, version 1 (all integers unsigned LEB128 varints unless said):
+ *
+ *   "LKR\x01"               magic and version
+ *   count                   number of entries
+ *   then count entries, sorted by path (bytewise), paths unique:
+ *     shared                bytes shared with the previous path
+ *     suffix_len, suffix    the rest of the path
+ *     flags                 one byte: bit 0 = address is a full URI
+ *     addr_len, addr        physical address
+ *     size                  object size in bytes
+ *     cks_len, cks          checksum / ETag
+ *     mtime                 zigzag varint, microseconds since 2000-01-01 UTC
+ *     ct_len, ct            content type ("" for none)
+ *     md_len, md            user metadata as JSON text ("" for none)
+ *
+ * Metarange format, version 1:
+ *
+ *   "LKM\x01", count, then count descriptors in key order:
+ *     id                    32 bytes, the range's SHA-256
+ *     min_len, min_key      first path of the range
+ *     max_len, max_key      last path of the range
+ *     count                 entries in the range
+ *     bytes                 encoded size of the range
+ *
+ * Decoders check every length against the buffer and return an error code
+ * for anything malformed; they never read outside [data, data + len).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RANGE_CODEC_H
+#define RANGE_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lakefs_hash.h"
+#include "strbuf.h"
+
+#define LK_PATH_MAX 4096		/* longest path the codec accepts */
+
+#define LK_ENTRY_FULL_ADDRESS 0x01
+
+/*
+ * One catalog entry. Strings are not NUL-terminated; the decoder points
+ * them into the range buffer (path into the reader's own buffer), valid
+ * until the next call on the reader or until the buffer goes.
+ */
+typedef struct LakefsEntry
+{
+	const char *path;
+	uint32_t	path_len;
+	uint8_t		flags;
+	const char *address;
+	uint32_t	address_len;
+	int64_t		size;
+	const char *checksum;
+	uint32_t	checksum_len;
+	int64_t		mtime;
+	const char *content_type;
+	uint32_t	content_type_len;
+	const char *metadata;
+	uint32_t	metadata_len;
+} LakefsEntry;
+
+typedef enum LkCodecError
+{
+	LK_CODEC_OK = 0,
+	LK_CODEC_END = 1,			/* reader: no more entries */
+	LK_CODEC_BAD_MAGIC = -1,
+	LK_CODEC_TRUNCATED = -2,
+	LK_CODEC_BAD_VALUE = -3,	/* a length or prefix out of bounds */
+	LK_CODEC_UNSORTED = -4,
+	LK_CODEC_TRAILING = -5		/* bytes left after the last entry */
+} LkCodecError;
+
+/* Streaming range encoder: appends into a StrBuf. */
+typedef struct RangeEncoder
+{
+	StrBuf	   *out;
+	uint32_t	count;
+	StrBuf		body;
+	char		prev[LK_PATH_MAX];
+	uint32_t	prev_len;
+} RangeEncoder;
+
+/* Streaming range decoder. */
+typedef struct RangeReader
+{
+	const uint8_t *p;
+	const uint8_t *end;
+	uint64_t	remaining;
+	uint64_t	count;
+	char		path[LK_PATH_MAX];
+	uint32_t	path_len;
+} RangeReader;
+
+/* A range descriptor of a metarange; keys point into the metarange buffer. */
+typedef struct RangeDesc
+{
+	uint8_t		id[LK_ID_LEN];
+	const char *min_key;
+	uint32_t	min_len;
+	const char *max_key;
+	uint32_t	max_len;
+	uint64_t	count;
+	uint64_t	bytes;
+} RangeDesc;
+
+/* range_codec.c */
+extern void range_encoder_init(RangeEncoder *enc);
+extern int	range_encoder_add(RangeEncoder *enc, const LakefsEntry *e);
+extern void range_encoder_finish(RangeEncoder *enc, StrBuf *out);
+extern void range_encoder_free(RangeEncoder *enc);
+
+extern int	range_reader_init(RangeReader *r, const void *data, size_t len);
+extern int	range_reader_next(RangeReader *r, LakefsEntry *e);
+
+extern int	range_validate(const void *data, size_t len, uint64_t *count);
+
+extern void metarange_encode(StrBuf *out, const RangeDesc *descs, uint32_t n);
+extern int	metarange_decode(const void *data, size_t len, RangeDesc **descs,
+							 uint32_t *n);
+
+extern int	lk_keycmp(const char *a, uint32_t alen, const char *b, uint32_t blen);
+extern const char *lk_codec_strerror(int err);
+
+#endif							/* RANGE_CODEC_H */

@@ -1,0 +1,337 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_range_codec.c
+ *		Unit tests of the packed range and metarange formats and of the
+ *		content-defined chunker.
+ *
+ * Round trips of random ranges, rejection of unsorted input, every
+ * truncation of a valid range, random corruption (a poor man's fuzzer that
+ * runs in every test run), and the chunker's re-alignment property.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunker.h"
+#include "lk_alloc.h"
+#include "range_codec.h"
+#include "tap.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* n sorted unique random paths, malloc'd */
+static char **
+random_paths(int n)
+{
+	char	  **paths = malloc(sizeof(char *) * n);
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		char		buf[128];
+
+		snprintf(buf, sizeof(buf), "dir%02d/sub%03d/file-%08llx.bin",
+				 (int) (rnd() % 7), (int) (rnd() % 300),
+				 (unsigned long long) (rnd() & 0xffffffff));
+		paths[i] = strdup(buf);
+	}
+	qsort(paths, n, sizeof(char *), cmp_str);
+	for (int i = 0; i < n; i++)
+	{
+		if (m > 0 && strcmp(paths[m - 1], paths[i]) == 0)
+		{
+			free(paths[i]);
+			continue;
+		}
+		paths[m++] = paths[i];
+	}
+	paths[m] = NULL;
+	return paths;
+}
+
+static LakefsEntry
+make_entry(const char *path, int i)
+{
+	static char addr[64][64];
+	LakefsEntry e;
+	char	   *a = addr[i % 64];
+
+	snprintf(a, 64, "data/%08x%08x", (unsigned) i, (unsigned) (i * 2654435761u));
+	memset(&e, 0, sizeof(e));
+	e.path = path;
+	e.path_len = strlen(path);
+	e.flags = (i % 3 == 0) ? LK_ENTRY_FULL_ADDRESS : 0;
+	e.address = a;
+	e.address_len = strlen(a);
+	e.size = (int64_t) i * 1000003;
+	e.checksum = "d41d8cd98f00b204e9800998ecf8427e";
+	e.checksum_len = 32;
+	e.mtime = (i % 2) ? -(int64_t) i * 1000 : (int64_t) i * 7777777;
+	e.content_type = (i % 5) ? "image/png" : "";
+	e.content_type_len = strlen(e.content_type);
+	e.metadata = (i % 4) ? "" : "{\"label\": \"7\"}";
+	e.metadata_len = strlen(e.metadata);
+	return e;
+}
+
+static void
+test_round_trip(void)
+{
+	char	  **paths = random_paths(5000);
+	RangeEncoder enc;
+	StrBuf		out = {0};
+	RangeReader r;
+	LakefsEntry e;
+	int			n = 0,
+				bad = 0,
+				rc;
+
+	range_encoder_init(&enc);
+	for (int i = 0; paths[i]; i++)
+	{
+		LakefsEntry in = make_entry(paths[i], i);
+
+		if (range_encoder_add(&enc, &in) != LK_CODEC_OK)
+			bad++;
+		n++;
+	}
+	ok(bad == 0, "encoder accepts sorted unique paths");
+	range_encoder_finish(&enc, &out);
+	ok(range_reader_init(&r, out.data, out.len) == LK_CODEC_OK && r.count == (uint64_t) n,
+	   "reader sees the entry count");
+	bad = 0;
+	for (int i = 0; (rc = range_reader_next(&r, &e)) == LK_CODEC_OK; i++)
+	{
+		LakefsEntry want = make_entry(paths[i], i);
+
+		if (e.path_len != want.path_len || memcmp(e.path, want.path, e.path_len) ||
+			e.flags != want.flags || e.size != want.size || e.mtime != want.mtime ||
+			e.address_len != want.address_len ||
+			memcmp(e.address, want.address, e.address_len) ||
+			e.checksum_len != want.checksum_len ||
+			e.content_type_len != want.content_type_len ||
+			memcmp(e.content_type, want.content_type, e.content_type_len) ||
+			e.metadata_len != want.metadata_len ||
+			memcmp(e.metadata, want.metadata, e.metadata_len))
+			bad++;
+	}
+	ok(rc == LK_CODEC_END && bad == 0, "every field round-trips");
+	ok(range_validate(out.data, out.len, NULL) == LK_CODEC_OK, "range_validate accepts it");
+	printf("# %d entries in %zu bytes (%.1f bytes/entry)\n", n, out.len,
+		   (double) out.len / n);
+
+	/* every truncation is an error, never a crash */
+	bad = 0;
+	for (size_t cut = 0; cut < out.len; cut += (cut < 200 ? 1 : 97))
+		if (range_validate(out.data, cut, NULL) == LK_CODEC_OK)
+			bad++;
+	ok(bad == 0, "every truncation is rejected");
+
+	/* random corruption: must not crash; most are rejected */
+	{
+		char	   *copy = malloc(out.len);
+		int			accepted = 0;
+
+		for (int t = 0; t < 3000; t++)
+		{
+			memcpy(copy, out.data, out.len);
+			for (int k = 0; k < 1 + (int) (rnd() % 4); k++)
+				copy[rnd() % out.len] = (char) rnd();
+			if (range_validate(copy, out.len, NULL) == LK_CODEC_OK)
+				accepted++;
+		}
+		free(copy);
+		ok(1, "3000 randomly corrupted ranges decoded without a crash");
+		printf("# %d of 3000 corrupted ranges still decode (payload bytes)\n", accepted);
+	}
+
+	for (int i = 0; paths[i]; i++)
+		free(paths[i]);
+	free(paths);
+	sb_free(&out);
+	range_encoder_free(&enc);
+}
+
+static void
+test_rejects(void)
+{
+	RangeEncoder enc;
+	LakefsEntry a = make_entry("b", 1);
+	LakefsEntry b = make_entry("a", 2);
+	LakefsEntry empty = make_entry("", 3);
+	StrBuf		out = {0};
+	RangeReader r;
+	LakefsEntry e;
+
+	range_encoder_init(&enc);
+	ok(range_encoder_add(&enc, &a) == LK_CODEC_OK, "first entry accepted");
+	ok(range_encoder_add(&enc, &b) == LK_CODEC_UNSORTED, "descending path rejected");
+	ok(range_encoder_add(&enc, &a) == LK_CODEC_UNSORTED, "duplicate path rejected");
+	ok(range_encoder_add(&enc, &empty) == LK_CODEC_BAD_VALUE, "empty path rejected");
+	range_encoder_finish(&enc, &out);
+	ok(range_validate(out.data, out.len, NULL) == LK_CODEC_OK, "range of one entry valid");
+	ok(range_reader_init(&r, "LKR\x02\x00", 5) == LK_CODEC_BAD_MAGIC,
+	   "unknown format version rejected");
+	ok(range_reader_init(&r, "LKR\x01\x00", 5) == LK_CODEC_OK &&
+	   range_reader_next(&r, &e) == LK_CODEC_END, "empty range decodes to nothing");
+	ok(range_reader_init(&r, "LKR\x01\x00X", 6) == LK_CODEC_OK &&
+	   range_reader_next(&r, &e) == LK_CODEC_TRAILING, "trailing bytes rejected");
+	/* hand-made range whose second path sorts before the first */
+	{
+		static const char bad[] =
+			"LKR\x01\x02"
+			"\x00\x01" "b" "\x00" "\x00" "\x00" "\x00" "\x00" "\x00" "\x00"
+			"\x00\x01" "a" "\x00" "\x00" "\x00" "\x00" "\x00" "\x00" "\x00";
+
+		ok(range_validate(bad, sizeof(bad) - 1, NULL) == LK_CODEC_UNSORTED,
+		   "decoder rejects unsorted paths");
+	}
+	sb_free(&out);
+	range_encoder_free(&enc);
+}
+
+static void
+test_metarange(void)
+{
+	RangeDesc	d[3];
+	RangeDesc  *got;
+	uint32_t	n;
+	StrBuf		out = {0};
+	const char *keys[] = {"a", "c", "d", "f", "g", "k"};
+
+	for (int i = 0; i < 3; i++)
+	{
+		memset(d[i].id, i + 1, LK_ID_LEN);
+		d[i].min_key = keys[2 * i];
+		d[i].min_len = 1;
+		d[i].max_key = keys[2 * i + 1];
+		d[i].max_len = 1;
+		d[i].count = 10 + i;
+		d[i].bytes = 1000 + i;
+	}
+	metarange_encode(&out, d, 3);
+	ok(metarange_decode(out.data, out.len, &got, &n) == LK_CODEC_OK && n == 3 &&
+	   memcmp(got[2].id, d[2].id, LK_ID_LEN) == 0 && got[1].count == 11 &&
+	   got[2].max_key[0] == 'k', "metarange round-trips");
+	lk_free(got);
+	ok(metarange_decode(out.data, out.len - 1, &got, &n) != LK_CODEC_OK,
+	   "truncated metarange rejected");
+	sb_reset(&out);
+	d[1].min_key = "b";				/* overlaps range 0 */
+	metarange_encode(&out, d, 3);
+	ok(metarange_decode(out.data, out.len, &got, &n) == LK_CODEC_UNSORTED,
+	   "overlapping ranges rejected");
+	sb_free(&out);
+}
+
+/* chunk boundaries over paths[from..to) with a fresh state at from */
+static int
+chunk_ends(char **paths, int n, int *ends)
+{
+	int			count = 0,
+				m = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		count++;
+		if (chunk_is_boundary(paths[i], strlen(paths[i]), count))
+		{
+			ends[m++] = i;
+			count = 0;
+		}
+	}
+	return m;
+}
+
+static void
+test_chunker(void)
+{
+	int			n = 0;
+	char	  **paths = random_paths(200000);
+	int		   *ends;
+	int			m,
+				min = 1 << 30,
+				max = 0;
+
+	while (paths[n])
+		n++;
+	ends = malloc(sizeof(int) * n);
+	m = chunk_ends(paths, n, ends);
+	for (int i = 0; i < m; i++)
+	{
+		int			len = ends[i] - (i ? ends[i - 1] : -1);
+
+		if (len < min)
+			min = len;
+		if (len > max)
+			max = len;
+	}
+	printf("# %d keys -> %d ranges, avg %.0f, min %d, max %d\n", n, m,
+		   (double) n / (m ? m : 1), min, max);
+	ok(m > n / 8192 && m < n / 512, "range sizes average near 2^CHUNK_AVG_BITS");
+	ok(max <= CHUNK_MAX_ENTRIES, "no range exceeds CHUNK_MAX_ENTRIES");
+
+	/* drop one key in the middle: every boundary but the neighbours stays */
+	{
+		int			drop = n / 2;
+		char	  **less = malloc(sizeof(char *) * n);
+		int		   *ends2 = malloc(sizeof(int) * n);
+		int			m2,
+					same = 0;
+
+		memcpy(less, paths, sizeof(char *) * drop);
+		memcpy(less + drop, paths + drop + 1, sizeof(char *) * (n - drop - 1));
+		m2 = chunk_ends(less, n - 1, ends2);
+		for (int i = 0, j = 0; i < m && j < m2;)
+		{
+			const char *a = paths[ends[i]];
+			const char *b = less[ends2[j]];
+			int			c = strcmp(a, b);
+
+			if (c == 0)
+			{
+				same++;
+				i++;
+				j++;
+			}
+			else if (c < 0)
+				i++;
+			else
+				j++;
+		}
+		ok(same >= m - 2, "deleting one key moves at most one boundary");
+		free(less);
+		free(ends2);
+	}
+	for (int i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(ends);
+}
+
+int
+main(void)
+{
+	test_round_trip();
+	test_rejects();
+	test_metarange();
+	test_chunker();
+	return done_testing();
+}

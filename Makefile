@@ -5,7 +5,21 @@ EXTVERSION = 0.1.0
 
 MODULE_big = pg_lakefs
 OBJS = \
-	src/pg_lakefs.o
+	src/api_commit.o \
+	src/api_objects.o \
+	src/api_refs.o \
+	src/catalog.o \
+	src/chunker.o \
+	src/commit.o \
+	src/lakefs_hash.o \
+	src/listing.o \
+	src/lk_alloc.o \
+	src/manifest.o \
+	src/names.o \
+	src/pg_lakefs.o \
+	src/range_codec.o \
+	src/refs.o \
+	src/strbuf.o
 
 DATA = $(wildcard extension/pg_lakefs--*.sql)
 

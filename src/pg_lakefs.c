@@ -14,17 +14,36 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "lk_alloc.h"
 #include "pg_lakefs.h"
 
 PG_MODULE_MAGIC;
 
+/* the plain-C layers allocate in the current memory context */
+static void *
+lk_palloc(size_t size)
+{
+	return palloc(size);
+}
+
+static void *
+lk_repalloc(void *ptr, size_t size)
+{
+	return ptr ? repalloc(ptr, size) : palloc(size);
+}
+
 /*
  * _PG_init
- *		Define the GUCs and reserve the pg_lakefs prefix.
+ *		Point the plain-C allocator at palloc, define the GUCs and reserve
+ *		the pg_lakefs prefix.
  */
 void
 _PG_init(void)
 {
+	lk_allocator.alloc = lk_palloc;
+	lk_allocator.realloc = lk_repalloc;
+	lk_allocator.free = pfree;
+
 	MarkGUCPrefixReserved("pg_lakefs");
 }
 

@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * api_commit.c
+ *		SQL functions for commits: commit, log, and the debug counters.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "catalog.h"
+#include "commit.h"
+#include "manifest.h"
+#include "refs.h"
+
+PG_FUNCTION_INFO_V1(lakefs_commit);
+PG_FUNCTION_INFO_V1(lakefs_log);
+PG_FUNCTION_INFO_V1(lakefs_debug_counters);
+
+#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
+
+/* the commit metadata argument: a JSON object of any values */
+Jsonb *
+commit_metadata_arg(FunctionCallInfo fcinfo, int n)
+{
+	Jsonb	   *md;
+
+	if (PG_ARGISNULL(n))
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	md = PG_GETARG_JSONB_P(n);
+	if (!JB_ROOT_IS_OBJECT(md) || JB_ROOT_IS_SCALAR(md))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("commit metadata must be a JSON object"),
+				 errhint("For example: '{\"accuracy\": \"0.93\"}'.")));
+	return md;
+}
+
+/* lakefs_commit(repo, branch, message, metadata, allow_empty) -> commit id */
+Datum
+lakefs_commit(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *message = PG_ARGISNULL(2) ? "" : ARG_TEXT(2);
+	Jsonb	   *md = commit_metadata_arg(fcinfo, 3);
+	bool		allow_empty = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+	ApplyStats	stats;
+	char	   *id;
+
+	id = commit_on_branch(repo, branch, message, md, allow_empty, &stats);
+	elog(DEBUG1, "commit %s: %lld changes, %lld ranges reused, %lld written, %lld entries",
+		 id, (long long) stats.changes, (long long) stats.ranges_reused,
+		 (long long) stats.ranges_written, (long long) stats.entries);
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+/*
+ * lakefs_log(repo, ref, max_count)
+ *		The history of ref, newest first: every ancestor after all of its
+ *		descendants.
+ */
+Datum
+lakefs_log(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	int64		max = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2);
+	LkRef		ref;
+	CommitWalk *w;
+	LkCommit   *c;
+	int64		n = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	refs_resolve(repo, ARG_TEXT(1), &ref);
+	w = commit_walk_start(repo, ref.commit);
+	while ((max < 0 || n < max) && (c = commit_walk_next(w)) != NULL)
+	{
+		Datum		v[7];
+		bool		nulls[7] = {0};
+		Datum	   *parents = palloc(sizeof(Datum) * (c->nparents + 1));
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < c->nparents; i++)
+			parents[i] = CStringGetTextDatum(c->parents[i]);
+		v[0] = CStringGetTextDatum(c->id);
+		v[1] = PointerGetDatum(construct_array(parents, c->nparents, TEXTOID, -1, false,
+											   TYPALIGN_INT));
+		v[2] = CStringGetTextDatum(c->message);
+		v[3] = CStringGetTextDatum(c->committer);
+		v[4] = JsonbPGetDatum(c->metadata);
+		v[5] = TimestampTzGetDatum(c->created_at);
+		v[6] = Int32GetDatum(c->generation);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+		n++;
+	}
+	return (Datum) 0;
+}
+
+/* lakefs_debug_counters(): the backend's range-load counter (for tests) */
+Datum
+lakefs_debug_counters(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(lakefs_ranges_loaded);
+}

@@ -1,0 +1,267 @@
+/*-------------------------------------------------------------------------
+ *
+ * api_objects.c
+ *		SQL functions for entries: staging, deleting, resetting, listing,
+ *		stat.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "listing.h"
+#include "names.h"
+#include "refs.h"
+
+PG_FUNCTION_INFO_V1(lakefs_stage_object);
+PG_FUNCTION_INFO_V1(lakefs_stage_objects);
+PG_FUNCTION_INFO_V1(lakefs_delete_object);
+PG_FUNCTION_INFO_V1(lakefs_reset);
+PG_FUNCTION_INFO_V1(lakefs_ls);
+PG_FUNCTION_INFO_V1(lakefs_stat);
+
+#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
+#define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
+
+/*
+ * require_branch: the branch must exist (else ERRCODE_UNDEFINED_OBJECT); its
+ * row is share-locked so that a concurrent commit waits for this change.
+ */
+static void
+require_branch(LkRepo *repo, const char *branch)
+{
+	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_SHARE, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
+				 errhint("Create it with lakefs_create_branch().")));
+}
+
+/*
+ * lakefs_stage_object(repo, branch, path, physical_address, size, checksum,
+ *					   content_type, metadata, last_modified)
+ */
+Datum
+lakefs_stage_object(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	LkStaged	s;
+
+	memset(&s, 0, sizeof(s));
+	s.path = ARG_TEXT(2);
+	s.address = ARG_TEXT(3);
+	s.size = PG_GETARG_INT64(4);
+	s.checksum = ARG_TEXT_OR(5, NULL);
+	s.content_type = ARG_TEXT_OR(6, NULL);
+	if (!PG_ARGISNULL(7))
+	{
+		Jsonb	   *md = PG_GETARG_JSONB_P(7);
+
+		if (!JB_ROOT_IS_OBJECT(md))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("object metadata must be a JSON object")));
+		s.metadata = JsonbToCString(NULL, &md->root, VARSIZE(md));
+	}
+	s.last_modified = PG_ARGISNULL(8) ? GetCurrentTransactionStartTimestamp() :
+		PG_GETARG_TIMESTAMPTZ(8);
+	s.full_address = strstr(s.address, "://") != NULL;
+	check_path(s.path);
+	if (s.address[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("physical address must not be empty")));
+	if (s.size < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("object size must not be negative")));
+	require_branch(repo, branch);
+	catalog_stage(repo->id, branch, &s);
+	PG_RETURN_VOID();
+}
+
+/* lakefs_stage_objects(repo, branch, query): stage every row of a query */
+Datum
+lakefs_stage_objects(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+
+	require_branch(repo, branch);
+	PG_RETURN_INT64(catalog_stage_query(repo->id, branch, ARG_TEXT(2)));
+}
+
+/* lakefs_delete_object(repo, branch, path): stage a tombstone */
+Datum
+lakefs_delete_object(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *path = ARG_TEXT(2);
+	LkRef		ref;
+	LakefsEntry e;
+	LkStaged	s;
+
+	check_path(path);
+	require_branch(repo, branch);
+	refs_resolve(repo, branch, &ref);
+	if (!listing_lookup(repo, &ref, path, &e))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("object \"%s\" not found on branch \"%s\"", path, branch)));
+	memset(&s, 0, sizeof(s));
+	s.path = path;
+	s.tombstone = true;
+	catalog_stage(repo->id, branch, &s);
+	PG_RETURN_VOID();
+}
+
+/* lakefs_reset(repo, branch, prefix): drop staged changes; returns how many */
+Datum
+lakefs_reset(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+
+	require_branch(repo, branch);
+	PG_RETURN_INT64(catalog_reset_staging(repo->id, branch, ARG_TEXT_OR(2, NULL)));
+}
+
+/* one output row of ls/stat */
+static void
+entry_values(LkRepo *repo, const LakefsEntry *e, Datum *v, bool *n)
+{
+	memset(n, 0, sizeof(bool) * 8);
+	v[0] = PointerGetDatum(cstring_to_text_with_len(e->path, e->path_len));
+	v[1] = CStringGetTextDatum("object");
+	v[2] = CStringGetTextDatum(entry_full_address(repo, e));
+	v[3] = Int64GetDatum(e->size);
+	v[4] = PointerGetDatum(cstring_to_text_with_len(e->checksum, e->checksum_len));
+	v[5] = TimestampTzGetDatum(e->mtime);
+	if (e->content_type_len)
+		v[6] = PointerGetDatum(cstring_to_text_with_len(e->content_type,
+														e->content_type_len));
+	else
+		n[6] = true;
+	if (e->metadata_len)
+		v[7] = DirectFunctionCall1(jsonb_in,
+								   CStringGetDatum(pnstrdup(e->metadata, e->metadata_len)));
+	else
+		n[7] = true;
+}
+
+/* the smallest string greater than every string that starts with s */
+static char *
+prefix_successor(const char *s, size_t len)
+{
+	char	   *succ = pnstrdup(s, len);
+
+	while (len > 0 && (unsigned char) succ[len - 1] == 0xff)
+		len--;
+	if (len == 0)
+		return NULL;
+	succ[len - 1]++;
+	succ[len] = '\0';
+	return succ;
+}
+
+/*
+ * lakefs_ls(repo, ref, prefix, delimiter)
+ *		Entries under prefix at ref, in path order. With a delimiter, paths
+ *		that continue past the next delimiter fold into one common_prefix row
+ *		each, as S3's ListObjects does; the listing skips past them by seek.
+ */
+Datum
+lakefs_ls(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *prefix = ARG_TEXT_OR(2, "");
+	char	   *delim = PG_ARGISNULL(3) ? NULL : ARG_TEXT(3);
+	size_t		plen = strlen(prefix);
+	size_t		dlen = delim ? strlen(delim) : 0;
+	LkRef		ref;
+	RefListing *l;
+	LakefsEntry e;
+	MemoryContext rowcxt;
+
+	InitMaterializedSRF(fcinfo, 0);
+	refs_resolve(repo, ARG_TEXT(1), &ref);
+	l = listing_open(repo, &ref, prefix);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs ls row",
+								   ALLOCSET_SMALL_SIZES);
+	while (listing_next(l, &e))
+	{
+		Datum		v[8];
+		bool		n[8];
+		MemoryContext old;
+		const char *d;
+
+		CHECK_FOR_INTERRUPTS();
+		if (e.path_len < plen || memcmp(e.path, prefix, plen) != 0)
+			break;
+		old = MemoryContextSwitchTo(rowcxt);
+		d = dlen ? memmem(e.path + plen, e.path_len - plen, delim, dlen) : NULL;
+		if (d == NULL)
+		{
+			entry_values(repo, &e, v, n);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+			continue;
+		}
+		else
+		{
+			size_t		cplen = d + dlen - e.path;
+			char	   *next = prefix_successor(e.path, cplen);
+
+			memset(n, true, sizeof(n));
+			n[0] = n[1] = false;
+			v[0] = PointerGetDatum(cstring_to_text_with_len(e.path, cplen));
+			v[1] = CStringGetTextDatum("common_prefix");
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+			MemoryContextSwitchTo(old);
+			if (next == NULL)
+				break;
+			next = pstrdup(next);
+			MemoryContextReset(rowcxt);
+			listing_seek(l, next);
+		}
+	}
+	listing_close(l);
+	return (Datum) 0;
+}
+
+/* lakefs_stat(repo, ref, path): the entry at path, or an error */
+Datum
+lakefs_stat(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *refexpr = ARG_TEXT(1);
+	char	   *path = ARG_TEXT(2);
+	LkRef		ref;
+	LakefsEntry e;
+	TupleDesc	desc;
+	Datum		v[8];
+	bool		n[8];
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "lakefs_stat must return a composite type");
+	refs_resolve(repo, refexpr, &ref);
+	if (!listing_lookup(repo, &ref, path, &e))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("object \"%s\" not found at ref \"%s\" of repository \"%s\"",
+						path, refexpr, repo->name)));
+	entry_values(repo, &e, v, n);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+}

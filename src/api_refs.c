@@ -1,0 +1,179 @@
+/*-------------------------------------------------------------------------
+ *
+ * api_refs.c
+ *		SQL functions for repositories, branches and tags.
+ *
+ * Thin fmgr wrappers: unpack, validate names, call the catalog and engine.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "commit.h"
+#include "manifest.h"
+#include "names.h"
+#include "refs.h"
+
+PG_FUNCTION_INFO_V1(lakefs_create_repository);
+PG_FUNCTION_INFO_V1(lakefs_delete_repository);
+PG_FUNCTION_INFO_V1(lakefs_create_branch);
+PG_FUNCTION_INFO_V1(lakefs_delete_branch);
+PG_FUNCTION_INFO_V1(lakefs_create_tag);
+PG_FUNCTION_INFO_V1(lakefs_delete_tag);
+PG_FUNCTION_INFO_V1(lakefs_resolve_ref);
+
+#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
+
+static void
+check_namespace(const char *ns)
+{
+	const char *sep = strstr(ns, "://");
+	bool		ok = sep != NULL && sep > ns && sep[3] != '\0';
+
+	for (const char *p = ns; ok && p < sep; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '+'))
+			ok = false;
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid storage namespace \"%s\"", ns),
+				 errhint("A storage namespace is a URI such as \"s3://bucket/prefix\" "
+						 "or \"local://name\".")));
+}
+
+/*
+ * lakefs_create_repository(name, storage_namespace, default_branch, server)
+ *		Creates the repository and its default branch on an initial empty
+ *		commit; returns that commit's id.
+ */
+Datum
+lakefs_create_repository(PG_FUNCTION_ARGS)
+{
+	char	   *name = ARG_TEXT(0);
+	char	   *ns = ARG_TEXT(1);
+	char	   *branch = PG_ARGISNULL(2) ? "main" : ARG_TEXT(2);
+	char	   *server = PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3));
+	LkRepo	   *repo;
+	LkCommit	c;
+
+	check_repository_name(name);
+	check_ref_name("branch", branch);
+	check_namespace(ns);
+	if (catalog_get_repo(name, true) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("repository \"%s\" already exists", name)));
+
+	catalog_insert_repo(name, ns, branch, server);
+	repo = catalog_get_repo(name, false);
+
+	memset(&c, 0, sizeof(c));
+	tree_empty_metarange(repo->id, c.metarange_id);
+	c.nparents = 0;
+	c.parents = NULL;
+	c.message = "Repository created";
+	c.committer = GetUserNameFromId(GetSessionUserId(), false);
+	c.metadata = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	c.created_at = GetCurrentTimestamp();
+	c.generation = 1;
+	commit_create(repo, &c);
+	catalog_insert_branch(repo->id, branch, c.id);
+	PG_RETURN_TEXT_P(cstring_to_text(c.id));
+}
+
+Datum
+lakefs_delete_repository(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+
+	catalog_delete_repo(repo->id);
+	PG_RETURN_VOID();
+}
+
+/* lakefs_create_branch(repo, branch, source_ref): returns its head commit */
+Datum
+lakefs_create_branch(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *source = PG_ARGISNULL(2) ? repo->default_branch : ARG_TEXT(2);
+	LkRef		ref;
+
+	check_ref_name("branch", branch);
+	refs_resolve(repo, source, &ref);
+	if (catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("branch \"%s\" already exists in repository \"%s\"",
+						branch, repo->name)));
+	catalog_insert_branch(repo->id, branch, ref.commit);
+	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
+}
+
+Datum
+lakefs_delete_branch(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+
+	if (strcmp(branch, repo->default_branch) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot delete the default branch \"%s\" of repository \"%s\"",
+						branch, repo->name)));
+	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, NULL) ||
+		!catalog_delete_branch(repo->id, branch))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
+	PG_RETURN_VOID();
+}
+
+/* lakefs_create_tag(repo, tag, ref): returns the tagged commit */
+Datum
+lakefs_create_tag(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *tag = ARG_TEXT(1);
+	LkRef		ref;
+
+	check_ref_name("tag", tag);
+	refs_resolve(repo, ARG_TEXT(2), &ref);
+	if (catalog_get_tag(repo->id, tag, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("tag \"%s\" already exists in repository \"%s\"", tag, repo->name)));
+	catalog_insert_tag(repo->id, tag, ref.commit);
+	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
+}
+
+Datum
+lakefs_delete_tag(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *tag = ARG_TEXT(1);
+
+	if (!catalog_delete_tag(repo->id, tag))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("tag \"%s\" not found in repository \"%s\"", tag, repo->name)));
+	PG_RETURN_VOID();
+}
+
+/* lakefs_resolve_ref(repo, ref): the commit id a ref expression names */
+Datum
+lakefs_resolve_ref(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	LkRef		ref;
+
+	refs_resolve(repo, ARG_TEXT(1), &ref);
+	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
+}

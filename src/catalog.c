@@ -1,0 +1,783 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *		SPI access to the lakefs.* tables; the only code that writes SQL.
+ *
+ * Each public function connects to SPI, runs one or two saved plans with
+ * parameters, copies what it returns into the caller's memory context, and
+ * disconnects. Plans are prepared on first use and kept for the backend's
+ * life (the plan cache re-plans them if the tables are recreated).
+ *
+ * Locking: catalog_get_branch(..., for_update = true) takes the branch row
+ * lock (SELECT ... FOR NO KEY UPDATE) that serializes head moves of one
+ * branch and nothing else.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "catalog.h"
+
+
+typedef enum CatalogPlan
+{
+	P_GET_REPO,
+	P_INSERT_REPO,
+	P_DELETE_REPO,
+	P_DELETE_REPO_STAGING,
+	P_GET_COMMIT,
+	P_FIND_COMMIT_PREFIX,
+	P_INSERT_COMMIT,
+	P_GET_RANGE,
+	P_GET_METARANGE,
+	P_PUT_RANGE,
+	P_PUT_METARANGE,
+	P_GET_BRANCH,
+	P_GET_BRANCH_LOCK,
+	P_GET_BRANCH_SHARE,
+	P_INSERT_BRANCH,
+	P_SET_BRANCH_HEAD,
+	P_DELETE_BRANCH,
+	P_DELETE_BRANCH_STAGING,
+	P_GET_TAG,
+	P_INSERT_TAG,
+	P_DELETE_TAG,
+	P_STAGE,
+	P_RESET_STAGING,
+	P_RESET_STAGING_PREFIX,
+	P_HAS_STAGING,
+	P_STAGING_BATCH,
+	P_STAGING_FIRST_BATCH,
+	NUM_PLANS
+} CatalogPlan;
+
+typedef struct PlanDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			types[11];
+} PlanDef;
+
+static const PlanDef plan_defs[NUM_PLANS] = {
+	[P_GET_REPO] = {"SELECT id, name, storage_namespace, default_branch, server_name "
+		"FROM lakefs.repositories WHERE name = $1", 1, {TEXTOID}},
+	[P_INSERT_REPO] = {"INSERT INTO lakefs.repositories (name, storage_namespace, "
+		"default_branch, server_name) VALUES ($1, $2, $3, $4) RETURNING id",
+	4, {TEXTOID, TEXTOID, TEXTOID, NAMEOID}},
+	[P_DELETE_REPO] = {"DELETE FROM lakefs.repositories WHERE id = $1", 1, {INT4OID}},
+	[P_DELETE_REPO_STAGING] = {"DELETE FROM lakefs.staging WHERE repo_id = $1", 1, {INT4OID}},
+	[P_GET_COMMIT] = {"SELECT id, parents, metarange_id, message, committer, metadata, "
+		"created_at, generation FROM lakefs.commits WHERE repo_id = $1 AND id = $2",
+	2, {INT4OID, TEXTOID}},
+	[P_FIND_COMMIT_PREFIX] = {"SELECT id FROM lakefs.commits WHERE repo_id = $1 "
+		"AND id >= $2 AND id < $3 ORDER BY id LIMIT 2",
+	3, {INT4OID, TEXTOID, TEXTOID}},
+	[P_INSERT_COMMIT] = {"INSERT INTO lakefs.commits (repo_id, id, parents, metarange_id, "
+		"message, committer, metadata, created_at, generation) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+	9, {INT4OID, TEXTOID, TEXTARRAYOID, BYTEAOID, TEXTOID, TEXTOID, JSONBOID,
+	TIMESTAMPTZOID, INT4OID}},
+	[P_GET_RANGE] = {"SELECT data FROM lakefs.ranges WHERE repo_id = $1 AND id = $2",
+	2, {INT4OID, BYTEAOID}},
+	[P_GET_METARANGE] = {"SELECT data FROM lakefs.metaranges WHERE repo_id = $1 AND id = $2",
+	2, {INT4OID, BYTEAOID}},
+	[P_PUT_RANGE] = {"INSERT INTO lakefs.ranges (repo_id, id, entries, data) "
+		"VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+	4, {INT4OID, BYTEAOID, INT4OID, BYTEAOID}},
+	[P_PUT_METARANGE] = {"INSERT INTO lakefs.metaranges (repo_id, id, ranges, entries, data) "
+		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+	5, {INT4OID, BYTEAOID, INT4OID, INT8OID, BYTEAOID}},
+	[P_GET_BRANCH] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2",
+	2, {INT4OID, TEXTOID}},
+	[P_GET_BRANCH_LOCK] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2 "
+		"FOR NO KEY UPDATE", 2, {INT4OID, TEXTOID}},
+	[P_GET_BRANCH_SHARE] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2 "
+		"FOR SHARE", 2, {INT4OID, TEXTOID}},
+	[P_INSERT_BRANCH] = {"INSERT INTO lakefs.branches (repo_id, name, head) VALUES ($1, $2, $3)",
+	3, {INT4OID, TEXTOID, TEXTOID}},
+	[P_SET_BRANCH_HEAD] = {"UPDATE lakefs.branches SET head = $3 WHERE repo_id = $1 AND name = $2",
+	3, {INT4OID, TEXTOID, TEXTOID}},
+	[P_DELETE_BRANCH] = {"DELETE FROM lakefs.branches WHERE repo_id = $1 AND name = $2",
+	2, {INT4OID, TEXTOID}},
+	[P_DELETE_BRANCH_STAGING] = {"DELETE FROM lakefs.staging WHERE repo_id = $1 AND branch = $2",
+	2, {INT4OID, TEXTOID}},
+	[P_GET_TAG] = {"SELECT commit_id FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
+	2, {INT4OID, TEXTOID}},
+	[P_INSERT_TAG] = {"INSERT INTO lakefs.tags (repo_id, name, commit_id) VALUES ($1, $2, $3)",
+	3, {INT4OID, TEXTOID, TEXTOID}},
+	[P_DELETE_TAG] = {"DELETE FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
+	2, {INT4OID, TEXTOID}},
+	[P_STAGE] = {"INSERT INTO lakefs.staging AS s (repo_id, branch, path, tombstone, "
+		"physical_address, full_address, size, checksum, last_modified, content_type, metadata) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+		"ON CONFLICT (repo_id, branch, path) DO UPDATE SET tombstone = EXCLUDED.tombstone, "
+		"physical_address = EXCLUDED.physical_address, full_address = EXCLUDED.full_address, "
+		"size = EXCLUDED.size, checksum = EXCLUDED.checksum, "
+		"last_modified = EXCLUDED.last_modified, content_type = EXCLUDED.content_type, "
+		"metadata = EXCLUDED.metadata",
+	11, {INT4OID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, BOOLOID, INT8OID, TEXTOID,
+	TIMESTAMPTZOID, TEXTOID, JSONBOID}},
+	[P_RESET_STAGING] = {"DELETE FROM lakefs.staging WHERE repo_id = $1 AND branch = $2",
+	2, {INT4OID, TEXTOID}},
+	[P_RESET_STAGING_PREFIX] = {"DELETE FROM lakefs.staging WHERE repo_id = $1 AND branch = $2 "
+		"AND path >= $3 AND left(path, length($3)) = $3", 3, {INT4OID, TEXTOID, TEXTOID}},
+	[P_HAS_STAGING] = {"SELECT 1 FROM lakefs.staging WHERE repo_id = $1 AND branch = $2 LIMIT 1",
+	2, {INT4OID, TEXTOID}},
+	[P_STAGING_BATCH] = {"SELECT path, tombstone, physical_address, full_address, size, "
+		"checksum, last_modified, content_type, metadata::text FROM lakefs.staging "
+		"WHERE repo_id = $1 AND branch = $2 AND path > $3 ORDER BY path LIMIT $4",
+	4, {INT4OID, TEXTOID, TEXTOID, INT4OID}},
+	[P_STAGING_FIRST_BATCH] = {"SELECT path, tombstone, physical_address, full_address, size, "
+		"checksum, last_modified, content_type, metadata::text FROM lakefs.staging "
+		"WHERE repo_id = $1 AND branch = $2 AND path >= $3 ORDER BY path LIMIT $4",
+	4, {INT4OID, TEXTOID, TEXTOID, INT4OID}},
+};
+
+static SPIPlanPtr plans[NUM_PLANS];
+
+/* run a saved plan; SPI must be connected */
+static int
+run_plan(CatalogPlan p, Datum *values, const char *nulls, bool read_only, long count)
+{
+	int			rc;
+
+	if (plans[p] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(plan_defs[p].sql, plan_defs[p].nargs,
+									   (Oid *) plan_defs[p].types);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for catalog plan %d: %s", (int) p,
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		plans[p] = plan;
+	}
+	rc = SPI_execute_plan(plans[p], values, nulls, read_only, count);
+	if (rc < 0)
+		elog(ERROR, "catalog plan %d failed: %s", (int) p, SPI_result_code_string(rc));
+	return rc;
+}
+
+static void
+connect_spi(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* column getters for the current SPI result */
+static Datum
+col(int row, int c, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c, isnull);
+}
+
+/* text column copied into the caller's context; NULL for SQL NULL */
+static char *
+col_text(int row, int c)
+{
+	bool		isnull;
+	Datum		d = col(row, c, &isnull);
+	char	   *s;
+	char	   *copy;
+
+	if (isnull)
+		return NULL;
+	s = TextDatumGetCString(d);
+	copy = SPI_palloc(strlen(s) + 1);
+	strcpy(copy, s);
+	return copy;
+}
+
+/* bytea column copied into the caller's context, detoasted */
+static bytea *
+col_bytea(int row, int c)
+{
+	bool		isnull;
+	Datum		d = col(row, c, &isnull);
+	bytea	   *b;
+	bytea	   *copy;
+
+	if (isnull)
+		return NULL;
+	b = DatumGetByteaPP(d);
+	copy = SPI_palloc(VARSIZE_ANY_EXHDR(b) + VARHDRSZ);
+	SET_VARSIZE(copy, VARSIZE_ANY_EXHDR(b) + VARHDRSZ);
+	memcpy(VARDATA(copy), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	return copy;
+}
+
+static Datum
+bytea_datum(const void *data, size_t len)
+{
+	bytea	   *b = palloc(len + VARHDRSZ);
+
+	SET_VARSIZE(b, len + VARHDRSZ);
+	memcpy(VARDATA(b), data, len);
+	return PointerGetDatum(b);
+}
+
+#define TEXT_ARG(s) CStringGetTextDatum(s)
+
+/* ---- repositories ---- */
+
+LkRepo *
+catalog_get_repo(const char *name, bool missing_ok)
+{
+	Datum		args[1] = {TEXT_ARG(name)};
+	LkRepo	   *repo = NULL;
+
+	connect_spi();
+	run_plan(P_GET_REPO, args, NULL, false, 1);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+
+		repo = SPI_palloc(sizeof(LkRepo));
+		repo->id = DatumGetInt32(col(0, 1, &isnull));
+		repo->name = col_text(0, 2);
+		repo->storage_namespace = col_text(0, 3);
+		repo->default_branch = col_text(0, 4);
+		{
+			Datum		d = col(0, 5, &isnull);
+
+			repo->server_name = NULL;
+			if (!isnull)
+			{
+				repo->server_name = SPI_palloc(NAMEDATALEN);
+				strlcpy(repo->server_name, NameStr(*DatumGetName(d)), NAMEDATALEN);
+			}
+		}
+	}
+	SPI_finish();
+	if (repo == NULL && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("repository \"%s\" does not exist", name),
+				 errhint("The repositories are listed in the view lakefs_repositories.")));
+	return repo;
+}
+
+int32
+catalog_insert_repo(const char *name, const char *ns, const char *default_branch,
+					const char *server)
+{
+	Datum		args[4];
+	char		nulls[4] = "   ";
+	NameData	sname;
+	int32		id;
+	bool		isnull;
+
+	args[0] = TEXT_ARG(name);
+	args[1] = TEXT_ARG(ns);
+	args[2] = TEXT_ARG(default_branch);
+	if (server)
+	{
+		namestrcpy(&sname, server);
+		args[3] = NameGetDatum(&sname);
+	}
+	else
+	{
+		args[3] = (Datum) 0;
+		nulls[3] = 'n';
+	}
+	connect_spi();
+	run_plan(P_INSERT_REPO, args, nulls, false, 1);
+	id = DatumGetInt32(col(0, 1, &isnull));
+	SPI_finish();
+	return id;
+}
+
+void
+catalog_delete_repo(int32 repo_id)
+{
+	Datum		args[1] = {Int32GetDatum(repo_id)};
+
+	connect_spi();
+	run_plan(P_DELETE_REPO_STAGING, args, NULL, false, 0);
+	run_plan(P_DELETE_REPO, args, NULL, false, 0);
+	SPI_finish();
+}
+
+/* ---- commits ---- */
+
+LkCommit *
+catalog_get_commit(int32 repo_id, const char *id)
+{
+	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(id)};
+	LkCommit   *c = NULL;
+
+	connect_spi();
+	run_plan(P_GET_COMMIT, args, NULL, false, 1);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		ArrayType  *parents;
+		Datum	   *elems;
+		int			nelems;
+		bytea	   *mr;
+
+		c = SPI_palloc(sizeof(LkCommit));
+		strlcpy(c->id, id, sizeof(LkCommitId));
+		parents = DatumGetArrayTypeP(col(0, 2, &isnull));
+		deconstruct_array(parents, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
+		c->nparents = nelems;
+		c->parents = SPI_palloc(sizeof(LkCommitId) * (nelems ? nelems : 1));
+		for (int i = 0; i < nelems; i++)
+			text_to_cstring_buffer(DatumGetTextPP(elems[i]), c->parents[i],
+								   sizeof(LkCommitId));
+		mr = DatumGetByteaPP(col(0, 3, &isnull));
+		memcpy(c->metarange_id, VARDATA_ANY(mr), LK_ID_LEN);
+		c->message = col_text(0, 4);
+		c->committer = col_text(0, 5);
+		{
+			Jsonb	   *j = DatumGetJsonbP(col(0, 6, &isnull));
+
+			c->metadata = SPI_palloc(VARSIZE(j));
+			memcpy(c->metadata, j, VARSIZE(j));
+		}
+		c->created_at = DatumGetTimestampTz(col(0, 7, &isnull));
+		c->generation = DatumGetInt32(col(0, 8, &isnull));
+	}
+	SPI_finish();
+	return c;
+}
+
+/*
+ * catalog_find_commit_prefix: how many commits (0, 1 or 2 meaning "more than
+ * one") have ids starting with prefix (lower-case hex); the first into found.
+ */
+int
+catalog_find_commit_prefix(int32 repo_id, const char *prefix, LkCommitId found)
+{
+	char		upper[LK_ID_HEX_LEN + 2];
+	Datum		args[3];
+	int			n;
+
+	/* the smallest string above every id with this prefix */
+	snprintf(upper, sizeof(upper), "%s~", prefix);
+	args[0] = Int32GetDatum(repo_id);
+	args[1] = TEXT_ARG(prefix);
+	args[2] = TEXT_ARG(upper);
+	connect_spi();
+	run_plan(P_FIND_COMMIT_PREFIX, args, NULL, false, 2);
+	n = (int) SPI_processed;
+	if (n >= 1)
+	{
+		bool		isnull;
+
+		text_to_cstring_buffer(DatumGetTextPP(col(0, 1, &isnull)), found,
+							   sizeof(LkCommitId));
+	}
+	SPI_finish();
+	return n;
+}
+
+void
+catalog_insert_commit(int32 repo_id, const LkCommit *c)
+{
+	Datum		args[9];
+	Datum	   *parents = palloc(sizeof(Datum) * (c->nparents ? c->nparents : 1));
+
+	for (int i = 0; i < c->nparents; i++)
+		parents[i] = TEXT_ARG(c->parents[i]);
+	args[0] = Int32GetDatum(repo_id);
+	args[1] = TEXT_ARG(c->id);
+	args[2] = PointerGetDatum(construct_array(parents, c->nparents, TEXTOID, -1, false,
+											  TYPALIGN_INT));
+	args[3] = bytea_datum(c->metarange_id, LK_ID_LEN);
+	args[4] = TEXT_ARG(c->message);
+	args[5] = TEXT_ARG(c->committer);
+	args[6] = JsonbPGetDatum(c->metadata);
+	args[7] = TimestampTzGetDatum(c->created_at);
+	args[8] = Int32GetDatum(c->generation);
+	connect_spi();
+	run_plan(P_INSERT_COMMIT, args, NULL, false, 0);
+	SPI_finish();
+}
+
+/* ---- ranges and metaranges ---- */
+
+static bytea *
+get_blob(CatalogPlan p, int32 repo_id, const uint8 *id)
+{
+	Datum		args[2] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN)};
+	bytea	   *b = NULL;
+
+	connect_spi();
+	run_plan(p, args, NULL, false, 1);
+	if (SPI_processed == 1)
+		b = col_bytea(0, 1);
+	SPI_finish();
+	return b;
+}
+
+bytea *
+catalog_get_range(int32 repo_id, const uint8 *id)
+{
+	return get_blob(P_GET_RANGE, repo_id, id);
+}
+
+bytea *
+catalog_get_metarange(int32 repo_id, const uint8 *id)
+{
+	return get_blob(P_GET_METARANGE, repo_id, id);
+}
+
+void
+catalog_put_range(int32 repo_id, const uint8 *id, const char *data, size_t len,
+				  int32 entries)
+{
+	Datum		args[4] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN),
+	Int32GetDatum(entries), bytea_datum(data, len)};
+
+	connect_spi();
+	run_plan(P_PUT_RANGE, args, NULL, false, 0);
+	SPI_finish();
+}
+
+void
+catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data, size_t len,
+					  int32 nranges, int64 entries)
+{
+	Datum		args[5] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN),
+		Int32GetDatum(nranges), Int64GetDatum(entries), bytea_datum(data, len)};
+
+	connect_spi();
+	run_plan(P_PUT_METARANGE, args, NULL, false, 0);
+	SPI_finish();
+}
+
+/* ---- branches and tags ---- */
+
+static bool
+get_commit_ref(CatalogPlan p, int32 repo_id, const char *name, LkCommitId out)
+{
+	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(name)};
+	bool		found;
+
+	connect_spi();
+	run_plan(p, args, NULL, false, 1);
+	found = SPI_processed == 1;
+	if (found && out)
+	{
+		bool		isnull;
+
+		text_to_cstring_buffer(DatumGetTextPP(col(0, 1, &isnull)), out,
+							   sizeof(LkCommitId));
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * catalog_get_branch: the branch's head. BRANCH_LOCK_UPDATE serializes head
+ * moves (commit, merge); BRANCH_LOCK_SHARE is taken by staging writers, so a
+ * commit never misses, nor deletes, changes staged while it runs.
+ */
+bool
+catalog_get_branch(int32 repo_id, const char *name, BranchLock lock, LkCommitId head)
+{
+	CatalogPlan p = lock == BRANCH_LOCK_UPDATE ? P_GET_BRANCH_LOCK :
+		lock == BRANCH_LOCK_SHARE ? P_GET_BRANCH_SHARE : P_GET_BRANCH;
+
+	return get_commit_ref(p, repo_id, name, head);
+}
+
+bool
+catalog_get_tag(int32 repo_id, const char *name, LkCommitId commit)
+{
+	return get_commit_ref(P_GET_TAG, repo_id, name, commit);
+}
+
+static int
+exec3(CatalogPlan p, int32 repo_id, const char *a, const char *b)
+{
+	Datum		args[3] = {Int32GetDatum(repo_id), TEXT_ARG(a), b ? TEXT_ARG(b) : (Datum) 0};
+	int			n;
+
+	connect_spi();
+	run_plan(p, args, NULL, false, 0);
+	n = (int) SPI_processed;
+	SPI_finish();
+	return n;
+}
+
+void
+catalog_insert_branch(int32 repo_id, const char *name, const char *head)
+{
+	exec3(P_INSERT_BRANCH, repo_id, name, head);
+}
+
+void
+catalog_set_branch_head(int32 repo_id, const char *name, const char *head)
+{
+	if (exec3(P_SET_BRANCH_HEAD, repo_id, name, head) != 1)
+		elog(ERROR, "branch \"%s\" vanished while its head was moved", name);
+}
+
+bool
+catalog_delete_branch(int32 repo_id, const char *name)
+{
+	exec3(P_DELETE_BRANCH_STAGING, repo_id, name, NULL);
+	return exec3(P_DELETE_BRANCH, repo_id, name, NULL) == 1;
+}
+
+void
+catalog_insert_tag(int32 repo_id, const char *name, const char *commit)
+{
+	exec3(P_INSERT_TAG, repo_id, name, commit);
+}
+
+bool
+catalog_delete_tag(int32 repo_id, const char *name)
+{
+	return exec3(P_DELETE_TAG, repo_id, name, NULL) == 1;
+}
+
+/* ---- staging ---- */
+
+void
+catalog_stage(int32 repo_id, const char *branch, const LkStaged *s)
+{
+	Datum		args[11];
+	char		nulls[12] = "           ";
+
+	args[0] = Int32GetDatum(repo_id);
+	args[1] = TEXT_ARG(branch);
+	args[2] = TEXT_ARG(s->path);
+	args[3] = BoolGetDatum(s->tombstone);
+	args[5] = BoolGetDatum(s->full_address);
+	if (s->tombstone)
+	{
+		nulls[4] = nulls[6] = nulls[7] = nulls[8] = nulls[9] = nulls[10] = 'n';
+	}
+	else
+	{
+		args[4] = TEXT_ARG(s->address);
+		args[6] = Int64GetDatum(s->size);
+		if (s->checksum)
+			args[7] = TEXT_ARG(s->checksum);
+		else
+			nulls[7] = 'n';
+		args[8] = TimestampTzGetDatum(s->last_modified);
+		if (s->content_type)
+			args[9] = TEXT_ARG(s->content_type);
+		else
+			nulls[9] = 'n';
+		if (s->metadata)
+			args[10] = DirectFunctionCall1(jsonb_in, CStringGetDatum(s->metadata));
+		else
+			nulls[10] = 'n';
+	}
+	connect_spi();
+	run_plan(P_STAGE, args, nulls, false, 0);
+	SPI_finish();
+}
+
+int64
+catalog_reset_staging(int32 repo_id, const char *branch, const char *prefix)
+{
+	int64		n;
+
+	if (prefix && prefix[0])
+		n = exec3(P_RESET_STAGING_PREFIX, repo_id, branch, prefix);
+	else
+		n = exec3(P_RESET_STAGING, repo_id, branch, NULL);
+	return n;
+}
+
+bool
+catalog_has_staging(int32 repo_id, const char *branch)
+{
+	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(branch)};
+	bool		found;
+
+	connect_spi();
+	run_plan(P_HAS_STAGING, args, NULL, false, 1);
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
+/*
+ * catalog_stage_query: stage every row of a user query with columns path,
+ * physical_address, size, checksum and optionally content_type, metadata,
+ * last_modified (by name). One INSERT ... SELECT; returns the row count.
+ * The query runs with the caller's privileges.
+ */
+int64
+catalog_stage_query(int32 repo_id, const char *branch, const char *query)
+{
+	static const char *const required[] = {"path", "physical_address", "size", "checksum"};
+	static const char *const optional[] = {"content_type", "metadata", "last_modified"};
+	static const char *const optional_default[] = {"NULL::text", "NULL::jsonb", "now()"};
+	SPIPlanPtr	probe;
+	TupleDesc	desc;
+	StringInfoData sql;
+	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(branch)};
+	Oid			types[2] = {INT4OID, TEXTOID};
+	int64		n;
+
+	connect_spi();
+	probe = SPI_prepare(query, 0, NULL);
+	if (probe == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("could not prepare the staging query: %s",
+						SPI_result_code_string(SPI_result))));
+	if (!SPI_is_cursor_plan(probe))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the staging query must be a single SELECT")));
+	desc = ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(probe)))->resultDesc;
+	for (int i = 0; i < (int) lengthof(required); i++)
+		if (SPI_fnumber(desc, required[i]) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the staging query has no column \"%s\"", required[i]),
+					 errhint("Its columns are path, physical_address, size, checksum and "
+							 "optionally content_type, metadata, last_modified.")));
+	initStringInfo(&sql);
+	appendStringInfoString(&sql,
+						   "INSERT INTO lakefs.staging AS s (repo_id, branch, path, tombstone, "
+						   "physical_address, full_address, size, checksum, content_type, metadata, "
+						   "last_modified) SELECT $1, $2, q.path::text, false, "
+						   "q.physical_address::text, q.physical_address::text LIKE '%://%', "
+						   "q.size::bigint, q.checksum::text");
+	for (int i = 0; i < (int) lengthof(optional); i++)
+	{
+		if (SPI_fnumber(desc, optional[i]) > 0)
+			appendStringInfo(&sql, ", q.%s", optional[i]);
+		else
+			appendStringInfo(&sql, ", %s", optional_default[i]);
+	}
+	appendStringInfo(&sql, " FROM (%s) q ON CONFLICT (repo_id, branch, path) DO UPDATE SET "
+					 "tombstone = false, physical_address = EXCLUDED.physical_address, "
+					 "full_address = EXCLUDED.full_address, size = EXCLUDED.size, "
+					 "checksum = EXCLUDED.checksum, content_type = EXCLUDED.content_type, "
+					 "metadata = EXCLUDED.metadata, last_modified = EXCLUDED.last_modified",
+					 query);
+	if (SPI_execute_with_args(sql.data, 2, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "staging query insert failed");
+	n = (int64) SPI_processed;
+	SPI_finish();
+	return n;
+}
+
+/* ---- staging cursor: keyset batches in path order ---- */
+
+#define STAGING_BATCH 5000
+
+struct StagingCursor
+{
+	int32		repo_id;
+	char	   *branch;
+	char	   *after;			/* last path returned, or the start bound */
+	bool		first;			/* no batch fetched yet: path >= after */
+	MemoryContext cxt;			/* holds the current batch */
+	LkStaged   *batch;
+	int			nbatch;
+	int			pos;
+	bool		exhausted;
+};
+
+StagingCursor *
+staging_cursor_open(int32 repo_id, const char *branch, const char *from)
+{
+	StagingCursor *cur = palloc0(sizeof(StagingCursor));
+
+	cur->repo_id = repo_id;
+	cur->branch = pstrdup(branch);
+	cur->cxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs staging cursor",
+									 ALLOCSET_DEFAULT_SIZES);
+	cur->after = pstrdup(from ? from : "");
+	cur->first = true;
+	return cur;
+}
+
+static void
+staging_fetch(StagingCursor *cur)
+{
+	Datum		args[4];
+	MemoryContext old;
+	bool		first = cur->first;
+
+	MemoryContextReset(cur->cxt);
+	cur->nbatch = cur->pos = 0;
+	cur->first = false;
+	args[0] = Int32GetDatum(cur->repo_id);
+	args[1] = TEXT_ARG(cur->branch);
+	args[2] = TEXT_ARG(cur->after);
+	args[3] = Int32GetDatum(STAGING_BATCH);
+	connect_spi();
+	run_plan(first ? P_STAGING_FIRST_BATCH : P_STAGING_BATCH, args, NULL, false, 0);
+	old = MemoryContextSwitchTo(cur->cxt);
+	cur->batch = palloc(sizeof(LkStaged) * (SPI_processed ? SPI_processed : 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		LkStaged   *s = &cur->batch[i];
+		bool		isnull;
+
+		s->path = TextDatumGetCString(col(i, 1, &isnull));
+		s->tombstone = DatumGetBool(col(i, 2, &isnull));
+		if (!s->tombstone)
+		{
+			Datum		d;
+
+			s->address = TextDatumGetCString(col(i, 3, &isnull));
+			s->full_address = DatumGetBool(col(i, 4, &isnull));
+			s->size = DatumGetInt64(col(i, 5, &isnull));
+			d = col(i, 6, &isnull);
+			s->checksum = isnull ? NULL : TextDatumGetCString(d);
+			d = col(i, 7, &isnull);
+			s->last_modified = isnull ? 0 : DatumGetTimestampTz(d);
+			d = col(i, 8, &isnull);
+			s->content_type = isnull ? NULL : TextDatumGetCString(d);
+			d = col(i, 9, &isnull);
+			s->metadata = isnull ? NULL : TextDatumGetCString(d);
+		}
+	}
+	cur->nbatch = (int) SPI_processed;
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	if (cur->nbatch < STAGING_BATCH)
+		cur->exhausted = true;
+}
+
+LkStaged *
+staging_cursor_next(StagingCursor *cur)
+{
+	if (cur->pos >= cur->nbatch)
+	{
+		if (cur->exhausted)
+			return NULL;
+		if (cur->nbatch > 0)
+		{
+			pfree(cur->after);
+			cur->after = MemoryContextStrdup(GetMemoryChunkContext(cur),
+											 cur->batch[cur->nbatch - 1].path);
+		}
+		staging_fetch(cur);
+		if (cur->nbatch == 0)
+			return NULL;
+	}
+	return &cur->batch[cur->pos++];
+}
+
+void
+staging_cursor_close(StagingCursor *cur)
+{
+	MemoryContextDelete(cur->cxt);
+	pfree(cur->after);
+	pfree(cur->branch);
+	pfree(cur);
+}

@@ -1,0 +1,114 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *		The only code that reads and writes the lakefs.* tables.
+ *
+ * Every function runs its statements through SPI with saved plans and
+ * parameters (no SQL is built from user input). Results are copied into the
+ * caller's memory context. Functions named *_get_* return NULL/false for a
+ * missing row; the lookups that users reach by name (repositories) raise the
+ * user-facing error themselves.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAKEFS_CATALOG_H
+#define LAKEFS_CATALOG_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "lakefs_hash.h"
+
+typedef struct LkRepo
+{
+	int32		id;
+	char	   *name;
+	char	   *storage_namespace;
+	char	   *default_branch;
+	char	   *server_name;	/* NULL when none */
+} LkRepo;
+
+typedef char LkCommitId[LK_ID_HEX_LEN + 1];
+
+typedef struct LkCommit
+{
+	LkCommitId	id;
+	int			nparents;
+	LkCommitId *parents;
+	uint8		metarange_id[LK_ID_LEN];
+	char	   *message;
+	char	   *committer;
+	Jsonb	   *metadata;
+	TimestampTz created_at;
+	int32		generation;
+} LkCommit;
+
+/* One staged change, as read back for a commit or a listing. */
+typedef struct LkStaged
+{
+	char	   *path;
+	bool		tombstone;
+	char	   *address;
+	bool		full_address;
+	int64		size;
+	char	   *checksum;
+	TimestampTz last_modified;
+	char	   *content_type;	/* NULL when none */
+	char	   *metadata;		/* JSON text, NULL when none */
+} LkStaged;
+
+/* repositories */
+extern LkRepo *catalog_get_repo(const char *name, bool missing_ok);
+extern int32 catalog_insert_repo(const char *name, const char *ns,
+								 const char *default_branch, const char *server);
+extern void catalog_delete_repo(int32 repo_id);
+
+/* commits, ranges, metaranges */
+extern LkCommit *catalog_get_commit(int32 repo_id, const char *id);
+extern int	catalog_find_commit_prefix(int32 repo_id, const char *prefix,
+									   LkCommitId found);
+extern void catalog_insert_commit(int32 repo_id, const LkCommit *c);
+extern bytea *catalog_get_range(int32 repo_id, const uint8 *id);
+extern bytea *catalog_get_metarange(int32 repo_id, const uint8 *id);
+extern void catalog_put_range(int32 repo_id, const uint8 *id, const char *data,
+							  size_t len, int32 entries);
+extern void catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data,
+								  size_t len, int32 nranges, int64 entries);
+
+/* branches and tags */
+typedef enum BranchLock
+{
+	BRANCH_LOCK_NONE,
+	BRANCH_LOCK_SHARE,
+	BRANCH_LOCK_UPDATE
+} BranchLock;
+extern bool catalog_get_branch(int32 repo_id, const char *name, BranchLock lock,
+							   LkCommitId head);
+extern void catalog_insert_branch(int32 repo_id, const char *name, const char *head);
+extern void catalog_set_branch_head(int32 repo_id, const char *name, const char *head);
+extern bool catalog_delete_branch(int32 repo_id, const char *name);
+extern bool catalog_get_tag(int32 repo_id, const char *name, LkCommitId commit);
+extern void catalog_insert_tag(int32 repo_id, const char *name, const char *commit);
+extern bool catalog_delete_tag(int32 repo_id, const char *name);
+
+/* staging */
+extern void catalog_stage(int32 repo_id, const char *branch, const LkStaged *s);
+extern int64 catalog_reset_staging(int32 repo_id, const char *branch,
+								   const char *prefix);
+extern bool catalog_has_staging(int32 repo_id, const char *branch);
+extern int64 catalog_stage_query(int32 repo_id, const char *branch, const char *query);
+
+/*
+ * A cursor over a branch's staged changes in path order, from a prefix.
+ * staging_cursor_next returns NULL at the end; each result lives until the
+ * next call. Close with staging_cursor_close (inside the same SPI-free frame).
+ */
+typedef struct StagingCursor StagingCursor;
+extern StagingCursor *staging_cursor_open(int32 repo_id, const char *branch,
+										  const char *from);
+extern LkStaged *staging_cursor_next(StagingCursor *cur);
+extern void staging_cursor_close(StagingCursor *cur);
+
+#endif							/* LAKEFS_CATALOG_H */

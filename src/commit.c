@@ -1,0 +1,250 @@
+/*-------------------------------------------------------------------------
+ *
+ * commit.c
+ *		Applying sorted changes to a tree; creating commits.
+ *
+ * tree_apply_changes is the heart of commit (and of merge, revert and
+ * import): it walks the base metarange and the sorted changes together.
+ * A base range that no change falls into is reused by id, unread, as long as
+ * the range writer is aligned (holds no pending entries). A range that a
+ * change falls into is decoded, merged with its changes, and re-chunked;
+ * because boundaries are content-defined the writer re-aligns at the next
+ * boundary key, after which reuse resumes. Cost: O(changes + ranges they
+ * touch), plus one pass over the metarange's descriptors.
+ *
+ * Range i of a tree covers the keys in (max key of range i-1, max key of
+ * range i]; the last range also covers everything above.
+ *
+ * commit_on_branch locks the branch row first, so concurrent commits to one
+ * branch serialize and see each other's heads; other branches don't wait.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "commit.h"
+#include "manifest.h"
+#include "refs.h"
+
+/* feed the writer the entries of base range i merged with its changes */
+static void
+apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
+			ChangeSource *src, LkChange *ch, bool *have_ch, ApplyStats *stats)
+{
+	const RangeDesc *d = &base->descs[i];
+	bytea	   *data = tree_load_range(base, i);
+	RangeReader r;
+	LakefsEntry e;
+	bool		have_e;
+	int			rc;
+
+	tree_range_reader(data, &r);
+	rc = range_reader_next(&r, &e);
+	have_e = rc == LK_CODEC_OK;
+	for (;;)
+	{
+		bool		ch_here = *have_ch &&
+			(last || lk_keycmp(ch->entry.path, ch->entry.path_len,
+							   d->max_key, d->max_len) <= 0);
+		int			c;
+
+		if (!have_e && !ch_here)
+			break;
+		c = !have_e ? 1 : !ch_here ? -1 :
+			lk_keycmp(e.path, e.path_len, ch->entry.path, ch->entry.path_len);
+		if (c < 0)
+			range_writer_add(rw, &e);
+		else
+		{
+			if (!ch->tombstone)
+				range_writer_add(rw, &ch->entry);
+			stats->changes++;
+			*have_ch = src->next(src->arg, ch);
+		}
+		if (c <= 0)
+		{
+			rc = range_reader_next(&r, &e);
+			if (rc != LK_CODEC_OK && rc != LK_CODEC_END)
+				lakefs_codec_error(rc, "range", d->id);
+			have_e = rc == LK_CODEC_OK;
+		}
+	}
+	pfree(data);
+}
+
+/*
+ * tree_apply_changes: the tree of base_metarange with every change of src
+ * applied, stored; its metarange id into out_metarange. Tombstones for
+ * absent paths are no-ops. Throws on catalog corruption or unsorted input.
+ */
+void
+tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src,
+				   uint8 *out_metarange, ApplyStats *stats)
+{
+	TreeReader *base = tree_open(repo_id, base_metarange);
+	MetarangeBuilder mb;
+	RangeWriter rw;
+	LkChange	ch;
+	bool		have_ch;
+
+	memset(stats, 0, sizeof(*stats));
+	metarange_builder_init(&mb, repo_id);
+	range_writer_init(&rw, &mb);
+	have_ch = src->next(src->arg, &ch);
+	for (uint32 i = 0; i < base->n; i++)
+	{
+		const RangeDesc *d = &base->descs[i];
+		bool		last = i == base->n - 1;
+		bool		touched = have_ch &&
+			(last || lk_keycmp(ch.entry.path, ch.entry.path_len,
+							   d->max_key, d->max_len) <= 0);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!touched && rw.count == 0)
+		{
+			metarange_builder_add(&mb, d);
+			stats->ranges_reused++;
+			continue;
+		}
+		apply_range(base, i, last, &rw, src, &ch, &have_ch, stats);
+	}
+	/* an empty base tree: every change is new */
+	for (; have_ch; have_ch = src->next(src->arg, &ch))
+	{
+		if (!ch.tombstone)
+			range_writer_add(&rw, &ch.entry);
+		stats->changes++;
+	}
+	range_writer_flush(&rw);
+	metarange_builder_finish(&mb, out_metarange);
+	stats->ranges_written = mb.ranges_written;
+	stats->entries = mb.entries;
+}
+
+/* ---- staging as a change source ---- */
+
+/* staged_to_entry: view a staged row as a codec entry (no copies). */
+void
+staged_to_entry(const LkStaged *s, LakefsEntry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->path = s->path;
+	e->path_len = strlen(s->path);
+	if (s->tombstone)
+		return;
+	e->flags = s->full_address ? LK_ENTRY_FULL_ADDRESS : 0;
+	e->address = s->address;
+	e->address_len = strlen(s->address);
+	e->size = s->size;
+	e->checksum = s->checksum ? s->checksum : "";
+	e->checksum_len = strlen(e->checksum);
+	e->mtime = s->last_modified;
+	e->content_type = s->content_type ? s->content_type : "";
+	e->content_type_len = strlen(e->content_type);
+	e->metadata = s->metadata ? s->metadata : "";
+	e->metadata_len = strlen(e->metadata);
+}
+
+static bool
+staging_next(void *arg, LkChange *out)
+{
+	LkStaged   *s = staging_cursor_next((StagingCursor *) arg);
+
+	if (s == NULL)
+		return false;
+	staged_to_entry(s, &out->entry);
+	out->tombstone = s->tombstone;
+	return true;
+}
+
+ChangeSource *
+staging_change_source(int32 repo_id, const char *branch, const char *from)
+{
+	ChangeSource *src = palloc(sizeof(ChangeSource));
+
+	src->next = staging_next;
+	src->arg = staging_cursor_open(repo_id, branch, from);
+	return src;
+}
+
+/* ---- commits ---- */
+
+/*
+ * commit_create: fill in c->id (the SHA-256 of a canonical serialization of
+ * every other field) and store the commit.
+ */
+void
+commit_create(LkRepo *repo, LkCommit *c)
+{
+	StringInfoData buf;
+	char		mr_hex[LK_ID_HEX_LEN + 1];
+	uint8		id[LK_ID_LEN];
+
+	lk_hex(c->metarange_id, LK_ID_LEN, mr_hex);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "lakefs commit v1\nmetarange %s\n", mr_hex);
+	for (int i = 0; i < c->nparents; i++)
+		appendStringInfo(&buf, "parent %s\n", c->parents[i]);
+	appendStringInfo(&buf, "committer %s\ncreated " INT64_FORMAT "\ngeneration %d\n",
+					 c->committer, (int64) c->created_at, c->generation);
+	appendStringInfo(&buf, "metadata %s\nmessage %s",
+					 JsonbToCString(NULL, &c->metadata->root, VARSIZE(c->metadata)),
+					 c->message);
+	lk_sha256(buf.data, buf.len, id);
+	lk_hex(id, LK_ID_LEN, c->id);
+	pfree(buf.data);
+	catalog_insert_commit(repo->id, c);
+}
+
+/*
+ * commit_on_branch: commit the branch's staged changes; returns the new
+ * commit id. Raises ERRCODE_UNDEFINED_OBJECT for an unknown branch and
+ * ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE when there is nothing to commit
+ * (unless allow_empty).
+ */
+char *
+commit_on_branch(LkRepo *repo, const char *branch, const char *message,
+				 Jsonb *metadata, bool allow_empty, ApplyStats *stats)
+{
+	LkCommitId	head;
+	LkCommit   *parent;
+	LkCommit	c;
+	ChangeSource *src;
+
+	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, head))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
+	parent = refs_get_commit(repo, head);
+	src = staging_change_source(repo->id, branch, NULL);
+	tree_apply_changes(repo->id, parent->metarange_id, src, c.metarange_id, stats);
+	staging_cursor_close((StagingCursor *) src->arg);
+
+	if (!allow_empty && memcmp(c.metarange_id, parent->metarange_id, LK_ID_LEN) == 0)
+	{
+		bool		staged = stats->changes > 0;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no changes to commit on branch \"%s\"", branch),
+				 staged ? errdetail("The staged changes leave the tree as it was.") : 0,
+				 errhint("Stage objects first, or pass allow_empty => true.")));
+	}
+	c.nparents = 1;
+	c.parents = palloc(sizeof(LkCommitId));
+	memcpy(c.parents[0], head, sizeof(LkCommitId));
+	c.message = (char *) message;
+	c.committer = GetUserNameFromId(GetUserId(), false);
+	c.metadata = metadata;
+	c.created_at = GetCurrentTimestamp();
+	c.generation = parent->generation + 1;
+	commit_create(repo, &c);
+	catalog_set_branch_head(repo->id, branch, c.id);
+	catalog_reset_staging(repo->id, branch, NULL);
+	return pstrdup(c.id);
+}

@@ -1,0 +1,56 @@
+/*-------------------------------------------------------------------------
+ *
+ * commit.h
+ *		Applying sorted changes to a tree, and creating commits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAKEFS_COMMIT_H
+#define LAKEFS_COMMIT_H
+
+#include "fmgr.h"
+
+#include "catalog.h"
+#include "range_codec.h"
+
+/* One change: an entry to upsert, or a tombstone for its path. */
+typedef struct LkChange
+{
+	LakefsEntry entry;
+	bool		tombstone;
+} LkChange;
+
+/*
+ * A source of changes in strictly ascending path order. next() fills *out
+ * and returns true, or returns false at the end. Strings stay valid until
+ * the following call.
+ */
+typedef struct ChangeSource
+{
+	bool		(*next) (void *arg, LkChange *out);
+	void	   *arg;
+} ChangeSource;
+
+typedef struct ApplyStats
+{
+	int64		changes;
+	int64		ranges_reused;
+	int64		ranges_written;
+	int64		entries;
+} ApplyStats;
+
+/* commit.c */
+extern void tree_apply_changes(int32 repo_id, const uint8 *base_metarange,
+							   ChangeSource *src, uint8 *out_metarange,
+							   ApplyStats *stats);
+extern void staged_to_entry(const LkStaged *s, LakefsEntry *e);
+extern ChangeSource *staging_change_source(int32 repo_id, const char *branch,
+										   const char *from);
+extern void commit_create(LkRepo *repo, LkCommit *c);
+extern char *commit_on_branch(LkRepo *repo, const char *branch, const char *message,
+							  Jsonb *metadata, bool allow_empty, ApplyStats *stats);
+
+/* api_commit.c */
+extern Jsonb *commit_metadata_arg(FunctionCallInfo fcinfo, int n);
+
+#endif							/* LAKEFS_COMMIT_H */

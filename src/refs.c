@@ -1,0 +1,305 @@
+/*-------------------------------------------------------------------------
+ *
+ * refs.c
+ *		Resolving ref expressions, walking history, finding merge bases.
+ *
+ * A ref expression is a base followed by modifiers:
+ *   base       a branch, a tag, a full commit id or a unique prefix of one
+ *              (at least 6 hex digits), looked up in that order; "branch@"
+ *              is the branch's committed head, without its staged changes
+ *   ~N         the N-th first-parent ancestor ("~" alone is ~1)
+ *   ^N         the N-th parent ("^" alone is ^1, ^0 the commit itself)
+ *
+ * History walks use generation numbers (1 + the largest parent
+ * generation): a max-heap on (generation, created_at, id) visits every
+ * commit after all of its descendants, so a walk can stop early.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "lib/pairingheap.h"
+#include "utils/hsearch.h"
+
+#include "names.h"
+#include "refs.h"
+
+#define MIN_PREFIX_LEN 6
+
+static bool
+is_hex_lower(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+LkCommit *
+refs_get_commit(LkRepo *repo, const char *id)
+{
+	LkCommit   *c = catalog_get_commit(repo->id, id);
+
+	if (c == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("commit %s of repository \"%s\" is missing", id, repo->name)));
+	return c;
+}
+
+/* resolve the base of an expression; sets out->branch for a plain branch */
+static bool
+resolve_base(LkRepo *repo, const char *base, LkRef *out)
+{
+	size_t		len = strlen(base);
+	bool		committed_only = len > 1 && base[len - 1] == '@';
+	char	   *name = pnstrdup(base, committed_only ? len - 1 : len);
+
+	out->branch = NULL;
+	if (catalog_get_branch(repo->id, name, BRANCH_LOCK_NONE, out->commit))
+	{
+		if (!committed_only)
+			out->branch = name;
+		return true;
+	}
+	if (committed_only)
+		return false;
+	if (catalog_get_tag(repo->id, name, out->commit))
+		return true;
+	if (len >= MIN_PREFIX_LEN && len <= LK_ID_HEX_LEN && is_hex_lower(name, len))
+	{
+		LkCommitId	found;
+		int			n = catalog_find_commit_prefix(repo->id, name, found);
+
+		if (n > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
+					 errmsg("commit id prefix \"%s\" is ambiguous in repository \"%s\"",
+							name, repo->name),
+					 errhint("Give more hex digits of the commit id.")));
+		if (n == 1)
+		{
+			memcpy(out->commit, found, sizeof(LkCommitId));
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+parse_count(const char **p)
+{
+	long		n = 1;
+
+	if (**p >= '0' && **p <= '9')
+	{
+		char	   *end;
+
+		n = strtol(*p, &end, 10);
+		*p = end;
+	}
+	return (int) Min(n, INT_MAX);
+}
+
+/*
+ * refs_resolve: resolve expr in repo, or raise ERRCODE_UNDEFINED_OBJECT
+ * (unknown ref), ERRCODE_AMBIGUOUS_PARAMETER (ambiguous prefix) or
+ * ERRCODE_INVALID_PARAMETER_VALUE (bad modifier, or past the first commit).
+ */
+void
+refs_resolve(LkRepo *repo, const char *expr, LkRef *out)
+{
+	const char *mod = expr + strcspn(expr, "~^");
+	char	   *base = pnstrdup(expr, mod - expr);
+
+	if (base[0] == '\0' || !resolve_base(repo, base, out))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("ref \"%s\" not found in repository \"%s\"", base, repo->name),
+				 errhint("A ref is a branch, a tag, a commit id (or a prefix of at least "
+						 "%d hex digits), optionally followed by ~N or ^N.",
+						 MIN_PREFIX_LEN)));
+	if (*mod)
+		out->branch = NULL;
+	while (*mod)
+	{
+		char		op = *mod++;
+		int			n = parse_count(&mod);
+		LkCommit   *c;
+
+		if (op != '~' && op != '^')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid ref expression \"%s\"", expr),
+					 errhint("Modifiers are ~N (N-th first-parent ancestor) and ^N "
+							 "(N-th parent), e.g. \"main~2\" or \"main^2\".")));
+		if (op == '^')
+		{
+			if (n == 0)
+				continue;
+			c = refs_get_commit(repo, out->commit);
+			if (n > c->nparents)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("ref \"%s\" does not exist", expr),
+						 errdetail("Commit %.12s has %d parent(s).", c->id, c->nparents)));
+			memcpy(out->commit, c->parents[n - 1], sizeof(LkCommitId));
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+		{
+			c = refs_get_commit(repo, out->commit);
+			if (c->nparents == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("ref \"%s\" does not exist", expr),
+						 errdetail("The history has only %d first-parent ancestor(s).", i)));
+			memcpy(out->commit, c->parents[0], sizeof(LkCommitId));
+		}
+	}
+}
+
+/* ---- history walks ---- */
+
+typedef struct WalkNode
+{
+	pairingheap_node ph;
+	LkCommit   *commit;
+	int			side;			/* merge base: bit 0 = reached from a, bit 1 = b */
+} WalkNode;
+
+typedef struct SeenEntry
+{
+	LkCommitId	id;				/* hash key */
+	int			side;
+} SeenEntry;
+
+struct CommitWalk
+{
+	LkRepo	   *repo;
+	pairingheap *heap;
+	HTAB	   *seen;
+};
+
+/* max-heap order: higher generation first, then later, then larger id */
+static int
+walk_cmp(const pairingheap_node *a, const pairingheap_node *b, void *arg)
+{
+	const LkCommit *ca = ((const WalkNode *) a)->commit;
+	const LkCommit *cb = ((const WalkNode *) b)->commit;
+
+	if (ca->generation != cb->generation)
+		return ca->generation > cb->generation ? 1 : -1;
+	if (ca->created_at != cb->created_at)
+		return ca->created_at > cb->created_at ? 1 : -1;
+	return strcmp(ca->id, cb->id);
+}
+
+static HTAB *
+new_seen(void)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(LkCommitId);
+	ctl.entrysize = sizeof(SeenEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create("lakefs commit walk", 256, &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+static void
+walk_push(CommitWalk *w, const char *id, int side)
+{
+	bool		found;
+	SeenEntry  *s = hash_search(w->seen, id, HASH_ENTER, &found);
+	WalkNode   *node;
+
+	if (found)
+	{
+		s->side |= side;
+		return;
+	}
+	s->side = side;
+	node = palloc(sizeof(WalkNode));
+	node->commit = refs_get_commit(w->repo, id);
+	node->side = side;
+	pairingheap_add(w->heap, &node->ph);
+}
+
+CommitWalk *
+commit_walk_start(LkRepo *repo, const char *head)
+{
+	CommitWalk *w = palloc(sizeof(CommitWalk));
+
+	w->repo = repo;
+	w->heap = pairingheap_allocate(walk_cmp, NULL);
+	w->seen = new_seen();
+	walk_push(w, head, 1);
+	return w;
+}
+
+/* commit_walk_next: the next commit of the history, NULL at the end. */
+LkCommit *
+commit_walk_next(CommitWalk *w)
+{
+	WalkNode   *node;
+	LkCommit   *c;
+
+	if (pairingheap_is_empty(w->heap))
+		return NULL;
+	node = (WalkNode *) pairingheap_remove_first(w->heap);
+	c = node->commit;
+	for (int i = 0; i < c->nparents; i++)
+		walk_push(w, c->parents[i], 1);
+	pfree(node);
+	return c;
+}
+
+/*
+ * refs_merge_base: the best common ancestor of a and b (false if none).
+ *
+ * Walks both histories at once from the highest generation down; a commit
+ * reached from both sides is a common ancestor, and the first one popped has
+ * the highest generation (ties broken by time, then id: deterministic for
+ * criss-cross histories). Its own ancestors are not expanded further.
+ */
+bool
+refs_merge_base(LkRepo *repo, const char *a, const char *b, LkCommitId base)
+{
+	CommitWalk	w;
+
+	w.repo = repo;
+	w.heap = pairingheap_allocate(walk_cmp, NULL);
+	w.seen = new_seen();
+	walk_push(&w, a, 1);
+	walk_push(&w, b, 2);
+	while (!pairingheap_is_empty(w.heap))
+	{
+		WalkNode   *node = (WalkNode *) pairingheap_remove_first(w.heap);
+		SeenEntry  *s = hash_search(w.seen, node->commit->id, HASH_FIND, NULL);
+
+		if (s->side == 3)
+		{
+			memcpy(base, node->commit->id, sizeof(LkCommitId));
+			hash_destroy(w.seen);
+			return true;
+		}
+		for (int i = 0; i < node->commit->nparents; i++)
+			walk_push(&w, node->commit->parents[i], s->side);
+	}
+	hash_destroy(w.seen);
+	return false;
+}
+
+/* refs_is_ancestor: is ancestor reachable from "of" (or equal to it)? */
+bool
+refs_is_ancestor(LkRepo *repo, const char *ancestor, const char *of)
+{
+	LkCommitId	base;
+
+	if (strcmp(ancestor, of) == 0)
+		return true;
+	return refs_merge_base(repo, ancestor, of, base) && strcmp(base, ancestor) == 0;
+}

@@ -251,3 +251,18 @@ CREATE FUNCTION lakefs_debug_counters() RETURNS bigint
 
 COMMENT ON FUNCTION lakefs_debug_counters() IS
 'ranges this backend has fetched and decoded so far (to check that unchanged ranges are skipped)';
+
+CREATE FUNCTION lakefs_ranges(repository text, ref text)
+	RETURNS TABLE (id text, min_path text, max_path text, entries bigint, bytes bigint)
+	AS 'MODULE_PATHNAME', 'lakefs_ranges'
+	LANGUAGE C STRICT STABLE;
+
+COMMENT ON FUNCTION lakefs_ranges(text, text) IS
+'the ranges that make up the committed tree of a ref, in path order';
+
+CREATE FUNCTION lakefs_valid_path(path text) RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_valid_path'
+	LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION lakefs_valid_path(text) IS
+'the path if it is a valid object path (1 to 1024 bytes), else an error';

@@ -110,3 +110,35 @@ lakefs_debug_counters(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(lakefs_ranges_loaded);
 }
+
+PG_FUNCTION_INFO_V1(lakefs_ranges);
+
+/* lakefs_ranges(repo, ref): the range descriptors of ref's committed tree */
+Datum
+lakefs_ranges(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	LkRef		ref;
+	TreeReader *t;
+
+	InitMaterializedSRF(fcinfo, 0);
+	refs_resolve(repo, ARG_TEXT(1), &ref);
+	t = tree_open(repo->id, refs_get_commit(repo, ref.commit)->metarange_id);
+	for (uint32 i = 0; i < t->n; i++)
+	{
+		const RangeDesc *d = &t->descs[i];
+		char		hex[LK_ID_HEX_LEN + 1];
+		Datum		v[5];
+		bool		nulls[5] = {0};
+
+		lk_hex(d->id, LK_ID_LEN, hex);
+		v[0] = CStringGetTextDatum(hex);
+		v[1] = PointerGetDatum(cstring_to_text_with_len(d->min_key, d->min_len));
+		v[2] = PointerGetDatum(cstring_to_text_with_len(d->max_key, d->max_len));
+		v[3] = Int64GetDatum((int64) d->count);
+		v[4] = Int64GetDatum((int64) d->bytes);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
+}

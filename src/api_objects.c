@@ -27,6 +27,7 @@ PG_FUNCTION_INFO_V1(lakefs_delete_object);
 PG_FUNCTION_INFO_V1(lakefs_reset);
 PG_FUNCTION_INFO_V1(lakefs_ls);
 PG_FUNCTION_INFO_V1(lakefs_stat);
+PG_FUNCTION_INFO_V1(lakefs_valid_path);
 
 #define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
 #define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
@@ -264,4 +265,12 @@ lakefs_stat(PG_FUNCTION_ARGS)
 						path, refexpr, repo->name)));
 	entry_values(repo, &e, v, n);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+}
+
+/* lakefs_valid_path(path): path itself if valid, else the user-facing error */
+Datum
+lakefs_valid_path(PG_FUNCTION_ARGS)
+{
+	check_path(ARG_TEXT(0));
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }

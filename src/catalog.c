@@ -650,7 +650,7 @@ catalog_stage_query(int32 repo_id, const char *branch, const char *query)
 	appendStringInfoString(&sql,
 						   "INSERT INTO lakefs.staging AS s (repo_id, branch, path, tombstone, "
 						   "physical_address, full_address, size, checksum, content_type, metadata, "
-						   "last_modified) SELECT $1, $2, q.path::text, false, "
+						   "last_modified) SELECT $1, $2, lakefs_valid_path(q.path::text), false, "
 						   "q.physical_address::text, q.physical_address::text LIKE '%://%', "
 						   "q.size::bigint, q.checksum::text");
 	for (int i = 0; i < (int) lengthof(optional); i++)

@@ -144,7 +144,7 @@ refs_resolve(LkRepo *repo, const char *expr, LkRef *out)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("ref \"%s\" does not exist", expr),
-						 errdetail("Commit %.12s has %d parent(s).", c->id, c->nparents)));
+						 errdetail("The commit before ^%d has %d parent(s).", n, c->nparents)));
 			memcpy(out->commit, c->parents[n - 1], sizeof(LkCommitId));
 			continue;
 		}

@@ -1,0 +1,47 @@
+-- Ref expressions: branch, tag, commit id or prefix, ~N, ^N, branch@
+SELECT lakefs_create_repository('repo-refs', 's3://example/repo-refs') IS NOT NULL;
+DO $$
+BEGIN
+	FOR i IN 1..4 LOOP
+		PERFORM lakefs_stage_object('repo-refs', 'main', 'f' || i, 'data/' || i, i, 'c');
+		PERFORM lakefs_commit('repo-refs', 'main', 'c' || i);
+	END LOOP;
+END $$;
+SELECT lakefs_create_tag('repo-refs', 'release', 'main~1') IS NOT NULL;
+
+CREATE TEMP TABLE h AS SELECT id, message FROM lakefs_log('repo-refs', 'main');
+SELECT (SELECT message FROM h WHERE id = lakefs_resolve_ref('repo-refs', e)) AS message, e
+	FROM unnest(ARRAY['main', 'main~0', 'main~1', 'main~2', 'main~', 'main~~', 'main^',
+					  'main^1', 'main^0', 'main^^', 'main~1^1', 'release', 'release~2',
+					  'main@', 'main@~1']) e;
+
+-- full ids and unique prefixes (6 or more hex digits)
+SELECT lakefs_resolve_ref('repo-refs', id) = id AS full_id,
+	   lakefs_resolve_ref('repo-refs', left(id, 12)) = id AS prefix_12,
+	   lakefs_resolve_ref('repo-refs', left(id, 12) || '~1') = (SELECT id FROM h WHERE message = 'c3') AS prefix_tilde
+	FROM h WHERE message = 'c4';
+
+-- branch first, then tag, then commit
+SELECT lakefs_create_branch('repo-refs', 'release', 'main') IS NOT NULL;
+SELECT lakefs_resolve_ref('repo-refs', 'release') = lakefs_resolve_ref('repo-refs', 'main') AS branch_wins;
+
+-- errors
+SELECT lakefs_resolve_ref('repo-refs', 'nowhere');
+SELECT lakefs_resolve_ref('repo-refs', 'main~9');
+SELECT lakefs_resolve_ref('repo-refs', 'main^2');
+SELECT lakefs_resolve_ref('repo-refs', 'main~x');
+SELECT lakefs_resolve_ref('repo-refs', '');
+SELECT lakefs_resolve_ref('repo-refs', 'abcde');
+SELECT lakefs_resolve_ref('repo-refs', 'ffffffffff');
+SELECT lakefs_resolve_ref('repo-refs', 'release@@');
+
+-- an ambiguous prefix (two commit ids sharing their first 8 hex digits)
+INSERT INTO lakefs.commits (repo_id, id, parents, metarange_id, message, committer, metadata, created_at, generation)
+	SELECT c.repo_id, 'abcdef01' || repeat(x, 56), ARRAY[c.id], c.metarange_id, 'fake ' || x, 'test', '{}', now(), c.generation + 1
+	FROM lakefs.commits c JOIN lakefs.repositories r ON r.id = c.repo_id,
+		 unnest(ARRAY['0', '1']) x
+	WHERE r.name = 'repo-refs' AND c.id = lakefs_resolve_ref('repo-refs', 'main');
+SELECT lakefs_resolve_ref('repo-refs', 'abcdef01');
+SELECT lakefs_resolve_ref('repo-refs', 'abcdef011') = 'abcdef01' || repeat('1', 56) AS unique_again;
+
+SELECT lakefs_delete_repository('repo-refs');

@@ -1,0 +1,53 @@
+-- Staging: upserts, tombstones, bulk staging from a query, reset
+SELECT lakefs_create_repository('repo-stage', 's3://example/repo-stage') IS NOT NULL;
+
+SELECT lakefs_stage_object('repo-stage', 'main', 'images/cat.png', 'data/c1', 2048, 'etag-cat',
+						   content_type => 'image/png', metadata => '{"label": "cat"}');
+SELECT lakefs_stage_object('repo-stage', 'main', 'images/dog.png', 's3://sample-data/dogs/dog.png', 4096, 'etag-dog');
+SELECT branch, path, change, physical_address, size, content_type, metadata
+	FROM lakefs_staged_changes WHERE repository = 'repo-stage' ORDER BY path;
+
+-- staging the same path again replaces the staged entry
+SELECT lakefs_stage_object('repo-stage', 'main', 'images/cat.png', 'data/c2', 2049, 'etag-cat-2');
+SELECT path, physical_address, size FROM lakefs_ls('repo-stage', 'main');
+
+-- bulk staging from a query
+SELECT lakefs_stage_objects('repo-stage', 'main',
+	$$SELECT format('bulk/%s.bin', lpad(g::text, 5, '0')) AS path,
+			 format('data/b%s', g) AS physical_address,
+			 g::bigint AS size, md5(g::text) AS checksum,
+			 'application/octet-stream' AS content_type
+	  FROM generate_series(1, 10000) g$$) AS staged;
+SELECT count(*), sum(size) FROM lakefs_ls('repo-stage', 'main', 'bulk/');
+SELECT lakefs_commit('repo-stage', 'main', 'bulk') IS NOT NULL AS committed;
+SELECT count(*) AS staged_after_commit FROM lakefs_staged_changes WHERE repository = 'repo-stage';
+
+-- a tombstone hides the committed entry until commit, then removes it
+SELECT lakefs_delete_object('repo-stage', 'main', 'images/dog.png');
+SELECT change FROM lakefs_staged_changes WHERE repository = 'repo-stage';
+SELECT path FROM lakefs_ls('repo-stage', 'main', 'images/');
+SELECT path FROM lakefs_ls('repo-stage', 'main@', 'images/');
+
+-- reset by prefix, then all
+SELECT lakefs_stage_object('repo-stage', 'main', 'tmp/x', 'data/x', 1, 'x');
+SELECT lakefs_reset('repo-stage', 'main', prefix => 'tmp/') AS reset_rows;
+SELECT path, change FROM lakefs_staged_changes WHERE repository = 'repo-stage';
+SELECT lakefs_reset('repo-stage', 'main') AS reset_rows;
+SELECT path FROM lakefs_ls('repo-stage', 'main', 'images/');
+
+-- errors
+SELECT lakefs_stage_object('repo-stage', 'main', '', 'data/x', 1, 'x');
+SELECT lakefs_stage_object('repo-stage', 'main', repeat('p', 1025), 'data/x', 1, 'x');
+SELECT lakefs_stage_object('repo-stage', 'main', 'x', '', 1, 'x');
+SELECT lakefs_stage_object('repo-stage', 'main', 'x', 'data/x', -1, 'x');
+SELECT lakefs_stage_object('repo-stage', 'main', 'x', 'data/x', 1, 'x', metadata => '[1, 2]');
+SELECT lakefs_stage_object('repo-stage', 'nope', 'x', 'data/x', 1, 'x');
+SELECT lakefs_delete_object('repo-stage', 'main', 'no/such/object');
+SELECT lakefs_stage_objects('repo-stage', 'main', 'SELECT 1 AS path');
+SELECT lakefs_stage_objects('repo-stage', 'main', 'SELEC nothing');
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT '' AS path, 'a' AS physical_address, 1 AS size, 'c' AS checksum$$);
+SELECT lakefs_stage_objects('repo-stage', 'main', 'DELETE FROM lakefs.staging');
+-- nothing was staged by the failed calls
+SELECT count(*) FROM lakefs_staged_changes WHERE repository = 'repo-stage';
+
+SELECT lakefs_delete_repository('repo-stage');

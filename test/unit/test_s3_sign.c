@@ -16,7 +16,9 @@
  *				  x-amz-content-sha256).
  *	legacy-2011-flat  the 2011 suite: service "host", the date in a Date
  *				  header, no x-amz-date.
- *	aws-c-auth-v4 <case>/context.json + request.txt, header and query variants.
+ *	aws-c-auth-v4 <case>/context.json + request.txt, header and query variants;
+ *				  the presigned query is also compared with query-signed-request.txt,
+ *				  parameter order aside.
  *
  *-------------------------------------------------------------------------
  */
@@ -711,6 +713,74 @@ run_legacy_dir(const char *dir, const SuiteParams *sp)
 }
 
 /*
+ * The '&'-separated parameters of query q, sorted and re-joined with '&',
+ * as a malloc'd string: two presigned URLs with the same parameters in a
+ * different order compare equal.
+ */
+static char *
+sorted_params(const char *q)
+{
+	char	   *copy = strdup(q);
+	char	   *parts[128];
+	int			n = 0;
+	char	   *p = copy;
+	char	   *tok;
+	StrBuf		out;
+	char	   *res;
+
+	/* each parameter decoded and encoded again, as the signer would */
+	while ((tok = strsep(&p, "&")) != NULL && n < 128)
+	{
+		char	   *eq = strchr(tok, '=');
+		char	   *name = pct_decode(tok, eq ? (size_t) (eq - tok) : strlen(tok), false);
+		char	   *value = pct_decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0, false);
+
+		sb_init(&out);
+		s3_uri_encode(&out, name, strlen(name), false);
+		sb_appendc(&out, '=');
+		s3_uri_encode(&out, value, strlen(value), false);
+		parts[n++] = strdup(out.data);
+		sb_free(&out);
+		free(name);
+		free(value);
+	}
+	qsort(parts, n, sizeof(char *), name_cmp);
+	sb_init(&out);
+	for (int i = 0; i < n; i++)
+	{
+		if (i)
+			sb_appendc(&out, '&');
+		sb_appends(&out, parts[i]);
+		free(parts[i]);
+	}
+	res = strdup(out.data);
+	sb_free(&out);
+	free(copy);
+	return res;
+}
+
+/*
+ * The query of the request line of a signed-request file, sorted (see
+ * sorted_params), or NULL.
+ */
+static char *
+signed_request_params(const char *path)
+{
+	char	   *text = read_file(path, NULL);
+	char	   *q;
+	char	   *res = NULL;
+
+	if (text && (q = strchr(text, '?')) != NULL)
+	{
+		q++;
+		q[strcspn(q, " \r\n")] = '\0';
+		res = sorted_params(q);
+	}
+	free(text);
+	return res;
+}
+
+/*
  * One aws-c-auth case: dir/context.json and dir/request.txt; the header
  * variant against header-{canonical-request,string-to-sign,signature}.txt,
  * the query variant against query-*.txt.
@@ -785,6 +855,7 @@ run_crt_case(const char *dir, const char *name)
 		char		tail[128];
 		const char *got_sig = "";
 		bool		good;
+		bool		extra_good = true;
 
 		fmt(path, sizeof(path), "%s/%s/%s-canonical-request.txt", dir, name, variant[v]);
 		want_creq = read_file(path, NULL);
@@ -816,10 +887,22 @@ run_crt_case(const char *dir, const char *name)
 			got_sig = strstr(out.data, "&X-Amz-Signature=");
 			got_sig = got_sig ? got_sig + 17 : "";
 		}
+		if (v == 1)
+		{
+			/* the whole presigned query, parameter order aside */
+			char	   *want_q;
+			char	   *got_q = sorted_params(out.data);
+
+			fmt(path, sizeof(path), "%s/%s/query-signed-request.txt", dir, name);
+			want_q = signed_request_params(path);
+			extra_good = same("presigned query", got_q, want_q);
+			free(got_q);
+			free(want_q);
+		}
 		s3_string_to_sign(&sts, &req, creq.data);
 		good = same("canonical request", creq.data, want_creq);
 		good = same("string to sign", sts.data, want_sts) && good;
-		good = same("signature", got_sig, want_sig) && good;
+		good = same("signature", got_sig, want_sig) && good && extra_good;
 		if (v == 1 && cred.session_token)
 		{
 			/* the token must reach the URL whether signed or not */

@@ -53,6 +53,11 @@ extern int	s3_parse_list_page(const char *xml, size_t len, S3ListPage *page,
 							   char *errbuf, size_t errlen);
 extern void s3_list_page_free(S3ListPage *page);
 
+/*
+ * <Error> -> code, message, request id, resource. 0 with err->code set, or
+ * -1 with *err all NULL when the body is not an S3 error (HTML from a proxy,
+ * empty, another root).
+ */
 extern int	s3_parse_error(const char *xml, size_t len, S3ErrorReply *err);
 extern void s3_error_reply_free(S3ErrorReply *err);
 
@@ -60,7 +65,11 @@ extern void s3_error_reply_free(S3ErrorReply *err);
 extern int	s3_parse_upload_id(const char *xml, size_t len, char **upload_id,
 							   char *errbuf, size_t errlen);
 
-/* CompleteMultipartUploadResult -> ETag (may be empty, as RGW sends) */
+/*
+ * CompleteMultipartUploadResult -> ETag without quotes (may be empty, as RGW
+ * sends). An <Error> body (S3 can fail the completion after sending 200)
+ * returns -1 with "Code: Message" in errbuf.
+ */
 extern int	s3_parse_complete_multipart(const char *xml, size_t len, char **etag,
 										char *errbuf, size_t errlen);
 
@@ -74,7 +83,12 @@ extern void s3_build_delete_objects(StrBuf *out, char *const *keys, int nkeys);
 extern int	s3_parse_delete_result(const char *xml, size_t len, int *nerrors,
 								   char *errbuf, size_t errlen);
 
-/* s3_url_decode: decode %XX and '+' as in encoding-type=url listings. */
+/*
+ * s3_url_decode: decode %XX and '+' (a space) as in encoding-type=url
+ * listings: AWS and MinIO write a space as '+' and a '+' as %2B (botocore
+ * reads them with unquote_plus), RGW writes %20. A malformed escape or %00
+ * is kept as it is. Returns a new lk_malloc'd string; NULL for NULL.
+ */
 extern char *s3_url_decode(const char *s);
 
 #endif							/* S3_XML_H */

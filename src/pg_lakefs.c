@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "chunker.h"
 #include "lk_alloc.h"
 #include "pg_lakefs.h"
 
@@ -44,6 +45,14 @@ _PG_init(void)
 	lk_allocator.realloc = lk_repalloc;
 	lk_allocator.free = pfree;
 
+	DefineCustomIntVariable("pg_lakefs.range_size_bits",
+							"Log2 of the average number of entries in a range.",
+							"Ranges are closed at content-defined boundaries; smaller "
+							"ranges make diffs of few changes cheaper and metaranges "
+							"larger. Changing it only changes which ranges new commits "
+							"share with old ones.",
+							&chunk_avg_bits, CHUNK_AVG_BITS, 2, 20,
+							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_lakefs");
 }
 

@@ -34,12 +34,12 @@ PG_FUNCTION_INFO_V1(lakefs_valid_path);
 
 /*
  * require_branch: the branch must exist (else ERRCODE_UNDEFINED_OBJECT); its
- * row is share-locked so that a concurrent commit waits for this change.
+ * writer lock is taken, so a concurrent commit waits for this change.
  */
 static void
 require_branch(LkRepo *repo, const char *branch)
 {
-	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_SHARE, NULL))
+	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),

@@ -8,8 +8,8 @@
  * disconnects. Plans are prepared on first use and kept for the backend's
  * life (the plan cache re-plans them if the tables are recreated).
  *
- * Locking: catalog_get_branch(..., for_update = true) takes the branch row
- * lock (SELECT ... FOR NO KEY UPDATE) that serializes head moves of one
+ * Locking: catalog_get_branch(..., BRANCH_LOCK_UPDATE) takes the branch row
+ * lock (SELECT ... FOR NO KEY UPDATE) that serializes the writers of one
  * branch and nothing else.
  *
  *-------------------------------------------------------------------------
@@ -42,7 +42,6 @@ typedef enum CatalogPlan
 	P_PUT_METARANGE,
 	P_GET_BRANCH,
 	P_GET_BRANCH_LOCK,
-	P_GET_BRANCH_SHARE,
 	P_INSERT_BRANCH,
 	P_SET_BRANCH_HEAD,
 	P_DELETE_BRANCH,
@@ -99,8 +98,6 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	2, {INT4OID, TEXTOID}},
 	[P_GET_BRANCH_LOCK] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2 "
 		"FOR NO KEY UPDATE", 2, {INT4OID, TEXTOID}},
-	[P_GET_BRANCH_SHARE] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2 "
-		"FOR SHARE", 2, {INT4OID, TEXTOID}},
 	[P_INSERT_BRANCH] = {"INSERT INTO lakefs.branches (repo_id, name, head) VALUES ($1, $2, $3)",
 	3, {INT4OID, TEXTOID, TEXTOID}},
 	[P_SET_BRANCH_HEAD] = {"UPDATE lakefs.branches SET head = $3 WHERE repo_id = $1 AND name = $2",
@@ -479,17 +476,18 @@ get_commit_ref(CatalogPlan p, int32 repo_id, const char *name, LkCommitId out)
 }
 
 /*
- * catalog_get_branch: the branch's head. BRANCH_LOCK_UPDATE serializes head
- * moves (commit, merge); BRANCH_LOCK_SHARE is taken by staging writers, so a
- * commit never misses, nor deletes, changes staged while it runs.
+ * catalog_get_branch: the branch's head. BRANCH_LOCK_UPDATE takes the branch
+ * row lock that every writer of the branch takes (staging, commit, merge):
+ * one writer transaction per branch at a time, so a commit never misses nor
+ * deletes a change staged while it runs, and no lock is ever upgraded (no
+ * deadlock between a session's stage-then-commit and another's). Writers of
+ * different branches never wait for each other.
  */
 bool
 catalog_get_branch(int32 repo_id, const char *name, BranchLock lock, LkCommitId head)
 {
-	CatalogPlan p = lock == BRANCH_LOCK_UPDATE ? P_GET_BRANCH_LOCK :
-		lock == BRANCH_LOCK_SHARE ? P_GET_BRANCH_SHARE : P_GET_BRANCH;
-
-	return get_commit_ref(p, repo_id, name, head);
+	return get_commit_ref(lock == BRANCH_LOCK_UPDATE ? P_GET_BRANCH_LOCK : P_GET_BRANCH,
+						  repo_id, name, head);
 }
 
 bool

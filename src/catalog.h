@@ -81,8 +81,7 @@ extern void catalog_put_metarange(int32 repo_id, const uint8 *id, const char *da
 typedef enum BranchLock
 {
 	BRANCH_LOCK_NONE,
-	BRANCH_LOCK_SHARE,
-	BRANCH_LOCK_UPDATE
+	BRANCH_LOCK_UPDATE			/* the writer lock of the branch */
 } BranchLock;
 extern bool catalog_get_branch(int32 repo_id, const char *name, BranchLock lock,
 							   LkCommitId head);

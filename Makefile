@@ -19,6 +19,7 @@ OBJS = \
 	src/pg_lakefs.o \
 	src/range_codec.o \
 	src/refs.o \
+	src/staging.o \
 	src/strbuf.o
 
 DATA = $(wildcard extension/pg_lakefs--*.sql)

@@ -80,8 +80,12 @@ CREATE TABLE lakefs.tags (
 	FOREIGN KEY (repo_id, commit_id) REFERENCES lakefs.commits
 );
 
--- Uncommitted changes of a branch: an upsert, or a tombstone (a deletion).
--- Removed with the branch by the C code (no foreign key: bulk staging speed).
+-- Uncommitted changes of a branch. Single changes are rows of lakefs.staging
+-- (an upsert, or a tombstone for a deletion); bulk changes are sorted runs of
+-- packed entries in lakefs.staging_runs. For a path staged more than once the
+-- highest seq wins. Both are removed with the branch by the C code.
+CREATE SEQUENCE lakefs.staging_seq;
+
 CREATE TABLE lakefs.staging (
 	repo_id				integer NOT NULL,
 	branch				text COLLATE "C" NOT NULL,
@@ -94,14 +98,28 @@ CREATE TABLE lakefs.staging (
 	last_modified		timestamptz,
 	content_type		text,
 	metadata			jsonb,
+	seq					bigint NOT NULL,
 	PRIMARY KEY (repo_id, branch, path),
 	CONSTRAINT staging_path_valid CHECK (octet_length(path) BETWEEN 1 AND 1024),
 	CONSTRAINT staging_entry_complete CHECK
 		(tombstone OR (physical_address IS NOT NULL AND size >= 0))
 );
 
+CREATE TABLE lakefs.staging_runs (
+	repo_id		integer NOT NULL,
+	branch		text COLLATE "C" NOT NULL,
+	seq			bigint NOT NULL,
+	part		integer NOT NULL,
+	min_path	text COLLATE "C" NOT NULL,
+	max_path	text COLLATE "C" NOT NULL,
+	entries		integer NOT NULL,
+	data		bytea NOT NULL,
+	PRIMARY KEY (repo_id, branch, seq, part)
+);
+ALTER TABLE lakefs.staging_runs ALTER COLUMN data SET COMPRESSION lz4;
+
 REVOKE ALL ON lakefs.repositories, lakefs.ranges, lakefs.metaranges, lakefs.commits,
-	lakefs.branches, lakefs.tags, lakefs.staging FROM PUBLIC;
+	lakefs.branches, lakefs.tags, lakefs.staging, lakefs.staging_runs FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Views for users
@@ -116,8 +134,10 @@ CREATE VIEW lakefs_branches AS
 	SELECT r.name AS repository, b.name AS branch, b.head AS head_commit,
 		   c.message AS head_message, c.metadata AS head_metadata,
 		   c.created_at AS head_created_at, b.protected, b.created_at,
-		   EXISTS (SELECT 1 FROM lakefs.staging s
-				   WHERE s.repo_id = b.repo_id AND s.branch = b.name) AS has_staged_changes
+		   (EXISTS (SELECT 1 FROM lakefs.staging s
+					WHERE s.repo_id = b.repo_id AND s.branch = b.name) OR
+			EXISTS (SELECT 1 FROM lakefs.staging_runs s
+					WHERE s.repo_id = b.repo_id AND s.branch = b.name)) AS has_staged_changes
 	FROM lakefs.branches b
 	JOIN lakefs.repositories r ON r.id = b.repo_id
 	JOIN lakefs.commits c ON c.repo_id = b.repo_id AND c.id = b.head;
@@ -133,14 +153,6 @@ CREATE VIEW lakefs_commits AS
 	FROM lakefs.commits c
 	JOIN lakefs.repositories r ON r.id = c.repo_id
 	JOIN lakefs.metaranges m ON m.repo_id = c.repo_id AND m.id = c.metarange_id;
-
-CREATE VIEW lakefs_staged_changes AS
-	SELECT r.name AS repository, s.branch, s.path,
-		   CASE WHEN s.tombstone THEN 'delete' ELSE 'upsert' END AS change,
-		   s.physical_address, s.size, s.checksum, s.last_modified, s.content_type,
-		   s.metadata
-	FROM lakefs.staging s
-	JOIN lakefs.repositories r ON r.id = s.repo_id;
 
 -- ---------------------------------------------------------------------------
 -- Repositories, branches, tags, refs
@@ -260,9 +272,19 @@ CREATE FUNCTION lakefs_ranges(repository text, ref text)
 COMMENT ON FUNCTION lakefs_ranges(text, text) IS
 'the ranges that make up the committed tree of a ref, in path order';
 
-CREATE FUNCTION lakefs_valid_path(path text) RETURNS text
-	AS 'MODULE_PATHNAME', 'lakefs_valid_path'
-	LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
-COMMENT ON FUNCTION lakefs_valid_path(text) IS
-'the path if it is a valid object path (1 to 1024 bytes), else an error';
+CREATE FUNCTION lakefs_staged(repository text, branch text)
+	RETURNS TABLE (path text, change text, physical_address text, size bigint,
+				   checksum text, last_modified timestamptz, content_type text,
+				   metadata jsonb)
+	AS 'MODULE_PATHNAME', 'lakefs_staged'
+	LANGUAGE C STRICT STABLE;
+
+COMMENT ON FUNCTION lakefs_staged(text, text) IS
+'the uncommitted changes of a branch, in path order: upserts and deletes';
+
+CREATE VIEW lakefs_staged_changes AS
+	SELECT r.name AS repository, b.name AS branch, s.*
+	FROM lakefs.branches b
+	JOIN lakefs.repositories r ON r.id = b.repo_id,
+	LATERAL lakefs_staged(r.name, b.name) s;

@@ -35,7 +35,23 @@ SELECT path, change FROM lakefs_staged_changes WHERE repository = 'repo-stage';
 SELECT lakefs_reset('repo-stage', 'main') AS reset_rows;
 SELECT path FROM lakefs_ls('repo-stage', 'main', 'images/');
 
+-- bulk runs and single rows mix: the latest staged change of a path wins
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'mix/' || g AS path, 'data/run1-' || g AS physical_address, 1 AS size, 'r1' AS checksum FROM generate_series(1, 4) g$$);
+SELECT lakefs_stage_object('repo-stage', 'main', 'mix/2', 'data/row', 2, 'row');
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'mix/' || g AS path, 'data/run2-' || g AS physical_address, 3 AS size, 'r2' AS checksum FROM generate_series(3, 5) g$$);
+SELECT lakefs_delete_object('repo-stage', 'main', 'mix/4');
+SELECT path, change, physical_address, size FROM lakefs_staged_changes WHERE repository = 'repo-stage' ORDER BY path;
+SELECT path, size FROM lakefs_ls('repo-stage', 'main', 'mix/');
+SELECT lakefs_reset('repo-stage', 'main', 'mix/3') AS reset_rows;
+SELECT path, change, size FROM lakefs_staged_changes WHERE repository = 'repo-stage' ORDER BY path;
+SELECT lakefs_commit('repo-stage', 'main', 'mix') IS NOT NULL AS committed;
+SELECT path, size FROM lakefs_ls('repo-stage', 'main', 'mix/');
+SELECT count(*) AS staged_after_commit FROM lakefs_staged_changes WHERE repository = 'repo-stage';
+
 -- errors
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'dup' AS path, 'a' AS physical_address, 1 AS size, 'c' AS checksum FROM generate_series(1, 2)$$);
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'neg' AS path, 'a' AS physical_address, -1 AS size, 'c' AS checksum$$);
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'noaddr' AS path, '' AS physical_address, 1 AS size, 'c' AS checksum$$);
 SELECT lakefs_stage_object('repo-stage', 'main', '', 'data/x', 1, 'x');
 SELECT lakefs_stage_object('repo-stage', 'main', repeat('p', 1025), 'data/x', 1, 'x');
 SELECT lakefs_stage_object('repo-stage', 'main', 'x', '', 1, 'x');

@@ -14,12 +14,14 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
 #include "listing.h"
 #include "names.h"
 #include "refs.h"
+#include "staging.h"
 
 PG_FUNCTION_INFO_V1(lakefs_stage_object);
 PG_FUNCTION_INFO_V1(lakefs_stage_objects);
@@ -27,7 +29,6 @@ PG_FUNCTION_INFO_V1(lakefs_delete_object);
 PG_FUNCTION_INFO_V1(lakefs_reset);
 PG_FUNCTION_INFO_V1(lakefs_ls);
 PG_FUNCTION_INFO_V1(lakefs_stat);
-PG_FUNCTION_INFO_V1(lakefs_valid_path);
 
 #define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
 #define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
@@ -86,7 +87,7 @@ lakefs_stage_object(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("object size must not be negative")));
 	require_branch(repo, branch);
-	catalog_stage(repo->id, branch, &s);
+	staging_put(repo->id, branch, &s);
 	PG_RETURN_VOID();
 }
 
@@ -98,7 +99,7 @@ lakefs_stage_objects(PG_FUNCTION_ARGS)
 	char	   *branch = ARG_TEXT(1);
 
 	require_branch(repo, branch);
-	PG_RETURN_INT64(catalog_stage_query(repo->id, branch, ARG_TEXT(2)));
+	PG_RETURN_INT64(staging_put_query(repo->id, branch, ARG_TEXT(2)));
 }
 
 /* lakefs_delete_object(repo, branch, path): stage a tombstone */
@@ -122,7 +123,7 @@ lakefs_delete_object(PG_FUNCTION_ARGS)
 	memset(&s, 0, sizeof(s));
 	s.path = path;
 	s.tombstone = true;
-	catalog_stage(repo->id, branch, &s);
+	staging_put(repo->id, branch, &s);
 	PG_RETURN_VOID();
 }
 
@@ -134,7 +135,7 @@ lakefs_reset(PG_FUNCTION_ARGS)
 	char	   *branch = ARG_TEXT(1);
 
 	require_branch(repo, branch);
-	PG_RETURN_INT64(catalog_reset_staging(repo->id, branch, ARG_TEXT_OR(2, NULL)));
+	PG_RETURN_INT64(staging_reset(repo->id, branch, ARG_TEXT_OR(2, NULL)));
 }
 
 /* one output row of ls/stat */
@@ -158,21 +159,6 @@ entry_values(LkRepo *repo, const LakefsEntry *e, Datum *v, bool *n)
 								   CStringGetDatum(pnstrdup(e->metadata, e->metadata_len)));
 	else
 		n[7] = true;
-}
-
-/* the smallest string greater than every string that starts with s */
-static char *
-prefix_successor(const char *s, size_t len)
-{
-	char	   *succ = pnstrdup(s, len);
-
-	while (len > 0 && (unsigned char) succ[len - 1] == 0xff)
-		len--;
-	if (len == 0)
-		return NULL;
-	succ[len - 1]++;
-	succ[len] = '\0';
-	return succ;
 }
 
 /*
@@ -223,7 +209,7 @@ lakefs_ls(PG_FUNCTION_ARGS)
 		else
 		{
 			size_t		cplen = d + dlen - e.path;
-			char	   *next = prefix_successor(e.path, cplen);
+			char	   *next = lk_prefix_successor(e.path, cplen);
 
 			memset(n, true, sizeof(n));
 			n[0] = n[1] = false;
@@ -267,10 +253,43 @@ lakefs_stat(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
 }
 
-/* lakefs_valid_path(path): path itself if valid, else the user-facing error */
+
+PG_FUNCTION_INFO_V1(lakefs_staged);
+
+/* lakefs_staged(repo, branch): the branch's staged changes in path order */
 Datum
-lakefs_valid_path(PG_FUNCTION_ARGS)
+lakefs_staged(PG_FUNCTION_ARGS)
 {
-	check_path(ARG_TEXT(0));
-	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	StagingCursor *cur;
+	const LkStagedEntry *s;
+	MemoryContext rowcxt;
+
+	InitMaterializedSRF(fcinfo, 0);
+	cur = staging_cursor_open(repo->id, branch, "");
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs staged row",
+								   ALLOCSET_SMALL_SIZES);
+	while ((s = staging_cursor_next(cur)) != NULL)
+	{
+		Datum		v[8];
+		bool		n[8];
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+		if (s->tombstone)
+		{
+			memset(n, true, sizeof(n));
+			n[0] = n[1] = false;
+			v[0] = PointerGetDatum(cstring_to_text_with_len(s->entry.path, s->entry.path_len));
+		}
+		else
+			entry_values(repo, &s->entry, v, n);
+		v[1] = CStringGetTextDatum(s->tombstone ? "delete" : "upsert");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	staging_cursor_close(cur);
+	return (Datum) 0;
 }

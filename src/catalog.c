@@ -25,6 +25,8 @@
 #include "utils/memutils.h"
 
 #include "catalog.h"
+#include "catalog_spi.h"
+#include "staging.h"
 
 
 typedef enum CatalogPlan
@@ -32,7 +34,6 @@ typedef enum CatalogPlan
 	P_GET_REPO,
 	P_INSERT_REPO,
 	P_DELETE_REPO,
-	P_DELETE_REPO_STAGING,
 	P_GET_COMMIT,
 	P_FIND_COMMIT_PREFIX,
 	P_INSERT_COMMIT,
@@ -45,16 +46,9 @@ typedef enum CatalogPlan
 	P_INSERT_BRANCH,
 	P_SET_BRANCH_HEAD,
 	P_DELETE_BRANCH,
-	P_DELETE_BRANCH_STAGING,
 	P_GET_TAG,
 	P_INSERT_TAG,
 	P_DELETE_TAG,
-	P_STAGE,
-	P_RESET_STAGING,
-	P_RESET_STAGING_PREFIX,
-	P_HAS_STAGING,
-	P_STAGING_BATCH,
-	P_STAGING_FIRST_BATCH,
 	NUM_PLANS
 } CatalogPlan;
 
@@ -72,7 +66,6 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 		"default_branch, server_name) VALUES ($1, $2, $3, $4) RETURNING id",
 	4, {TEXTOID, TEXTOID, TEXTOID, NAMEOID}},
 	[P_DELETE_REPO] = {"DELETE FROM lakefs.repositories WHERE id = $1", 1, {INT4OID}},
-	[P_DELETE_REPO_STAGING] = {"DELETE FROM lakefs.staging WHERE repo_id = $1", 1, {INT4OID}},
 	[P_GET_COMMIT] = {"SELECT id, parents, metarange_id, message, committer, metadata, "
 		"created_at, generation FROM lakefs.commits WHERE repo_id = $1 AND id = $2",
 	2, {INT4OID, TEXTOID}},
@@ -104,66 +97,53 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	3, {INT4OID, TEXTOID, TEXTOID}},
 	[P_DELETE_BRANCH] = {"DELETE FROM lakefs.branches WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
-	[P_DELETE_BRANCH_STAGING] = {"DELETE FROM lakefs.staging WHERE repo_id = $1 AND branch = $2",
-	2, {INT4OID, TEXTOID}},
 	[P_GET_TAG] = {"SELECT commit_id FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
 	[P_INSERT_TAG] = {"INSERT INTO lakefs.tags (repo_id, name, commit_id) VALUES ($1, $2, $3)",
 	3, {INT4OID, TEXTOID, TEXTOID}},
 	[P_DELETE_TAG] = {"DELETE FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
-	[P_STAGE] = {"INSERT INTO lakefs.staging AS s (repo_id, branch, path, tombstone, "
-		"physical_address, full_address, size, checksum, last_modified, content_type, metadata) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-		"ON CONFLICT (repo_id, branch, path) DO UPDATE SET tombstone = EXCLUDED.tombstone, "
-		"physical_address = EXCLUDED.physical_address, full_address = EXCLUDED.full_address, "
-		"size = EXCLUDED.size, checksum = EXCLUDED.checksum, "
-		"last_modified = EXCLUDED.last_modified, content_type = EXCLUDED.content_type, "
-		"metadata = EXCLUDED.metadata",
-	11, {INT4OID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, BOOLOID, INT8OID, TEXTOID,
-	TIMESTAMPTZOID, TEXTOID, JSONBOID}},
-	[P_RESET_STAGING] = {"DELETE FROM lakefs.staging WHERE repo_id = $1 AND branch = $2",
-	2, {INT4OID, TEXTOID}},
-	[P_RESET_STAGING_PREFIX] = {"DELETE FROM lakefs.staging WHERE repo_id = $1 AND branch = $2 "
-		"AND path >= $3 AND left(path, length($3)) = $3", 3, {INT4OID, TEXTOID, TEXTOID}},
-	[P_HAS_STAGING] = {"SELECT 1 FROM lakefs.staging WHERE repo_id = $1 AND branch = $2 LIMIT 1",
-	2, {INT4OID, TEXTOID}},
-	[P_STAGING_BATCH] = {"SELECT path, tombstone, physical_address, full_address, size, "
-		"checksum, last_modified, content_type, metadata::text FROM lakefs.staging "
-		"WHERE repo_id = $1 AND branch = $2 AND path > $3 ORDER BY path LIMIT $4",
-	4, {INT4OID, TEXTOID, TEXTOID, INT4OID}},
-	[P_STAGING_FIRST_BATCH] = {"SELECT path, tombstone, physical_address, full_address, size, "
-		"checksum, last_modified, content_type, metadata::text FROM lakefs.staging "
-		"WHERE repo_id = $1 AND branch = $2 AND path >= $3 ORDER BY path LIMIT $4",
-	4, {INT4OID, TEXTOID, TEXTOID, INT4OID}},
 };
 
 static SPIPlanPtr plans[NUM_PLANS];
 
-/* run a saved plan; SPI must be connected */
-static int
-run_plan(CatalogPlan p, Datum *values, const char *nulls, bool read_only, long count)
+/*
+ * spi_run_saved: run a statement through a plan prepared on first use and
+ * kept in *slot for the backend's life. SPI must be connected. Statements
+ * see the effects of earlier ones in the same transaction (read_only false:
+ * a fresh snapshot each).
+ */
+int
+spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types,
+			  Datum *values, const char *nulls, long count)
 {
 	int			rc;
 
-	if (plans[p] == NULL)
+	if (*slot == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(plan_defs[p].sql, plan_defs[p].nargs,
-									   (Oid *) plan_defs[p].types);
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) types);
 
 		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for catalog plan %d: %s", (int) p,
-				 SPI_result_code_string(SPI_result));
+			elog(ERROR, "SPI_prepare failed: %s: %s", SPI_result_code_string(SPI_result), sql);
 		SPI_keepplan(plan);
-		plans[p] = plan;
+		*slot = plan;
 	}
-	rc = SPI_execute_plan(plans[p], values, nulls, read_only, count);
+	rc = SPI_execute_plan(*slot, values, nulls, false, count);
 	if (rc < 0)
-		elog(ERROR, "catalog plan %d failed: %s", (int) p, SPI_result_code_string(rc));
+		elog(ERROR, "catalog statement failed: %s: %s", SPI_result_code_string(rc), sql);
 	return rc;
 }
 
-static void
+/* run a catalog plan; SPI must be connected */
+static int
+run_plan(CatalogPlan p, Datum *values, const char *nulls, bool read_only, long count)
+{
+	(void) read_only;
+	return spi_run_saved(&plans[p], plan_defs[p].sql, plan_defs[p].nargs,
+						 plan_defs[p].types, values, nulls, count);
+}
+
+void
 connect_spi(void)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -171,14 +151,14 @@ connect_spi(void)
 }
 
 /* column getters for the current SPI result */
-static Datum
+Datum
 col(int row, int c, bool *isnull)
 {
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c, isnull);
 }
 
 /* text column copied into the caller's context; NULL for SQL NULL */
-static char *
+char *
 col_text(int row, int c)
 {
 	bool		isnull;
@@ -195,7 +175,7 @@ col_text(int row, int c)
 }
 
 /* bytea column copied into the caller's context, detoasted */
-static bytea *
+bytea *
 col_bytea(int row, int c)
 {
 	bool		isnull;
@@ -212,7 +192,7 @@ col_bytea(int row, int c)
 	return copy;
 }
 
-static Datum
+Datum
 bytea_datum(const void *data, size_t len)
 {
 	bytea	   *b = palloc(len + VARHDRSZ);
@@ -222,7 +202,6 @@ bytea_datum(const void *data, size_t len)
 	return PointerGetDatum(b);
 }
 
-#define TEXT_ARG(s) CStringGetTextDatum(s)
 
 /* ---- repositories ---- */
 
@@ -298,8 +277,8 @@ catalog_delete_repo(int32 repo_id)
 {
 	Datum		args[1] = {Int32GetDatum(repo_id)};
 
+	staging_delete_all(repo_id, NULL);
 	connect_spi();
-	run_plan(P_DELETE_REPO_STAGING, args, NULL, false, 0);
 	run_plan(P_DELETE_REPO, args, NULL, false, 0);
 	SPI_finish();
 }
@@ -525,7 +504,7 @@ catalog_set_branch_head(int32 repo_id, const char *name, const char *head)
 bool
 catalog_delete_branch(int32 repo_id, const char *name)
 {
-	exec3(P_DELETE_BRANCH_STAGING, repo_id, name, NULL);
+	staging_delete_all(repo_id, name);
 	return exec3(P_DELETE_BRANCH, repo_id, name, NULL) == 1;
 }
 
@@ -539,243 +518,4 @@ bool
 catalog_delete_tag(int32 repo_id, const char *name)
 {
 	return exec3(P_DELETE_TAG, repo_id, name, NULL) == 1;
-}
-
-/* ---- staging ---- */
-
-void
-catalog_stage(int32 repo_id, const char *branch, const LkStaged *s)
-{
-	Datum		args[11];
-	char		nulls[12] = "           ";
-
-	args[0] = Int32GetDatum(repo_id);
-	args[1] = TEXT_ARG(branch);
-	args[2] = TEXT_ARG(s->path);
-	args[3] = BoolGetDatum(s->tombstone);
-	args[5] = BoolGetDatum(s->full_address);
-	if (s->tombstone)
-	{
-		nulls[4] = nulls[6] = nulls[7] = nulls[8] = nulls[9] = nulls[10] = 'n';
-	}
-	else
-	{
-		args[4] = TEXT_ARG(s->address);
-		args[6] = Int64GetDatum(s->size);
-		if (s->checksum)
-			args[7] = TEXT_ARG(s->checksum);
-		else
-			nulls[7] = 'n';
-		args[8] = TimestampTzGetDatum(s->last_modified);
-		if (s->content_type)
-			args[9] = TEXT_ARG(s->content_type);
-		else
-			nulls[9] = 'n';
-		if (s->metadata)
-			args[10] = DirectFunctionCall1(jsonb_in, CStringGetDatum(s->metadata));
-		else
-			nulls[10] = 'n';
-	}
-	connect_spi();
-	run_plan(P_STAGE, args, nulls, false, 0);
-	SPI_finish();
-}
-
-int64
-catalog_reset_staging(int32 repo_id, const char *branch, const char *prefix)
-{
-	int64		n;
-
-	if (prefix && prefix[0])
-		n = exec3(P_RESET_STAGING_PREFIX, repo_id, branch, prefix);
-	else
-		n = exec3(P_RESET_STAGING, repo_id, branch, NULL);
-	return n;
-}
-
-bool
-catalog_has_staging(int32 repo_id, const char *branch)
-{
-	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(branch)};
-	bool		found;
-
-	connect_spi();
-	run_plan(P_HAS_STAGING, args, NULL, false, 1);
-	found = SPI_processed > 0;
-	SPI_finish();
-	return found;
-}
-
-/*
- * catalog_stage_query: stage every row of a user query with columns path,
- * physical_address, size, checksum and optionally content_type, metadata,
- * last_modified (by name). One INSERT ... SELECT; returns the row count.
- * The query runs with the caller's privileges.
- */
-int64
-catalog_stage_query(int32 repo_id, const char *branch, const char *query)
-{
-	static const char *const required[] = {"path", "physical_address", "size", "checksum"};
-	static const char *const optional[] = {"content_type", "metadata", "last_modified"};
-	static const char *const optional_default[] = {"NULL::text", "NULL::jsonb", "now()"};
-	SPIPlanPtr	probe;
-	TupleDesc	desc;
-	StringInfoData sql;
-	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(branch)};
-	Oid			types[2] = {INT4OID, TEXTOID};
-	int64		n;
-
-	connect_spi();
-	probe = SPI_prepare(query, 0, NULL);
-	if (probe == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("could not prepare the staging query: %s",
-						SPI_result_code_string(SPI_result))));
-	if (!SPI_is_cursor_plan(probe))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the staging query must be a single SELECT")));
-	desc = ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(probe)))->resultDesc;
-	for (int i = 0; i < (int) lengthof(required); i++)
-		if (SPI_fnumber(desc, required[i]) <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the staging query has no column \"%s\"", required[i]),
-					 errhint("Its columns are path, physical_address, size, checksum and "
-							 "optionally content_type, metadata, last_modified.")));
-	initStringInfo(&sql);
-	appendStringInfoString(&sql,
-						   "INSERT INTO lakefs.staging AS s (repo_id, branch, path, tombstone, "
-						   "physical_address, full_address, size, checksum, content_type, metadata, "
-						   "last_modified) SELECT $1, $2, lakefs_valid_path(q.path::text), false, "
-						   "q.physical_address::text, q.physical_address::text LIKE '%://%', "
-						   "q.size::bigint, q.checksum::text");
-	for (int i = 0; i < (int) lengthof(optional); i++)
-	{
-		if (SPI_fnumber(desc, optional[i]) > 0)
-			appendStringInfo(&sql, ", q.%s", optional[i]);
-		else
-			appendStringInfo(&sql, ", %s", optional_default[i]);
-	}
-	appendStringInfo(&sql, " FROM (%s) q ON CONFLICT (repo_id, branch, path) DO UPDATE SET "
-					 "tombstone = false, physical_address = EXCLUDED.physical_address, "
-					 "full_address = EXCLUDED.full_address, size = EXCLUDED.size, "
-					 "checksum = EXCLUDED.checksum, content_type = EXCLUDED.content_type, "
-					 "metadata = EXCLUDED.metadata, last_modified = EXCLUDED.last_modified",
-					 query);
-	if (SPI_execute_with_args(sql.data, 2, types, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "staging query insert failed");
-	n = (int64) SPI_processed;
-	SPI_finish();
-	return n;
-}
-
-/* ---- staging cursor: keyset batches in path order ---- */
-
-#define STAGING_BATCH 5000
-
-struct StagingCursor
-{
-	int32		repo_id;
-	char	   *branch;
-	char	   *after;			/* last path returned, or the start bound */
-	bool		first;			/* no batch fetched yet: path >= after */
-	MemoryContext cxt;			/* holds the current batch */
-	LkStaged   *batch;
-	int			nbatch;
-	int			pos;
-	bool		exhausted;
-};
-
-StagingCursor *
-staging_cursor_open(int32 repo_id, const char *branch, const char *from)
-{
-	StagingCursor *cur = palloc0(sizeof(StagingCursor));
-
-	cur->repo_id = repo_id;
-	cur->branch = pstrdup(branch);
-	cur->cxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs staging cursor",
-									 ALLOCSET_DEFAULT_SIZES);
-	cur->after = pstrdup(from ? from : "");
-	cur->first = true;
-	return cur;
-}
-
-static void
-staging_fetch(StagingCursor *cur)
-{
-	Datum		args[4];
-	MemoryContext old;
-	bool		first = cur->first;
-
-	MemoryContextReset(cur->cxt);
-	cur->nbatch = cur->pos = 0;
-	cur->first = false;
-	args[0] = Int32GetDatum(cur->repo_id);
-	args[1] = TEXT_ARG(cur->branch);
-	args[2] = TEXT_ARG(cur->after);
-	args[3] = Int32GetDatum(STAGING_BATCH);
-	connect_spi();
-	run_plan(first ? P_STAGING_FIRST_BATCH : P_STAGING_BATCH, args, NULL, false, 0);
-	old = MemoryContextSwitchTo(cur->cxt);
-	cur->batch = palloc(sizeof(LkStaged) * (SPI_processed ? SPI_processed : 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		LkStaged   *s = &cur->batch[i];
-		bool		isnull;
-
-		s->path = TextDatumGetCString(col(i, 1, &isnull));
-		s->tombstone = DatumGetBool(col(i, 2, &isnull));
-		if (!s->tombstone)
-		{
-			Datum		d;
-
-			s->address = TextDatumGetCString(col(i, 3, &isnull));
-			s->full_address = DatumGetBool(col(i, 4, &isnull));
-			s->size = DatumGetInt64(col(i, 5, &isnull));
-			d = col(i, 6, &isnull);
-			s->checksum = isnull ? NULL : TextDatumGetCString(d);
-			d = col(i, 7, &isnull);
-			s->last_modified = isnull ? 0 : DatumGetTimestampTz(d);
-			d = col(i, 8, &isnull);
-			s->content_type = isnull ? NULL : TextDatumGetCString(d);
-			d = col(i, 9, &isnull);
-			s->metadata = isnull ? NULL : TextDatumGetCString(d);
-		}
-	}
-	cur->nbatch = (int) SPI_processed;
-	MemoryContextSwitchTo(old);
-	SPI_finish();
-	if (cur->nbatch < STAGING_BATCH)
-		cur->exhausted = true;
-}
-
-LkStaged *
-staging_cursor_next(StagingCursor *cur)
-{
-	if (cur->pos >= cur->nbatch)
-	{
-		if (cur->exhausted)
-			return NULL;
-		if (cur->nbatch > 0)
-		{
-			pfree(cur->after);
-			cur->after = MemoryContextStrdup(GetMemoryChunkContext(cur),
-											 cur->batch[cur->nbatch - 1].path);
-		}
-		staging_fetch(cur);
-		if (cur->nbatch == 0)
-			return NULL;
-	}
-	return &cur->batch[cur->pos++];
-}
-
-void
-staging_cursor_close(StagingCursor *cur)
-{
-	MemoryContextDelete(cur->cxt);
-	pfree(cur->after);
-	pfree(cur->branch);
-	pfree(cur);
 }

@@ -45,20 +45,6 @@ typedef struct LkCommit
 	int32		generation;
 } LkCommit;
 
-/* One staged change, as read back for a commit or a listing. */
-typedef struct LkStaged
-{
-	char	   *path;
-	bool		tombstone;
-	char	   *address;
-	bool		full_address;
-	int64		size;
-	char	   *checksum;
-	TimestampTz last_modified;
-	char	   *content_type;	/* NULL when none */
-	char	   *metadata;		/* JSON text, NULL when none */
-} LkStaged;
-
 /* repositories */
 extern LkRepo *catalog_get_repo(const char *name, bool missing_ok);
 extern int32 catalog_insert_repo(const char *name, const char *ns,
@@ -91,23 +77,5 @@ extern bool catalog_delete_branch(int32 repo_id, const char *name);
 extern bool catalog_get_tag(int32 repo_id, const char *name, LkCommitId commit);
 extern void catalog_insert_tag(int32 repo_id, const char *name, const char *commit);
 extern bool catalog_delete_tag(int32 repo_id, const char *name);
-
-/* staging */
-extern void catalog_stage(int32 repo_id, const char *branch, const LkStaged *s);
-extern int64 catalog_reset_staging(int32 repo_id, const char *branch,
-								   const char *prefix);
-extern bool catalog_has_staging(int32 repo_id, const char *branch);
-extern int64 catalog_stage_query(int32 repo_id, const char *branch, const char *query);
-
-/*
- * A cursor over a branch's staged changes in path order, from a prefix.
- * staging_cursor_next returns NULL at the end; each result lives until the
- * next call. Close with staging_cursor_close (inside the same SPI-free frame).
- */
-typedef struct StagingCursor StagingCursor;
-extern StagingCursor *staging_cursor_open(int32 repo_id, const char *branch,
-										  const char *from);
-extern LkStaged *staging_cursor_next(StagingCursor *cur);
-extern void staging_cursor_close(StagingCursor *cur);
 
 #endif							/* LAKEFS_CATALOG_H */

@@ -30,6 +30,7 @@
 #include "commit.h"
 #include "manifest.h"
 #include "refs.h"
+#include "staging.h"
 
 /* feed the writer the entries of base range i merged with its changes */
 static void
@@ -128,36 +129,14 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 
 /* ---- staging as a change source ---- */
 
-/* staged_to_entry: view a staged row as a codec entry (no copies). */
-void
-staged_to_entry(const LkStaged *s, LakefsEntry *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->path = s->path;
-	e->path_len = strlen(s->path);
-	if (s->tombstone)
-		return;
-	e->flags = s->full_address ? LK_ENTRY_FULL_ADDRESS : 0;
-	e->address = s->address;
-	e->address_len = strlen(s->address);
-	e->size = s->size;
-	e->checksum = s->checksum ? s->checksum : "";
-	e->checksum_len = strlen(e->checksum);
-	e->mtime = s->last_modified;
-	e->content_type = s->content_type ? s->content_type : "";
-	e->content_type_len = strlen(e->content_type);
-	e->metadata = s->metadata ? s->metadata : "";
-	e->metadata_len = strlen(e->metadata);
-}
-
 static bool
 staging_next(void *arg, LkChange *out)
 {
-	LkStaged   *s = staging_cursor_next((StagingCursor *) arg);
+	const LkStagedEntry *s = staging_cursor_next((StagingCursor *) arg);
 
 	if (s == NULL)
 		return false;
-	staged_to_entry(s, &out->entry);
+	out->entry = s->entry;
 	out->tombstone = s->tombstone;
 	return true;
 }
@@ -245,6 +224,6 @@ commit_on_branch(LkRepo *repo, const char *branch, const char *message,
 	c.generation = parent->generation + 1;
 	commit_create(repo, &c);
 	catalog_set_branch_head(repo->id, branch, c.id);
-	catalog_reset_staging(repo->id, branch, NULL);
+	staging_delete_all(repo->id, branch);
 	return pstrdup(c.id);
 }

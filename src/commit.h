@@ -43,7 +43,6 @@ typedef struct ApplyStats
 extern void tree_apply_changes(int32 repo_id, const uint8 *base_metarange,
 							   ChangeSource *src, uint8 *out_metarange,
 							   ApplyStats *stats);
-extern void staged_to_entry(const LkStaged *s, LakefsEntry *e);
 extern ChangeSource *staging_change_source(int32 repo_id, const char *branch,
 										   const char *from);
 extern void commit_create(LkRepo *repo, LkCommit *c);

@@ -23,7 +23,7 @@ advance_staging(RefListing *l)
 {
 	l->staged = l->staging ? staging_cursor_next(l->staging) : NULL;
 	if (l->staged)
-		staged_to_entry(l->staged, &l->staged_e);
+		l->staged_e = l->staged->entry;
 }
 
 /* listing_open: entries of ref with path >= from (from may be ""). */

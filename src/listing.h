@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "manifest.h"
 #include "refs.h"
+#include "staging.h"
 
 typedef struct RefListing
 {
@@ -21,7 +22,7 @@ typedef struct RefListing
 	LakefsEntry tree_e;
 	char	   *branch;			/* staging overlay, or NULL */
 	StagingCursor *staging;
-	LkStaged   *staged;
+	const LkStagedEntry *staged;
 	LakefsEntry staged_e;
 	bool		advance_tree;	/* the last entry returned came from there */
 	bool		advance_staging;

@@ -77,3 +77,21 @@ check_path(const char *path)
 				 errdetail("The path has %zu bytes; the limit is %d.", len,
 						   LK_MAX_PATH_BYTES)));
 }
+
+/*
+ * lk_prefix_successor: the smallest string greater than every string that
+ * starts with s[0..len), or NULL when there is none (all bytes 0xff).
+ */
+char *
+lk_prefix_successor(const char *s, size_t len)
+{
+	char	   *succ = pnstrdup(s, len);
+
+	while (len > 0 && (unsigned char) succ[len - 1] == 0xff)
+		len--;
+	if (len == 0)
+		return NULL;
+	succ[len - 1]++;
+	succ[len] = '\0';
+	return succ;
+}

@@ -15,5 +15,6 @@
 extern void check_repository_name(const char *name);
 extern void check_ref_name(const char *kind, const char *name);
 extern void check_path(const char *path);
+extern char *lk_prefix_successor(const char *s, size_t len);
 
 #endif							/* LAKEFS_NAMES_H */

@@ -51,14 +51,23 @@ typedef struct S3SignRequest
 								 * signer */
 	int			nheaders;
 	const char *payload_hash;	/* hex SHA-256 of the body, or
-								 * S3_UNSIGNED_PAYLOAD */
+								 * S3_UNSIGNED_PAYLOAD (NULL means that) */
 	const char *region;			/* e.g. "us-east-1" */
 	const char *service;		/* "s3" */
 	time_t		when;			/* signing time, UTC */
-	/* generic-suite switches; S3 uses neither */
+	/* generic-suite switches; S3 uses none of them */
 	bool		normalize_path; /* remove dot segments, collapse slashes */
-	bool		double_encode_path; /* encode the already-encoded path again */
+	bool		double_encode_path; /* path is given already URI-encoded, as
+									 * on the wire, and is encoded once more
+									 * (generic services); without it path is
+									 * the raw path, encoded once (S3) */
 	bool		omit_content_sha256;	/* don't add x-amz-content-sha256 */
+	bool		omit_amz_date;	/* don't add x-amz-date: the date travels in
+								 * a Date header the caller passes (2011
+								 * suite) */
+	bool		unsigned_session_token; /* send the session token but leave it
+										 * out of the signature (services that
+										 * want it added after signing) */
 } S3SignRequest;
 
 /* The headers to add to the request, in order: name/value pairs. */
@@ -78,9 +87,18 @@ typedef struct S3SignedHeaders
  */
 extern void s3_uri_encode(StrBuf *out, const char *s, size_t len, bool keep_slash);
 
-/* s3_canonical_request / s3_string_to_sign: the intermediate texts (tests). */
+/*
+ * s3_canonical_request / s3_presign_canonical_request / s3_string_to_sign:
+ * the intermediate texts of header and query auth, appended to *out (tests).
+ * Host, X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token and
+ * Authorization among req->headers are ignored: the signer owns them.
+ * Headers given twice are joined with ',' in the order given.
+ */
 extern void s3_canonical_request(StrBuf *out, const S3SignRequest *req,
 								 const S3Credentials *cred);
+extern void s3_presign_canonical_request(StrBuf *out, const S3SignRequest *req,
+										 const S3Credentials *cred,
+										 int expires_seconds);
 extern void s3_string_to_sign(StrBuf *out, const S3SignRequest *req,
 							  const char *canonical_request);
 
@@ -98,7 +116,11 @@ extern void s3_signed_headers_free(S3SignedHeaders *h);
  * s3_presign_query: query auth. Appends to *query the complete encoded query
  * string (the request's own parameters plus X-Amz-Algorithm, X-Amz-Credential,
  * X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Security-Token when
- * present, and X-Amz-Signature last), without the leading '?'.
+ * present, and X-Amz-Signature last), without the leading '?'. The
+ * signed parameters come in canonical (sorted) order. Query auth signs Host
+ * and the caller's headers (X-Amz-SignedHeaders lists them), never
+ * x-amz-content-sha256; the token is a signed parameter unless
+ * unsigned_session_token, when it is appended before the signature.
  * payload_hash is normally S3_UNSIGNED_PAYLOAD.
  */
 extern void s3_presign_query(StrBuf *query, const S3SignRequest *req,

@@ -5,7 +5,18 @@ EXTVERSION = 0.1.0
 
 MODULE_big = pg_lakefs
 OBJS = \
-	src/pg_lakefs.o
+	src/pg_lakefs.o \
+	src/lk_alloc.o \
+	src/strbuf.o \
+	src/s3_sign.o \
+	src/s3_xml.o \
+	src/s3_client.o \
+	src/blockstore.o \
+	src/blockstore_s3.o \
+	src/blockstore_local.o \
+	src/blockstore_sql.o \
+	src/option.o \
+	src/fdw.o
 
 DATA = $(wildcard extension/pg_lakefs--*.sql)
 

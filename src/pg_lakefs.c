@@ -14,7 +14,9 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "blockstore.h"
 #include "pg_lakefs.h"
+#include "s3_client.h"
 
 PG_MODULE_MAGIC;
 
@@ -25,6 +27,8 @@ PG_MODULE_MAGIC;
 void
 _PG_init(void)
 {
+	s3_client_init();			/* curl_global_init and the S3 client GUCs */
+	blockstore_init();
 	MarkGUCPrefixReserved("pg_lakefs");
 }
 

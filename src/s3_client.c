@@ -501,6 +501,7 @@ s3_perform_once(const S3Endpoint *ep, const S3Call *call, XferState *st,
 		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
 		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, st);
 		curl_easy_setopt(curl, CURLOPT_USERAGENT, "pg_lakefs/0.1");
+		curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 256L * 1024);
 
 		if (strcmp(call->method, "HEAD") == 0)
 			curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);

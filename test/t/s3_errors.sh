@@ -88,6 +88,7 @@ sql_error "a negative length" \
 
 # --- privileges
 q <<'SQL' >/dev/null
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS lakefs_nobody;
 CREATE ROLE lakefs_nobody LOGIN;
 CREATE USER MAPPING FOR lakefs_nobody SERVER rgw OPTIONS (access_key_id 'x', secret_access_key 'y');
@@ -192,5 +193,55 @@ SQL
 sql_error "truncated XML listing: protocol violation" \
     "SELECT * FROM lakefs_list_objects('truncated', 's3://b/')" 08P01 "malformed reply"
 sql_is "the backend survived them all" "SELECT 1" "1"
+
+# --- a cancelled multipart upload is aborted and leaves the session usable
+got=$(psql -XAtq -v VERBOSITY=verbose -d "$TEST_DB" 2>&1 <<'SQL'
+SET pg_lakefs.multipart_part_size = '5MB';
+CREATE TEMP TABLE payload AS SELECT decode(repeat('0123456789abcdef', 64 * 1024 * 1024 / 8), 'hex') AS b;
+SET statement_timeout = '400ms';
+SELECT lakefs_s3_put('rgw', 's3://err-test/cancelled-multipart', b) FROM payload;
+RESET statement_timeout;
+SELECT count(*) FROM lakefs_list_objects('rgw', 's3://err-test/cancelled-multipart');
+SQL
+)
+echo "$got" | grep -q "^ERROR:  57014: canceling statement due to statement timeout" && echo "$got" | grep -qx "0" &&
+    ok "statement_timeout cancels a multipart upload; no object appears" || nok "cancel a multipart upload" "$got"
+
+# --- no memory growth over thousands of requests, successes and errors
+got=$(psql -XAtq -d "$TEST_DB" 2>&1 <<'SQL'
+SELECT count(*) FROM generate_series(1, 50) i, lakefs_s3_put('rgw', 's3://err-test/churn/' || i, 'x');
+CREATE FUNCTION churn(n int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..n LOOP
+        PERFORM lakefs_s3_get('rgw', 's3://err-test/churn/' || (i % 50 + 1));
+        PERFORM * FROM lakefs_s3_stat('rgw', 's3://err-test/churn/' || (i % 50 + 1));
+        IF i % 10 = 0 THEN
+            PERFORM count(*) FROM lakefs_list_objects('rgw', 's3://err-test/churn/');
+        END IF;
+        IF i % 4 = 0 THEN
+            BEGIN
+                PERFORM lakefs_s3_get('rgw', 's3://err-test/missing');
+            EXCEPTION WHEN undefined_object THEN NULL;
+            END;
+            BEGIN
+                PERFORM lakefs_s3_get('wrong_secret', 's3://err-test/exists');
+            EXCEPTION WHEN invalid_authorization_specification THEN NULL;
+            END;
+        END IF;
+    END LOOP;
+END $$;
+CREATE FUNCTION rss_kb() RETURNS int LANGUAGE sql AS $$
+    SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
+                         'VmRSS:\s+(\d+)'))[1]::int $$;
+CREATE TEMP TABLE rss AS SELECT 0 AS before;
+SELECT churn(300);
+UPDATE rss SET before = rss_kb();
+SELECT churn(1500);
+SELECT rss_kb() - before FROM rss;
+SQL
+)
+grow=$(echo "$got" | tail -1)
+[ -n "$grow" ] && [ "$grow" -lt 1024 ] 2>/dev/null &&
+    ok "backend RSS flat over ~4,000 requests (grew $grow kB)" || nok "backend RSS flat" "$got"
 
 tap_done

@@ -824,6 +824,17 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 
 	if (st.status == 416)
 		st.len = 0;
+	else if (call.range_416_empty && st.status == 200)
+	{
+		/* the server ignored Range and sent it all: cut the range out */
+		size_t		from = (uint64) offset < st.len ? (size_t) offset : st.len;
+		size_t		n = st.len - from;
+
+		if (length > 0 && (uint64) length < n)
+			n = (size_t) length;
+		memmove(st.buf + VARHDRSZ, st.buf + VARHDRSZ + from, n);
+		st.len = n;
+	}
 	if (st.buf == NULL)
 		st.buf = palloc(VARHDRSZ);
 	result = (bytea *) st.buf;

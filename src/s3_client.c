@@ -824,7 +824,7 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 
 	if (st.status == 416)
 		st.len = 0;
-	else if (call.range_416_empty && st.status == 200)
+	else if (call.range_416_empty && st.status == 200 && st.buf != NULL)
 	{
 		/* the server ignored Range and sent it all: cut the range out */
 		size_t		from = (uint64) offset < st.len ? (size_t) offset : st.len;

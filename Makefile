@@ -8,17 +8,26 @@ OBJS = \
 	src/api_commit.o \
 	src/api_objects.o \
 	src/api_refs.o \
+	src/blockstore.o \
+	src/blockstore_local.o \
+	src/blockstore_s3.o \
+	src/blockstore_sql.o \
 	src/catalog.o \
 	src/chunker.o \
 	src/commit.o \
+	src/fdw.o \
 	src/lakefs_hash.o \
 	src/listing.o \
 	src/lk_alloc.o \
 	src/manifest.o \
 	src/names.o \
+	src/option.o \
 	src/pg_lakefs.o \
 	src/range_codec.o \
 	src/refs.o \
+	src/s3_client.o \
+	src/s3_sign.o \
+	src/s3_xml.o \
 	src/staging.o \
 	src/strbuf.o
 

@@ -16,7 +16,9 @@
 
 #include "chunker.h"
 #include "lk_alloc.h"
+#include "blockstore.h"
 #include "pg_lakefs.h"
+#include "s3_client.h"
 
 PG_MODULE_MAGIC;
 
@@ -53,6 +55,8 @@ _PG_init(void)
 							"share with old ones.",
 							&chunk_avg_bits, CHUNK_AVG_BITS, 2, 20,
 							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	s3_client_init();			/* curl_global_init and the S3 client GUCs */
+	blockstore_init();
 	MarkGUCPrefixReserved("pg_lakefs");
 }
 

@@ -1,0 +1,361 @@
+/*-------------------------------------------------------------------------
+ *
+ * blockstore.c
+ *		The blockstore interface: address parsing, dispatch to the s3 and
+ *		local implementations, streaming listings, and their GUCs.
+ *
+ * A lister owns a memory context; each page is built in a child context
+ * that is reset before the next page, so a listing of any length holds at
+ * most one page (local listings are the exception: a directory tree is
+ * read, sorted and then paged, which suits a store for trying things out).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "blockstore.h"
+#include "fdw.h"
+
+int			lakefs_list_page_size = 1000;
+int			lakefs_multipart_threshold = 16 * 1024 * 1024;
+int			lakefs_multipart_part_size = 8 * 1024 * 1024;
+
+struct BlockstoreLister
+{
+	MemoryContext cxt;			/* lives as long as the lister */
+	MemoryContext page_cxt;		/* reset per page */
+	BlockstoreAddress prefix;
+	char	   *delimiter;
+	int			page_size;
+	/* s3 */
+	S3Endpoint *ep;
+	char	   *token;			/* continuation token, in cxt */
+	bool		done;
+	/* local: the whole sorted listing, paged out */
+	BlockstoreEntry *all;
+	int			nall;
+	int			pos;
+};
+
+/*
+ * blockstore_init
+ *		Define the blockstore GUCs (from _PG_init).
+ */
+void
+blockstore_init(void)
+{
+	DefineCustomIntVariable("pg_lakefs.list_page_size",
+							"Objects asked for per S3 listing page.",
+							NULL, &lakefs_list_page_size, 1000, 1, 1000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_lakefs.multipart_threshold",
+							"Objects at least this large are uploaded in parts.",
+							NULL, &lakefs_multipart_threshold, 16 * 1024 * 1024,
+							5 * 1024 * 1024, INT_MAX,
+							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_lakefs.multipart_part_size",
+							"Size of the parts of a multipart upload.",
+							NULL, &lakefs_multipart_part_size, 8 * 1024 * 1024,
+							5 * 1024 * 1024, 1024 * 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_lakefs.local_root",
+							   "Directory under which local:// addresses live.",
+							   "Empty disables the local blockstore.",
+							   &lakefs_local_root, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+}
+
+/*
+ * blockstore_parse_address
+ *		Split "s3://bucket/key" or "local://path" into *addr (palloc'd).
+ *		Throws ERRCODE_INVALID_PARAMETER_VALUE on anything else.
+ */
+void
+blockstore_parse_address(const char *uri, BlockstoreAddress *addr)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (strncmp(uri, "s3://", 5) == 0)
+	{
+		const char *b = uri + 5;
+		const char *slash = strchr(b, '/');
+		size_t		blen = slash ? (size_t) (slash - b) : strlen(b);
+
+		if (blen == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid object address \"%s\"", uri),
+					 errdetail("An s3:// address names a bucket."),
+					 errhint("For example: s3://bucket/path/to/object.")));
+		addr->kind = BLOCKSTORE_S3;
+		addr->bucket = pnstrdup(b, blen);
+		addr->key = pstrdup(slash ? slash + 1 : "");
+	}
+	else if (strncmp(uri, "local://", 8) == 0)
+	{
+		addr->kind = BLOCKSTORE_LOCAL;
+		addr->key = pstrdup(uri + 8);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid object address \"%s\"", uri),
+				 errhint("Addresses start with s3:// or local://.")));
+}
+
+/*
+ * blockstore_join
+ *		namespace_uri + "/" + key, without doubling the slash; an empty key
+ *		gives namespace_uri itself. palloc'd.
+ */
+char *
+blockstore_join(const char *namespace_uri, const char *key)
+{
+	size_t		n = strlen(namespace_uri);
+
+	while (key[0] == '/')
+		key++;
+	if (key[0] == '\0')
+		return pstrdup(namespace_uri);
+	if (n > 0 && namespace_uri[n - 1] == '/')
+		return psprintf("%s%s", namespace_uri, key);
+	return psprintf("%s/%s", namespace_uri, key);
+}
+
+static S3Endpoint *
+endpoint_for(Oid serverid)
+{
+	if (!OidIsValid(serverid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an s3:// address needs a lakefs_s3 server"),
+				 errhint("Pass the name of a server created with FOREIGN DATA WRAPPER lakefs_s3.")));
+	return lakefs_s3_endpoint(serverid, true);
+}
+
+static void
+require_key(const char *uri, const BlockstoreAddress *addr)
+{
+	if (addr->key[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("object address \"%s\" has no key", uri),
+				 errhint("For example: s3://bucket/path/to/object.")));
+}
+
+/*
+ * blockstore_put
+ *		Store data at namespace_uri/key; fills *info (address, size, etag).
+ */
+void
+blockstore_put(Oid serverid, const char *namespace_uri, const char *key,
+			   const char *data, size_t len, const char *content_type,
+			   BlockstoreObjectInfo *info)
+{
+	char	   *uri = blockstore_join(namespace_uri, key);
+	BlockstoreAddress addr;
+
+	blockstore_parse_address(uri, &addr);
+	require_key(uri, &addr);
+	memset(info, 0, sizeof(*info));
+	if (addr.kind == BLOCKSTORE_S3)
+		bs_s3_put(endpoint_for(serverid), &addr, data, len, content_type, info);
+	else
+		bs_local_put(&addr, data, len, info);
+	info->address = uri;
+}
+
+/*
+ * blockstore_get
+ *		length bytes from offset (to the end when length < 0); an offset at
+ *		or past the end gives an empty bytea.
+ */
+bytea *
+blockstore_get(Oid serverid, const char *address, int64 offset, int64 length)
+{
+	BlockstoreAddress addr;
+
+	if (offset < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("offset must not be negative")));
+	blockstore_parse_address(address, &addr);
+	require_key(address, &addr);
+	if (addr.kind == BLOCKSTORE_S3)
+		return bs_s3_get(endpoint_for(serverid), &addr, offset, length);
+	return bs_local_get(&addr, offset, length);
+}
+
+/*
+ * blockstore_head
+ *		Size, etag and last-modified time of an object; a missing object is
+ *		ERRCODE_UNDEFINED_OBJECT.
+ */
+void
+blockstore_head(Oid serverid, const char *address, BlockstoreObjectInfo *info)
+{
+	BlockstoreAddress addr;
+
+	blockstore_parse_address(address, &addr);
+	require_key(address, &addr);
+	memset(info, 0, sizeof(*info));
+	if (addr.kind == BLOCKSTORE_S3)
+		bs_s3_head(endpoint_for(serverid), &addr, info);
+	else
+		bs_local_head(&addr, info);
+	info->address = pstrdup(address);
+}
+
+/*
+ * blockstore_delete
+ *		Remove an object (no error when it does not exist).
+ */
+void
+blockstore_delete(Oid serverid, const char *address)
+{
+	BlockstoreAddress addr;
+
+	blockstore_parse_address(address, &addr);
+	require_key(address, &addr);
+	if (addr.kind == BLOCKSTORE_S3)
+		bs_s3_delete(endpoint_for(serverid), &addr);
+	else
+		bs_local_delete(&addr);
+}
+
+/*
+ * blockstore_presign
+ *		A URL that lets its holder GET or PUT the object without credentials
+ *		until when + expires_seconds. s3 only.
+ */
+char *
+blockstore_presign(Oid serverid, const char *address, const char *method,
+				   int expires_seconds, pg_time_t when)
+{
+	BlockstoreAddress addr;
+
+	blockstore_parse_address(address, &addr);
+	require_key(address, &addr);
+	if (addr.kind != BLOCKSTORE_S3)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("local:// objects cannot be presigned"),
+				 errhint("Presigned URLs need an S3 server.")));
+	if (strcmp(method, "GET") != 0 && strcmp(method, "PUT") != 0 &&
+		strcmp(method, "HEAD") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot presign method \"%s\"", method),
+				 errhint("Valid methods are GET, PUT and HEAD.")));
+	if (expires_seconds < 1 || expires_seconds > 7 * 24 * 3600)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("presigned URL lifetime must be between 1 second and 7 days")));
+	return s3_presign_url(endpoint_for(serverid), method, addr.bucket, addr.key,
+						  expires_seconds, when);
+}
+
+/*
+ * blockstore_list_begin
+ *		Start a listing (see blockstore.h). The lister lives in a child of
+ *		the current context; blockstore_list_end frees it.
+ */
+BlockstoreLister *
+blockstore_list_begin(Oid serverid, const char *prefix_uri, const char *delimiter,
+					  int page_size)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "lakefs listing",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	BlockstoreLister *l = palloc0(sizeof(BlockstoreLister));
+
+	l->cxt = cxt;
+	l->page_cxt = AllocSetContextCreate(cxt, "lakefs listing page",
+										ALLOCSET_DEFAULT_SIZES);
+	blockstore_parse_address(prefix_uri, &l->prefix);
+	l->delimiter = (delimiter && delimiter[0]) ? pstrdup(delimiter) : NULL;
+	l->page_size = page_size > 0 ? Min(page_size, 1000) : lakefs_list_page_size;
+	if (l->prefix.kind == BLOCKSTORE_S3)
+		l->ep = endpoint_for(serverid);
+	MemoryContextSwitchTo(old);
+	return l;
+}
+
+/*
+ * blockstore_list_next
+ *		The next page; 0 when the listing is over.
+ */
+int
+blockstore_list_next(BlockstoreLister *l, BlockstoreEntry **entries)
+{
+	MemoryContext old;
+	int			n = 0;
+
+	MemoryContextReset(l->page_cxt);
+	*entries = NULL;
+	if (l->prefix.kind == BLOCKSTORE_S3)
+	{
+		/* a page of only skipped entries is possible: ask again */
+		while (n == 0 && !l->done)
+		{
+			char	   *token = NULL;
+
+			CHECK_FOR_INTERRUPTS();
+			old = MemoryContextSwitchTo(l->page_cxt);
+			n = bs_s3_list_page(l->ep, &l->prefix, l->delimiter, l->page_size,
+								l->token, &token, &l->done, entries);
+			MemoryContextSwitchTo(l->cxt);
+			if (l->token)
+				pfree(l->token);
+			l->token = token ? pstrdup(token) : NULL;
+			MemoryContextSwitchTo(old);
+		}
+		return n;
+	}
+
+	if (l->all == NULL)
+	{
+		old = MemoryContextSwitchTo(l->cxt);
+		l->all = bs_local_list_all(&l->prefix, l->delimiter, &l->nall);
+		MemoryContextSwitchTo(old);
+	}
+	n = Min(l->page_size, l->nall - l->pos);
+	*entries = l->all + l->pos;
+	l->pos += n;
+	return n;
+}
+
+/*
+ * blockstore_list_end
+ *		Free the lister and everything it listed.
+ */
+void
+blockstore_list_end(BlockstoreLister *l)
+{
+	MemoryContextDelete(l->cxt);
+}
+
+/*
+ * blockstore_list
+ *		Call callback once per page until the listing ends or it returns
+ *		false. The entries die after the callback returns.
+ */
+void
+blockstore_list(Oid serverid, const char *prefix_uri, const char *delimiter,
+				BlockstoreListCallback callback, void *arg)
+{
+	BlockstoreLister *l = blockstore_list_begin(serverid, prefix_uri, delimiter, 0);
+	BlockstoreEntry *entries;
+	int			n;
+
+	while ((n = blockstore_list_next(l, &entries)) > 0)
+		if (!callback(arg, entries, n))
+			break;
+	blockstore_list_end(l);
+}

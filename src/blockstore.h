@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * blockstore.h
+ *		One interface to the object stores: s3:// (through a lakefs_s3
+ *		foreign server) and local:// (a directory a superuser configures).
+ *
+ * Addresses are full URIs: "s3://bucket/key" or "local://path". The layer
+ * knows nothing of repositories, branches or commits. Every function may
+ * throw; results are palloc'd in the caller's memory context.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BLOCKSTORE_H
+#define BLOCKSTORE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "pgtime.h"
+
+#include "s3_client.h"
+
+typedef enum BlockstoreKind
+{
+	BLOCKSTORE_S3,
+	BLOCKSTORE_LOCAL
+} BlockstoreKind;
+
+/* A parsed address: s3 has bucket and key; local has only key (a path). */
+typedef struct BlockstoreAddress
+{
+	BlockstoreKind kind;
+	char	   *bucket;			/* NULL for local */
+	char	   *key;			/* may be "" (a bucket or the root) */
+} BlockstoreAddress;
+
+/* What a put returned, and what head tells. */
+typedef struct BlockstoreObjectInfo
+{
+	char	   *address;		/* full URI (put only) */
+	int64		size;
+	char	   *etag;			/* checksum: S3 ETag, or MD5 hex for local */
+	TimestampTz last_modified;
+	bool		have_last_modified;
+} BlockstoreObjectInfo;
+
+/* One listed object, or a common prefix (is_prefix; size -1, no etag). */
+typedef struct BlockstoreEntry
+{
+	char	   *key;			/* s3: key in the bucket; local: path */
+	int64		size;
+	char	   *etag;
+	TimestampTz last_modified;
+	bool		have_last_modified;
+	bool		is_prefix;
+} BlockstoreEntry;
+
+/* A streaming listing: one page at a time, bounded memory. */
+typedef struct BlockstoreLister BlockstoreLister;
+
+/* Per-page callback of blockstore_list; return false to stop. */
+typedef bool (*BlockstoreListCallback) (void *arg, const BlockstoreEntry *entries,
+										int nentries);
+
+/* blockstore.c */
+extern PGDLLIMPORT int lakefs_list_page_size;
+extern PGDLLIMPORT int lakefs_multipart_threshold;
+extern PGDLLIMPORT int lakefs_multipart_part_size;
+
+extern void blockstore_init(void);
+extern void blockstore_parse_address(const char *uri, BlockstoreAddress *addr);
+extern char *blockstore_join(const char *namespace_uri, const char *key);
+
+/*
+ * The operations. serverid names the lakefs_s3 server of s3:// addresses
+ * (its USAGE privilege is checked); it is ignored for local://.
+ */
+extern void blockstore_put(Oid serverid, const char *namespace_uri, const char *key,
+						   const char *data, size_t len, const char *content_type,
+						   BlockstoreObjectInfo *info);
+extern bytea *blockstore_get(Oid serverid, const char *address, int64 offset,
+							 int64 length);
+extern void blockstore_head(Oid serverid, const char *address,
+							BlockstoreObjectInfo *info);
+extern void blockstore_delete(Oid serverid, const char *address);
+extern char *blockstore_presign(Oid serverid, const char *address, const char *method,
+								int expires_seconds, pg_time_t when);
+
+/*
+ * blockstore_list_begin/next/end: list the objects whose address starts with
+ * prefix_uri, in key order; with a delimiter, keys that have it after the
+ * prefix fold into one common-prefix entry. next returns the number of
+ * entries of the next page (0 at the end); *entries stays valid until the
+ * next call or end. page_size 0 means pg_lakefs.list_page_size.
+ */
+extern BlockstoreLister *blockstore_list_begin(Oid serverid, const char *prefix_uri,
+											   const char *delimiter, int page_size);
+extern int	blockstore_list_next(BlockstoreLister *lister, BlockstoreEntry **entries);
+extern void blockstore_list_end(BlockstoreLister *lister);
+extern void blockstore_list(Oid serverid, const char *prefix_uri, const char *delimiter,
+							BlockstoreListCallback callback, void *arg);
+
+/* blockstore_s3.c: the same operations on a parsed s3 address */
+extern void bs_s3_put(const S3Endpoint *ep, const BlockstoreAddress *addr,
+					  const char *data, size_t len, const char *content_type,
+					  BlockstoreObjectInfo *info);
+extern bytea *bs_s3_get(const S3Endpoint *ep, const BlockstoreAddress *addr,
+						int64 offset, int64 length);
+extern void bs_s3_head(const S3Endpoint *ep, const BlockstoreAddress *addr,
+					   BlockstoreObjectInfo *info);
+extern void bs_s3_delete(const S3Endpoint *ep, const BlockstoreAddress *addr);
+extern int	bs_s3_list_page(const S3Endpoint *ep, const BlockstoreAddress *prefix,
+							const char *delimiter, int page_size,
+							const char *token_in, char **token_out,
+							bool *done, BlockstoreEntry **entries);
+extern TimestampTz bs_parse_iso8601(const char *s, bool *ok);
+
+/* blockstore_local.c */
+extern PGDLLIMPORT char *lakefs_local_root;
+extern void bs_local_put(const BlockstoreAddress *addr, const char *data, size_t len,
+						 BlockstoreObjectInfo *info);
+extern bytea *bs_local_get(const BlockstoreAddress *addr, int64 offset, int64 length);
+extern void bs_local_head(const BlockstoreAddress *addr, BlockstoreObjectInfo *info);
+extern void bs_local_delete(const BlockstoreAddress *addr);
+extern BlockstoreEntry *bs_local_list_all(const BlockstoreAddress *prefix,
+										  const char *delimiter, int *nentries);
+
+#endif							/* BLOCKSTORE_H */

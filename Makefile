@@ -21,6 +21,7 @@ OBJS = \
 	src/lk_alloc.o \
 	src/manifest.o \
 	src/names.o \
+	src/objects.o \
 	src/option.o \
 	src/pg_lakefs.o \
 	src/range_codec.o \

@@ -343,3 +343,50 @@ CREATE FUNCTION lakefs_s3_delete(server text, uri text) RETURNS void
 CREATE FUNCTION lakefs_s3_create_bucket(server text, bucket text) RETURNS void
 	AS 'MODULE_PATHNAME', 'lakefs_s3_create_bucket'
 	LANGUAGE C VOLATILE;
+
+-- ---------------------------------------------------------------------------
+-- Objects by repository, ref and path
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION lakefs_put_object(repository text, branch text, path text, data bytea,
+								  content_type text DEFAULT NULL,
+								  metadata jsonb DEFAULT NULL,
+								  OUT physical_address text, OUT size bigint,
+								  OUT checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_put_object'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_get_object(repository text, ref text, path text,
+								  "offset" bigint DEFAULT 0, length bigint DEFAULT NULL)
+	RETURNS bytea
+	AS 'MODULE_PATHNAME', 'lakefs_get_object'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_stat_object(repository text, ref text, path text,
+								   OUT path text, OUT path_type text,
+								   OUT physical_address text, OUT size bigint,
+								   OUT checksum text, OUT last_modified timestamptz,
+								   OUT content_type text, OUT metadata jsonb)
+	AS 'MODULE_PATHNAME', 'lakefs_stat'
+	LANGUAGE C STRICT STABLE;
+
+CREATE FUNCTION lakefs_presign(repository text, ref text, path text,
+							   expires interval DEFAULT '15 minutes')
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_presign'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_upload_url(repository text, branch text, path text,
+								  expires interval DEFAULT '15 minutes',
+								  OUT physical_address text, OUT url text)
+	AS 'MODULE_PATHNAME', 'lakefs_upload_url'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_link_object(repository text, branch text, path text,
+								   physical_address text,
+								   content_type text DEFAULT NULL,
+								   metadata jsonb DEFAULT NULL,
+								   OUT physical_address text, OUT size bigint,
+								   OUT checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_link_object'
+	LANGUAGE C VOLATILE;

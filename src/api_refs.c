@@ -15,10 +15,12 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "blockstore.h"
 #include "catalog.h"
 #include "commit.h"
 #include "manifest.h"
 #include "names.h"
+#include "objects.h"
 #include "refs.h"
 
 PG_FUNCTION_INFO_V1(lakefs_create_repository);
@@ -73,6 +75,9 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 
 	catalog_insert_repo(name, ns, branch, server);
 	repo = catalog_get_repo(name, false);
+	if (server != NULL ||
+		(strncmp(ns, "local://", 8) == 0 && lakefs_local_root && lakefs_local_root[0]))
+		repository_check_namespace(repo);
 
 	memset(&c, 0, sizeof(c));
 	tree_empty_metarange(repo->id, c.metarange_id);

@@ -181,6 +181,54 @@ commit_create(LkRepo *repo, LkCommit *c)
 }
 
 /*
+ * commit_changes: apply src to the tree of the branch's head (the caller
+ * holds the branch's writer lock and passes its head) and commit the result
+ * on the branch; returns the new commit id. Unless allow_empty, a result
+ * equal to the head's tree raises ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
+ */
+char *
+commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource *src,
+			   const char *message, Jsonb *metadata, bool allow_empty, ApplyStats *stats)
+{
+	LkCommit   *parent = refs_get_commit(repo, head);
+	LkCommit	c;
+
+	tree_apply_changes(repo->id, parent->metarange_id, src, c.metarange_id, stats);
+	if (!allow_empty && memcmp(c.metarange_id, parent->metarange_id, LK_ID_LEN) == 0)
+	{
+		bool		staged = stats->changes > 0;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no changes to commit on branch \"%s\"", branch),
+				 staged ? errdetail("The changes leave the tree as it was.") : 0,
+				 errhint("Stage objects first, or pass allow_empty => true.")));
+	}
+	c.nparents = 1;
+	c.parents = palloc(sizeof(LkCommitId));
+	strlcpy(c.parents[0], head, sizeof(LkCommitId));
+	c.message = (char *) message;
+	c.committer = GetUserNameFromId(GetSessionUserId(), false);
+	c.metadata = metadata;
+	c.created_at = GetCurrentTimestamp();
+	c.generation = parent->generation + 1;
+	commit_create(repo, &c);
+	catalog_set_branch_head(repo->id, branch, c.id);
+	return pstrdup(c.id);
+}
+
+/* lock_branch: take the branch's writer lock and return its head. */
+void
+lock_branch(LkRepo *repo, const char *branch, LkCommitId head)
+{
+	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, head))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
+				 errhint("Create it with lakefs_create_branch().")));
+}
+
+/*
  * commit_on_branch: commit the branch's staged changes; returns the new
  * commit id. Raises ERRCODE_UNDEFINED_OBJECT for an unknown branch and
  * ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE when there is nothing to commit
@@ -191,39 +239,13 @@ commit_on_branch(LkRepo *repo, const char *branch, const char *message,
 				 Jsonb *metadata, bool allow_empty, ApplyStats *stats)
 {
 	LkCommitId	head;
-	LkCommit   *parent;
-	LkCommit	c;
 	ChangeSource *src;
+	char	   *id;
 
-	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, head))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
-	parent = refs_get_commit(repo, head);
+	lock_branch(repo, branch, head);
 	src = staging_change_source(repo->id, branch, NULL);
-	tree_apply_changes(repo->id, parent->metarange_id, src, c.metarange_id, stats);
+	id = commit_changes(repo, branch, head, src, message, metadata, allow_empty, stats);
 	staging_cursor_close((StagingCursor *) src->arg);
-
-	if (!allow_empty && memcmp(c.metarange_id, parent->metarange_id, LK_ID_LEN) == 0)
-	{
-		bool		staged = stats->changes > 0;
-
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no changes to commit on branch \"%s\"", branch),
-				 staged ? errdetail("The staged changes leave the tree as it was.") : 0,
-				 errhint("Stage objects first, or pass allow_empty => true.")));
-	}
-	c.nparents = 1;
-	c.parents = palloc(sizeof(LkCommitId));
-	memcpy(c.parents[0], head, sizeof(LkCommitId));
-	c.message = (char *) message;
-	c.committer = GetUserNameFromId(GetUserId(), false);
-	c.metadata = metadata;
-	c.created_at = GetCurrentTimestamp();
-	c.generation = parent->generation + 1;
-	commit_create(repo, &c);
-	catalog_set_branch_head(repo->id, branch, c.id);
 	staging_delete_all(repo->id, branch);
-	return pstrdup(c.id);
+	return id;
 }

@@ -54,3 +54,39 @@ def connect(conninfo, autocommit=True):
 
 def seed_from_env(default):
     return int(os.environ.get("LAKEFS_TEST_SEED", default))
+
+
+def s3_env():
+    """The S3 test server's settings from test/run, or None (then skip)."""
+    if not os.environ.get("LAKEFS_S3_ENDPOINT"):
+        return None
+    return {k: os.environ[k] for k in ("LAKEFS_S3_ENDPOINT", "LAKEFS_S3_ACCESS_KEY",
+                                       "LAKEFS_S3_SECRET_KEY", "LAKEFS_S3_REGION")}
+
+
+def skip_all(reason):
+    print("# skip: " + reason)
+    print("1..0")
+    sys.exit(0)
+
+
+def create_s3_server(conn, name="minio", secret=None):
+    """CREATE SERVER name for the S3 test server and a user mapping for PUBLIC."""
+    env = s3_env()
+    conn.execute("CREATE SERVER %s FOREIGN DATA WRAPPER lakefs_s3 OPTIONS "
+                 "(endpoint '%s', region '%s', url_style 'path')"
+                 % (name, env["LAKEFS_S3_ENDPOINT"], env["LAKEFS_S3_REGION"]))
+    conn.execute("CREATE USER MAPPING FOR PUBLIC SERVER %s OPTIONS "
+                 "(access_key_id '%s', secret_access_key '%s')"
+                 % (name, env["LAKEFS_S3_ACCESS_KEY"], secret or env["LAKEFS_S3_SECRET_KEY"]))
+
+
+def expect_error(conn, sql, args=(), sqlstate=None):
+    """Run sql; return the error (or None). The connection must be autocommit."""
+    try:
+        conn.execute(sql, args)
+    except psycopg.Error as e:  # noqa: PERF203
+        if sqlstate and e.sqlstate != sqlstate:
+            return e
+        return e
+    return None

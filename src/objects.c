@@ -1,0 +1,284 @@
+/*-------------------------------------------------------------------------
+ *
+ * objects.c
+ *		Object I/O by repository, ref and path: put, get, presign, upload
+ *		URLs and linking objects written straight to the store.
+ *
+ * The workflow layer between the SQL face and the blockstore: it resolves a
+ * ref and a path to a physical address through the engine, and moves bytes
+ * through the blockstore. New objects go to <namespace>/data/<random id>
+ * (never overwritten, never deleted but by garbage collection); their
+ * entries are staged with the address relative to the namespace.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "blockstore.h"
+#include "catalog.h"
+#include "commit.h"
+#include "fdw.h"
+#include "listing.h"
+#include "names.h"
+#include "objects.h"
+#include "refs.h"
+#include "staging.h"
+
+PG_FUNCTION_INFO_V1(lakefs_put_object);
+PG_FUNCTION_INFO_V1(lakefs_get_object);
+PG_FUNCTION_INFO_V1(lakefs_presign);
+PG_FUNCTION_INFO_V1(lakefs_upload_url);
+PG_FUNCTION_INFO_V1(lakefs_link_object);
+
+#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
+#define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
+
+/* repo_server: the OID of the repository's foreign server, or InvalidOid */
+Oid
+repo_server(LkRepo *repo)
+{
+	return repo->server_name ? lakefs_s3_server_oid(repo->server_name) : InvalidOid;
+}
+
+/* new_data_key: "data/<32 random hex digits>", a key no one has written */
+char *
+new_data_key(void)
+{
+	uint8		rnd[16];
+	char		hex[33];
+
+	if (!pg_strong_random(rnd, sizeof(rnd)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random object id")));
+	lk_hex(rnd, sizeof(rnd), hex);
+	return psprintf("data/%s", hex);
+}
+
+/*
+ * repository_check_namespace: write the marker object lakeFS writes, so a
+ * repository is never created on a namespace it cannot write to.
+ */
+void
+repository_check_namespace(LkRepo *repo)
+{
+	BlockstoreObjectInfo info;
+
+	blockstore_put(repo_server(repo), repo->storage_namespace, "_lakefs/dummy",
+				   "", 0, "application/octet-stream", &info);
+}
+
+/* the relative form of an address inside the namespace, or NULL */
+static char *
+relative_address(LkRepo *repo, const char *address)
+{
+	size_t		nslen = strlen(repo->storage_namespace);
+
+	while (nslen > 0 && repo->storage_namespace[nslen - 1] == '/')
+		nslen--;
+	if (strncmp(address, repo->storage_namespace, nslen) == 0 && address[nslen] == '/')
+		return pstrdup(address + nslen + 1);
+	return NULL;
+}
+
+/* the entry at (ref, path), or ERRCODE_UNDEFINED_OBJECT */
+static void
+lookup_object(LkRepo *repo, const char *refexpr, const char *path, LakefsEntry *e)
+{
+	LkRef		ref;
+
+	refs_resolve(repo, refexpr, &ref);
+	if (!listing_lookup(repo, &ref, path, e))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("object \"%s\" not found at ref \"%s\" of repository \"%s\"",
+						path, refexpr, repo->name)));
+}
+
+static Datum
+object_row(FunctionCallInfo fcinfo, const char *address, int64 size, const char *checksum)
+{
+	TupleDesc	desc;
+	Datum		v[3];
+	bool		n[3] = {false, false, checksum == NULL};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	v[0] = CStringGetTextDatum(address);
+	v[1] = Int64GetDatum(size);
+	v[2] = checksum ? CStringGetTextDatum(checksum) : (Datum) 0;
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n));
+}
+
+static char *
+metadata_arg(FunctionCallInfo fcinfo, int n)
+{
+	Jsonb	   *md;
+
+	if (PG_ARGISNULL(n))
+		return NULL;
+	md = PG_GETARG_JSONB_P(n);
+	if (!JB_ROOT_IS_OBJECT(md) || JB_ROOT_IS_SCALAR(md))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("object metadata must be a JSON object")));
+	return JsonbToCString(NULL, &md->root, VARSIZE(md));
+}
+
+/*
+ * lakefs_put_object(repo, branch, path, data, content_type, metadata)
+ *		Upload to <namespace>/data/<id> (multipart above the threshold) and
+ *		stage the entry; returns (physical_address, size, checksum).
+ */
+Datum
+lakefs_put_object(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *path = ARG_TEXT(2);
+	bytea	   *data = PG_GETARG_BYTEA_PP(3);
+	LkStaged	s;
+	BlockstoreObjectInfo info;
+	LkCommitId	head;
+	char	   *key;
+
+	check_path(path);
+	memset(&s, 0, sizeof(s));
+	s.content_type = ARG_TEXT_OR(4, NULL);
+	s.metadata = metadata_arg(fcinfo, 5);
+	lock_branch(repo, branch, head);
+	key = new_data_key();
+	blockstore_put(repo_server(repo), repo->storage_namespace, key,
+				   VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), s.content_type, &info);
+	s.path = path;
+	s.address = key;
+	s.size = info.size;
+	s.checksum = info.etag;
+	s.last_modified = info.have_last_modified ? info.last_modified :
+		GetCurrentTransactionStartTimestamp();
+	staging_put(repo->id, branch, &s);
+	PG_RETURN_DATUM(object_row(fcinfo, blockstore_join(repo->storage_namespace, key),
+							   s.size, s.checksum));
+}
+
+/* lakefs_get_object(repo, ref, path, offset, length): the bytes, by range GET */
+Datum
+lakefs_get_object(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *path = ARG_TEXT(2);
+	int64		offset = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+	int64		length = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT64(4);
+	LakefsEntry e;
+
+	if (offset < 0 || (!PG_ARGISNULL(4) && length < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("offset and length must not be negative")));
+	lookup_object(repo, ARG_TEXT(1), path, &e);
+	if (offset >= e.size)
+		PG_RETURN_BYTEA_P((bytea *) cstring_to_text_with_len("", 0));
+	if (length < 0 || length > e.size - offset)
+		length = e.size - offset;
+	PG_RETURN_BYTEA_P(blockstore_get(repo_server(repo), entry_full_address(repo, &e),
+									 offset, length));
+}
+
+static int
+interval_seconds(Interval *iv)
+{
+	double		secs = (double) iv->time / USECS_PER_SEC +
+		(double) iv->day * SECS_PER_DAY + (double) iv->month * 30 * SECS_PER_DAY;
+
+	if (secs < 1 || secs > 7 * SECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expiry must be between 1 second and 7 days"),
+				 errhint("SigV4 presigned URLs live at most 7 days.")));
+	return (int) secs;
+}
+
+/* lakefs_presign(repo, ref, path, expires): a URL that GETs the object */
+Datum
+lakefs_presign(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	int			secs = PG_ARGISNULL(3) ? 900 : interval_seconds(PG_GETARG_INTERVAL_P(3));
+	LakefsEntry e;
+
+	lookup_object(repo, ARG_TEXT(1), ARG_TEXT(2), &e);
+	PG_RETURN_TEXT_P(cstring_to_text(blockstore_presign(repo_server(repo),
+														entry_full_address(repo, &e),
+														"GET", secs, time(NULL))));
+}
+
+/*
+ * lakefs_upload_url(repo, branch, path, expires)
+ *		A fresh physical address and a presigned PUT URL for it; the caller
+ *		uploads there, then calls lakefs_link_object.
+ */
+Datum
+lakefs_upload_url(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	int			secs = PG_ARGISNULL(3) ? 900 : interval_seconds(PG_GETARG_INTERVAL_P(3));
+	char	   *address;
+	TupleDesc	desc;
+	Datum		v[2];
+	bool		n[2] = {false, false};
+
+	check_path(ARG_TEXT(2));
+	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
+	address = blockstore_join(repo->storage_namespace, new_data_key());
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	v[0] = CStringGetTextDatum(address);
+	v[1] = CStringGetTextDatum(blockstore_presign(repo_server(repo), address, "PUT", secs,
+												  time(NULL)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+}
+
+/*
+ * lakefs_link_object(repo, branch, path, physical_address, content_type, metadata)
+ *		HEAD the object for its size and ETag, then stage it at path.
+ */
+Datum
+lakefs_link_object(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *path = ARG_TEXT(2);
+	char	   *address = ARG_TEXT(3);
+	BlockstoreObjectInfo info;
+	LkStaged	s;
+	LkCommitId	head;
+	char	   *rel;
+
+	check_path(path);
+	memset(&s, 0, sizeof(s));
+	s.content_type = ARG_TEXT_OR(4, NULL);
+	s.metadata = metadata_arg(fcinfo, 5);
+	lock_branch(repo, branch, head);
+	blockstore_head(repo_server(repo), address, &info);
+	rel = relative_address(repo, address);
+	s.path = path;
+	s.address = rel ? rel : address;
+	s.full_address = rel == NULL;
+	s.size = info.size;
+	s.checksum = info.etag;
+	s.last_modified = info.have_last_modified ? info.last_modified :
+		GetCurrentTransactionStartTimestamp();
+	staging_put(repo->id, branch, &s);
+	PG_RETURN_DATUM(object_row(fcinfo, address, s.size, s.checksum));
+}

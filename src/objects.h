@@ -1,0 +1,18 @@
+/*-------------------------------------------------------------------------
+ *
+ * objects.h
+ *		Object I/O by repository, ref and path (the workflow layer).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAKEFS_OBJECTS_H
+#define LAKEFS_OBJECTS_H
+
+#include "catalog.h"
+
+/* objects.c */
+extern Oid	repo_server(LkRepo *repo);
+extern char *new_data_key(void);
+extern void repository_check_namespace(LkRepo *repo);
+
+#endif							/* LAKEFS_OBJECTS_H */

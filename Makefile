@@ -16,6 +16,7 @@ OBJS = \
 	src/chunker.o \
 	src/commit.o \
 	src/fdw.o \
+	src/import.o \
 	src/lakefs_hash.o \
 	src/listing.o \
 	src/lk_alloc.o \

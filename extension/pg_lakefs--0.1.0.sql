@@ -390,3 +390,19 @@ CREATE FUNCTION lakefs_link_object(repository text, branch text, path text,
 								   OUT checksum text)
 	AS 'MODULE_PATHNAME', 'lakefs_link_object'
 	LANGUAGE C VOLATILE;
+
+-- ---------------------------------------------------------------------------
+-- Zero-copy import
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION lakefs_import(repository text, branch text, sources text[],
+							  destination text DEFAULT '',
+							  message text DEFAULT 'import objects',
+							  metadata jsonb DEFAULT '{}')
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_import'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_import(text, text, text[], text, text, jsonb) IS
+'commit the objects listed under each source (s3://bucket/prefix or local://prefix) '
+'without copying them; keys relative to the source prefix''s last / land under destination';

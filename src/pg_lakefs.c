@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -55,6 +57,11 @@ _PG_init(void)
 							"share with old ones.",
 							&chunk_avg_bits, CHUNK_AVG_BITS, 2, 20,
 							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_lakefs.import_progress_interval",
+							"Objects between the progress notices of lakefs_import.",
+							NULL,
+							&lakefs_import_progress_interval, 100000, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 	s3_client_init();			/* curl_global_init and the S3 client GUCs */
 	blockstore_init();
 	MarkGUCPrefixReserved("pg_lakefs");

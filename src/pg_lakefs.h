@@ -10,6 +10,9 @@
 
 #define PG_LAKEFS_VERSION "0.1.0"
 
+/* import.c */
+extern int	lakefs_import_progress_interval;
+
 /* pg_lakefs.c */
 extern void _PG_init(void);
 

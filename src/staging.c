@@ -778,3 +778,14 @@ staging_cursor_close(StagingCursor *cur)
 {
 	MemoryContextDelete(cur->cxt);
 }
+
+/* staging_has_changes: does the branch have any staged change? */
+bool
+staging_has_changes(int32 repo_id, const char *branch)
+{
+	StagingCursor *cur = staging_cursor_open(repo_id, branch, "");
+	bool		any = staging_cursor_next(cur) != NULL;
+
+	staging_cursor_close(cur);
+	return any;
+}

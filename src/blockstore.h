@@ -13,8 +13,6 @@
 #ifndef BLOCKSTORE_H
 #define BLOCKSTORE_H
 
-#include "postgres.h"
-
 #include "datatype/timestamp.h"
 #include "pgtime.h"
 

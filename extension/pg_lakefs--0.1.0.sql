@@ -339,6 +339,11 @@ CREATE FUNCTION lakefs_s3_delete(server text, uri text) RETURNS void
 	AS 'MODULE_PATHNAME', 'lakefs_s3_delete'
 	LANGUAGE C VOLATILE;
 
+-- Multi-object delete (batches of up to 1000 keys per bucket); returns the count given.
+CREATE FUNCTION lakefs_s3_delete(server text, uris text[]) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'lakefs_s3_delete_many'
+	LANGUAGE C VOLATILE;
+
 -- Test and demo convenience.
 CREATE FUNCTION lakefs_s3_create_bucket(server text, bucket text) RETURNS void
 	AS 'MODULE_PATHNAME', 'lakefs_s3_create_bucket'

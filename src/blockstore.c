@@ -229,6 +229,51 @@ blockstore_delete(Oid serverid, const char *address)
 }
 
 /*
+ * blockstore_delete_many
+ *		Remove many objects (missing ones are no error). s3 addresses go in
+ *		multi-object deletes of up to 1000 keys per bucket run; the order of
+ *		the addresses only affects how they are batched.
+ */
+void
+blockstore_delete_many(Oid serverid, char *const *addresses, int naddresses)
+{
+	S3Endpoint *ep = NULL;
+	char	  **keys = palloc(sizeof(char *) * Max(naddresses, 1));
+	char	   *bucket = NULL;
+	int			nkeys = 0;
+
+	for (int i = 0; i <= naddresses; i++)
+	{
+		BlockstoreAddress addr;
+
+		if (i < naddresses)
+		{
+			blockstore_parse_address(addresses[i], &addr);
+			require_key(addresses[i], &addr);
+		}
+		/* flush the batch at the end, on a new bucket, or at 1000 keys */
+		if (nkeys > 0 && (i == naddresses || addr.kind != BLOCKSTORE_S3 ||
+						  strcmp(addr.bucket, bucket) != 0 || nkeys == 1000))
+		{
+			bs_s3_delete_many(ep, bucket, keys, nkeys);
+			nkeys = 0;
+		}
+		if (i == naddresses)
+			break;
+		if (addr.kind == BLOCKSTORE_LOCAL)
+		{
+			bs_local_delete(&addr);
+			continue;
+		}
+		if (ep == NULL)
+			ep = endpoint_for(serverid);
+		bucket = addr.bucket;
+		keys[nkeys++] = addr.key;
+	}
+	pfree(keys);
+}
+
+/*
  * blockstore_presign
  *		A URL that lets its holder GET or PUT the object without credentials
  *		until when + expires_seconds. s3 only.

@@ -13,8 +13,6 @@
 #ifndef BLOCKSTORE_H
 #define BLOCKSTORE_H
 
-#include "postgres.h"
-
 #include "datatype/timestamp.h"
 #include "pgtime.h"
 
@@ -83,6 +81,7 @@ extern bytea *blockstore_get(Oid serverid, const char *address, int64 offset,
 extern void blockstore_head(Oid serverid, const char *address,
 							BlockstoreObjectInfo *info);
 extern void blockstore_delete(Oid serverid, const char *address);
+extern void blockstore_delete_many(Oid serverid, char *const *addresses, int naddresses);
 extern char *blockstore_presign(Oid serverid, const char *address, const char *method,
 								int expires_seconds, pg_time_t when);
 
@@ -109,6 +108,8 @@ extern bytea *bs_s3_get(const S3Endpoint *ep, const BlockstoreAddress *addr,
 extern void bs_s3_head(const S3Endpoint *ep, const BlockstoreAddress *addr,
 					   BlockstoreObjectInfo *info);
 extern void bs_s3_delete(const S3Endpoint *ep, const BlockstoreAddress *addr);
+extern void bs_s3_delete_many(const S3Endpoint *ep, const char *bucket,
+							  char *const *keys, int nkeys);
 extern int	bs_s3_list_page(const S3Endpoint *ep, const BlockstoreAddress *prefix,
 							const char *delimiter, int page_size,
 							const char *token_in, char **token_out,

@@ -120,6 +120,17 @@ bs_s3_delete(const S3Endpoint *ep, const BlockstoreAddress *addr)
 	s3_delete_object(ep, addr->bucket, addr->key);
 }
 
+/*
+ * bs_s3_delete_many
+ *		Multi-object delete of up to 1000 keys of one bucket.
+ */
+void
+bs_s3_delete_many(const S3Endpoint *ep, const char *bucket, char *const *keys,
+				  int nkeys)
+{
+	s3_delete_objects(ep, bucket, keys, nkeys);
+}
+
 /* Copy an S3 listing page into palloc'd entries (objects, then prefixes). */
 static int
 copy_page(const S3ListPage *page, const char *token_in, char **token_out,

@@ -16,7 +16,9 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -29,6 +31,7 @@ PG_FUNCTION_INFO_V1(lakefs_s3_put);
 PG_FUNCTION_INFO_V1(lakefs_s3_get);
 PG_FUNCTION_INFO_V1(lakefs_s3_stat);
 PG_FUNCTION_INFO_V1(lakefs_s3_delete);
+PG_FUNCTION_INFO_V1(lakefs_s3_delete_many);
 PG_FUNCTION_INFO_V1(lakefs_s3_create_bucket);
 
 /* The server OID of argument n, InvalidOid when NULL. */
@@ -240,6 +243,37 @@ lakefs_s3_delete(PG_FUNCTION_ARGS)
 
 	blockstore_delete(serverid, uri);
 	PG_RETURN_VOID();
+}
+
+/*
+ * lakefs_s3_delete(server text, uris text[]) RETURNS bigint
+ *		Multi-object delete; returns the number of addresses given.
+ */
+Datum
+lakefs_s3_delete_many(PG_FUNCTION_ARGS)
+{
+	Oid			serverid = server_arg(fcinfo, 0);
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	char	  **uris;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_INT64(0);
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	uris = palloc(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("object addresses must not be null")));
+		uris[i] = TextDatumGetCString(elems[i]);
+	}
+	blockstore_delete_many(serverid, uris, n);
+	PG_RETURN_INT64(n);
 }
 
 /*

@@ -9,8 +9,6 @@
 #ifndef LAKEFS_FDW_H
 #define LAKEFS_FDW_H
 
-#include "postgres.h"
-
 #include "nodes/pg_list.h"
 
 #include "s3_client.h"

@@ -72,19 +72,19 @@ lakefs_parse_endpoint_url(const char *url, char **scheme, char **host)
 	if (u == NULL)
 		return "out of memory";
 	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
-		why = "it must start with http:// or https://";
+		why = "it does not start with http:// or https://";
 	else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
 		why = "it is not a valid URL";
 	else if (curl_url_get(u, CURLUPART_SCHEME, &sch, 0) != CURLUE_OK ||
 			 curl_url_get(u, CURLUPART_HOST, &hst, 0) != CURLUE_OK || hst[0] == '\0')
 		why = "it has no host";
 	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-		why = "it must not contain a user name or password";
+		why = "it contains a user name or password";
 	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK)
-		why = "it must not contain a query";
+		why = "it contains a query";
 	else if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
 			 path[0] != '\0' && strcmp(path, "/") != 0)
-		why = "it must not contain a path";
+		why = "it contains a path";
 	else
 	{
 		*scheme = pstrdup(sch);
@@ -130,8 +130,8 @@ check_option_value(DefElem *def)
 		if (why)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-					 errmsg("invalid value for option \"endpoint\": \"%s\"", value),
-					 errdetail("The endpoint is an http or https URL: %s.", why),
+					 errmsg("invalid value for option \"endpoint\""),
+					 errdetail("The endpoint is an http or https URL, but %s.", why),
 					 errhint("For example: endpoint 'http://127.0.0.1:9000'.")));
 	}
 	else if (strcmp(name, "url_style") == 0)

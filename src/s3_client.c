@@ -992,8 +992,9 @@ s3_delete_objects(const S3Endpoint *ep, const char *bucket,
 
 /*
  * s3_create_bucket
- *		PUT bucket (a test and demo convenience). Throws; an existing bucket
- *		is ERRCODE_DUPLICATE_OBJECT.
+ *		PUT bucket (a test and demo convenience), with a LocationConstraint
+ *		outside us-east-1. Throws; an existing bucket of another owner is
+ *		ERRCODE_DUPLICATE_OBJECT (S3 lets the owner create it again).
  */
 void
 s3_create_bucket(const S3Endpoint *ep, const char *bucket)
@@ -1003,6 +1004,15 @@ s3_create_bucket(const S3Endpoint *ep, const char *bucket)
 	ErrorContextCallback errcb;
 
 	s3_call_init(&call, "CREATE bucket", "PUT", bucket, NULL);
+	if (strcmp(ep->region, "us-east-1") != 0)
+	{
+		/* outside us-east-1, AWS wants the region named in the body */
+		call.body = psprintf("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+							 "<LocationConstraint>%s</LocationConstraint>"
+							 "</CreateBucketConfiguration>", ep->region);
+		call.body_len = strlen(call.body);
+		call.content_type = "application/xml";
+	}
 	memset(&st, 0, sizeof(st));
 	S3_PUSH_CONTEXT(errcb, call);
 	s3_perform(ep, &call, &st);

@@ -13,8 +13,6 @@
 #ifndef S3_CLIENT_H
 #define S3_CLIENT_H
 
-#include "postgres.h"
-
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 

@@ -49,6 +49,9 @@ fail() {
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     fail "127.0.0.1:$PORT is already in use (set LAKEFS_S3_PORT)"
 fi
+if (exec 3<>"/dev/tcp/127.0.0.1/$MONPORT") 2>/dev/null; then
+    fail "127.0.0.1:$MONPORT (monitor) is already in use (set LAKEFS_S3_MON_PORT)"
+fi
 
 cat >"$CONF" <<CONF
 [global]

@@ -28,7 +28,7 @@ sql_error "unknown foreign table option" \
     "Valid options in this context are: bucket, prefix"
 sql_error "endpoint must be http or https" \
     "CREATE SERVER bad FOREIGN DATA WRAPPER lakefs_s3 OPTIONS (endpoint 'ftp://host')" HV024 \
-    "must start with http:// or https://"
+    "does not start with http:// or https://"
 sql_error "endpoint must not be file://" \
     "CREATE SERVER bad FOREIGN DATA WRAPPER lakefs_s3 OPTIONS (endpoint 'file:///etc/passwd')" HV024
 sql_error "endpoint without host" \
@@ -36,7 +36,9 @@ sql_error "endpoint without host" \
 sql_error "endpoint with a path" \
     "CREATE SERVER bad FOREIGN DATA WRAPPER lakefs_s3 OPTIONS (endpoint 'http://host/bucket')" HV024 "path"
 sql_error "endpoint with credentials" \
-    "CREATE SERVER bad FOREIGN DATA WRAPPER lakefs_s3 OPTIONS (endpoint 'http://u:p@host')" HV024 "user name"
+    "CREATE SERVER bad FOREIGN DATA WRAPPER lakefs_s3 OPTIONS (endpoint 'http://u:hushhush@host')" HV024 "user name"
+echo "$LAST_ERROR" | grep -q hushhush && nok "a password in the endpoint is not echoed" "$LAST_ERROR" ||
+    ok "a password in the endpoint is not echoed"
 sql_error "url_style" \
     "CREATE SERVER bad FOREIGN DATA WRAPPER lakefs_s3 OPTIONS (url_style 'vhost')" HV024 \
     'Valid values are "path" and "virtual"'

@@ -176,4 +176,12 @@ sql_is "EXPLAIN shows the listing" \
   Listing: s3://io-test/tree/"
 sql_error "foreign table over a missing bucket" "SELECT * FROM no_bucket" 42704 "bucket does not exist"
 
+# --- multi-object delete (batches of 1000)
+sql_is "multi-object delete of 1,429 objects and a missing one" \
+    "SELECT lakefs_s3_delete('rgw', array_agg('s3://many/' || key) || 's3://many/obj/none'::text) FROM lakefs_list_objects('rgw', 's3://many/obj/3/')" "1430"
+sql_is "they are gone, the others stay" \
+    "SELECT count(*) FILTER (WHERE key LIKE 'obj/3/%'), count(*) FROM lakefs_list_objects('rgw', 's3://many/')" "0|8571"
+sql_error "multi-object delete in a missing bucket" \
+    "SELECT lakefs_s3_delete('rgw', ARRAY['s3://no-such-bucket-x/a'])" 42704 "bucket does not exist"
+
 tap_done

@@ -9,7 +9,7 @@ PKGS=(
     make gcc curl ca-certificates
     libipc-run-perl
     ceph-mon ceph-osd radosgw
-    python3-psycopg python3-sklearn python3-pandas python3-matplotlib
+    python3-psycopg python3-sklearn python3-pandas python3-matplotlib python3-pil
     jupyter-nbconvert python3-ipykernel
 )
 [ -n "${LAKEFS_EXTRA_PKGS:-}" ] && PKGS+=(${LAKEFS_EXTRA_PKGS})

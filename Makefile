@@ -6,11 +6,13 @@ EXTVERSION = 0.1.0
 MODULE_big = pg_lakefs
 OBJS = \
 	src/api_commit.o \
+	src/api_diff.o \
 	src/api_objects.o \
 	src/api_refs.o \
 	src/catalog.o \
 	src/chunker.o \
 	src/commit.o \
+	src/diff.o \
 	src/lakefs_hash.o \
 	src/listing.o \
 	src/lk_alloc.o \

@@ -251,3 +251,27 @@ CREATE FUNCTION lakefs_debug_counters() RETURNS bigint
 
 COMMENT ON FUNCTION lakefs_debug_counters() IS
 'ranges this backend has fetched and decoded so far (to check that unchanged ranges are skipped)';
+
+-- ---------------------------------------------------------------------------
+-- Diff and merge
+--
+-- A ref naming a branch stands for its committed head (staged changes are
+-- shown by lakefs_diff_uncommitted). The diff functions stream: each row is
+-- computed when it is fetched. A merge conflict raises SQLSTATE LK001.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION lakefs_diff(repository text, left_ref text, right_ref text,
+							prefix text DEFAULT '')
+	RETURNS TABLE (change text, path text, left_address text, right_address text,
+				   left_size bigint, right_size bigint, left_checksum text,
+				   right_checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_diff'
+	LANGUAGE C STRICT STABLE;
+
+CREATE FUNCTION lakefs_diff_uncommitted(repository text, branch text,
+										prefix text DEFAULT '')
+	RETURNS TABLE (change text, path text, left_address text, right_address text,
+				   left_size bigint, right_size bigint, left_checksum text,
+				   right_checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_diff_uncommitted'
+	LANGUAGE C STRICT STABLE;

@@ -17,6 +17,7 @@ OBJS = \
 	src/listing.o \
 	src/lk_alloc.o \
 	src/manifest.o \
+	src/merge.o \
 	src/names.o \
 	src/pg_lakefs.o \
 	src/range_codec.o \

@@ -275,3 +275,32 @@ CREATE FUNCTION lakefs_diff_uncommitted(repository text, branch text,
 				   right_checksum text)
 	AS 'MODULE_PATHNAME', 'lakefs_diff_uncommitted'
 	LANGUAGE C STRICT STABLE;
+
+CREATE FUNCTION lakefs_merge(repository text, source_ref text, dest_branch text,
+							 message text DEFAULT NULL, metadata jsonb DEFAULT '{}',
+							 strategy text DEFAULT NULL,
+							 fast_forward boolean DEFAULT true)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_merge'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_merge(text, text, text, text, jsonb, text, boolean) IS
+'three-way merge of source_ref into dest_branch; returns the new head. strategy: '
+'NULL (conflicts are an error, SQLSTATE LK001), source-wins or dest-wins';
+
+CREATE FUNCTION lakefs_merge_conflicts(repository text, source_ref text, dest_branch text)
+	RETURNS TABLE (path text, base_address text, source_address text,
+				   dest_address text)
+	AS 'MODULE_PATHNAME', 'lakefs_merge_conflicts'
+	LANGUAGE C STRICT STABLE;
+
+CREATE FUNCTION lakefs_revert(repository text, branch text, commit_ref text,
+							  parent_number integer DEFAULT 1)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_revert'
+	LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION lakefs_cherry_pick(repository text, branch text, commit_ref text)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_cherry_pick'
+	LANGUAGE C STRICT VOLATILE;

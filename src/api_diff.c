@@ -24,10 +24,15 @@
 #include "catalog.h"
 #include "diff.h"
 #include "listing.h"
+#include "merge.h"
 #include "refs.h"
 
 PG_FUNCTION_INFO_V1(lakefs_diff);
 PG_FUNCTION_INFO_V1(lakefs_diff_uncommitted);
+PG_FUNCTION_INFO_V1(lakefs_merge);
+PG_FUNCTION_INFO_V1(lakefs_merge_conflicts);
+PG_FUNCTION_INFO_V1(lakefs_revert);
+PG_FUNCTION_INFO_V1(lakefs_cherry_pick);
 
 #define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
 #define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
@@ -180,4 +185,106 @@ Datum
 lakefs_diff_uncommitted(PG_FUNCTION_ARGS)
 {
 	return diff_srf(fcinfo, true);
+}
+
+/* ---- merge, revert, cherry-pick ---- */
+
+static void
+require_arg(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/*
+ * lakefs_merge(repo, source_ref, dest_branch, message, metadata, strategy,
+ *				fast_forward) -> dest_branch's new head commit id
+ */
+Datum
+lakefs_merge(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo;
+	MergeStrategy strategy;
+	char	   *id;
+
+	require_arg(fcinfo, 0, "repository");
+	require_arg(fcinfo, 1, "source_ref");
+	require_arg(fcinfo, 2, "dest_branch");
+	strategy = merge_strategy_parse(ARG_TEXT_OR(5, NULL));
+	repo = catalog_get_repo(ARG_TEXT(0), false);
+	id = merge_into_branch(repo, ARG_TEXT(1), ARG_TEXT(2), ARG_TEXT_OR(3, NULL),
+						   commit_metadata_arg(fcinfo, 4), strategy,
+						   PG_ARGISNULL(6) || PG_GETARG_BOOL(6));
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+/* the tuplestore and repository of a lakefs_merge_conflicts call */
+typedef struct ConflictRows
+{
+	ReturnSetInfo *rsinfo;
+	LkRepo	   *repo;
+	MemoryContext rowcxt;
+} ConflictRows;
+
+static void
+conflict_row(void *arg, const LakefsEntry *base, const LakefsEntry *source,
+			 const LakefsEntry *dest)
+{
+	ConflictRows *cr = (ConflictRows *) arg;
+	const LakefsEntry *sides[3] = {base, source, dest};
+	const LakefsEntry *any = base ? base : source;
+	MemoryContext old = MemoryContextSwitchTo(cr->rowcxt);
+	Datum		v[4];
+	bool		n[4] = {0};
+
+	v[0] = PointerGetDatum(cstring_to_text_with_len(any->path, any->path_len));
+	for (int i = 0; i < 3; i++)
+	{
+		n[i + 1] = sides[i] == NULL;
+		if (sides[i])
+			v[i + 1] = CStringGetTextDatum(entry_full_address(cr->repo, sides[i]));
+	}
+	tuplestore_putvalues(cr->rsinfo->setResult, cr->rsinfo->setDesc, v, n);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(cr->rowcxt);
+}
+
+/*
+ * lakefs_merge_conflicts(repo, source_ref, dest_ref)
+ *		Every path that merging source_ref into dest_ref would conflict on.
+ */
+Datum
+lakefs_merge_conflicts(PG_FUNCTION_ARGS)
+{
+	ConflictRows cr;
+
+	InitMaterializedSRF(fcinfo, 0);
+	cr.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	cr.repo = catalog_get_repo(ARG_TEXT(0), false);
+	cr.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs conflict row",
+									  ALLOCSET_SMALL_SIZES);
+	merge_conflicts_of_refs(cr.repo, ARG_TEXT(1), ARG_TEXT(2), conflict_row, &cr);
+	return (Datum) 0;
+}
+
+/* lakefs_revert(repo, branch, commit_ref, parent_number) -> new commit id */
+Datum
+lakefs_revert(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+
+	PG_RETURN_TEXT_P(cstring_to_text(revert_on_branch(repo, ARG_TEXT(1), ARG_TEXT(2),
+													  PG_GETARG_INT32(3))));
+}
+
+/* lakefs_cherry_pick(repo, branch, commit_ref) -> new commit id */
+Datum
+lakefs_cherry_pick(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+
+	PG_RETURN_TEXT_P(cstring_to_text(cherry_pick_on_branch(repo, ARG_TEXT(1),
+														   ARG_TEXT(2))));
 }

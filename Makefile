@@ -6,6 +6,7 @@ EXTVERSION = 0.1.0
 MODULE_big = pg_lakefs
 OBJS = \
 	src/api_commit.o \
+	src/api_diff.o \
 	src/api_objects.o \
 	src/api_refs.o \
 	src/blockstore.o \
@@ -15,12 +16,14 @@ OBJS = \
 	src/catalog.o \
 	src/chunker.o \
 	src/commit.o \
+	src/diff.o \
 	src/fdw.o \
 	src/import.o \
 	src/lakefs_hash.o \
 	src/listing.o \
 	src/lk_alloc.o \
 	src/manifest.o \
+	src/merge.o \
 	src/names.o \
 	src/objects.o \
 	src/option.o \

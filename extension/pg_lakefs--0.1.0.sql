@@ -411,3 +411,55 @@ CREATE FUNCTION lakefs_import(repository text, branch text, sources text[],
 COMMENT ON FUNCTION lakefs_import(text, text, text[], text, text, jsonb) IS
 'commit the objects listed under each source (s3://bucket/prefix or local://prefix) '
 'without copying them; keys relative to the source prefix''s last / land under destination';
+-- ---------------------------------------------------------------------------
+-- Diff and merge
+--
+-- A ref naming a branch stands for its committed head (staged changes are
+-- shown by lakefs_diff_uncommitted). The diff functions stream: each row is
+-- computed when it is fetched. A merge conflict raises SQLSTATE LK001.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION lakefs_diff(repository text, left_ref text, right_ref text,
+							prefix text DEFAULT '')
+	RETURNS TABLE (change text, path text, left_address text, right_address text,
+				   left_size bigint, right_size bigint, left_checksum text,
+				   right_checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_diff'
+	LANGUAGE C STRICT STABLE;
+
+CREATE FUNCTION lakefs_diff_uncommitted(repository text, branch text,
+										prefix text DEFAULT '')
+	RETURNS TABLE (change text, path text, left_address text, right_address text,
+				   left_size bigint, right_size bigint, left_checksum text,
+				   right_checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_diff_uncommitted'
+	LANGUAGE C STRICT STABLE;
+
+CREATE FUNCTION lakefs_merge(repository text, source_ref text, dest_branch text,
+							 message text DEFAULT NULL, metadata jsonb DEFAULT '{}',
+							 strategy text DEFAULT NULL,
+							 fast_forward boolean DEFAULT true)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_merge'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_merge(text, text, text, text, jsonb, text, boolean) IS
+'three-way merge of source_ref into dest_branch; returns the new head. strategy: '
+'NULL (conflicts are an error, SQLSTATE LK001), source-wins or dest-wins';
+
+CREATE FUNCTION lakefs_merge_conflicts(repository text, source_ref text, dest_branch text)
+	RETURNS TABLE (path text, base_address text, source_address text,
+				   dest_address text)
+	AS 'MODULE_PATHNAME', 'lakefs_merge_conflicts'
+	LANGUAGE C STRICT STABLE;
+
+CREATE FUNCTION lakefs_revert(repository text, branch text, commit_ref text,
+							  parent_number integer DEFAULT 1)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_revert'
+	LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION lakefs_cherry_pick(repository text, branch text, commit_ref text)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_cherry_pick'
+	LANGUAGE C STRICT VOLATILE;

@@ -1,0 +1,363 @@
+/*-------------------------------------------------------------------------
+ *
+ * diff.c
+ *		Streaming differences between two trees, and between a branch's
+ *		staging area and its committed tree.
+ *
+ * A tree diff walks both metaranges together. Each side's head is either a
+ * range descriptor (not yet read) or an entry of its one open range. At
+ * every step:
+ *
+ *   - two range heads with equal ids are skipped together, unread: equal
+ *     ids mean equal bytes, hence equal keys and entries;
+ *   - a range head whose min key is <= the other side's key is opened
+ *     (its entries may come first); a range whose max key lies before the
+ *     other side's position is therefore opened alone and emitted whole;
+ *   - two entries are merge-joined: the smaller one is a one-sided change,
+ *     equal paths with different entries are a change.
+ *
+ * Because boundaries are content-defined, the two sides re-align right
+ * after a changed stretch and the equal-id skip resumes, so the cost is
+ * O(ranges holding changes + changes) plus one pass over the descriptors.
+ *
+ * Memory: a diff lives in the context current at tree_diff_init; it holds
+ * at most one range per side and frees each when it is left. Records point
+ * into the iterator and stay valid until the next call: advancing past the
+ * entries of a record is deferred to the start of that call (as listing.c
+ * does), so a caller may keep using a record while it probes other trees.
+ *
+ * A staging diff walks the staged rows in path order and looks each one up
+ * in the head tree with a TreeProbe, which opens each touched range once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+
+#include "commit.h"
+#include "diff.h"
+
+const char *
+diff_type_name(DiffType t)
+{
+	switch (t)
+	{
+		case DIFF_ADDED:
+			return "added";
+		case DIFF_REMOVED:
+			return "removed";
+		case DIFF_CHANGED:
+			return "changed";
+	}
+	return "?";
+}
+
+static bool
+bytes_equal(const char *a, uint32 alen, const char *b, uint32 blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/*
+ * entries_equal: do a and b describe the same object (every stored field
+ * equal)? NULL stands for "absent"; two absent entries are equal.
+ */
+bool
+entries_equal(const LakefsEntry *a, const LakefsEntry *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->flags == b->flags && a->size == b->size && a->mtime == b->mtime &&
+		bytes_equal(a->path, a->path_len, b->path, b->path_len) &&
+		bytes_equal(a->address, a->address_len, b->address, b->address_len) &&
+		bytes_equal(a->checksum, a->checksum_len, b->checksum, b->checksum_len) &&
+		bytes_equal(a->content_type, a->content_type_len,
+					b->content_type, b->content_type_len) &&
+		bytes_equal(a->metadata, a->metadata_len, b->metadata, b->metadata_len);
+}
+
+static bool
+has_prefix(const char *path, uint32 len, const char *prefix, uint32 plen)
+{
+	return len >= plen && memcmp(path, prefix, plen) == 0;
+}
+
+/* ---- tree diff ---- */
+
+/* side_step: the next entry of the open range; closes it at its end */
+static void
+side_step(DiffSide *s)
+{
+	int			rc = range_reader_next(&s->reader, &s->e);
+
+	if (rc == LK_CODEC_OK)
+		return;
+	if (rc != LK_CODEC_END)
+		lakefs_codec_error(rc, "range", s->tree->descs[s->next - 1].id);
+	pfree(s->data);
+	s->data = NULL;
+	s->open = false;
+}
+
+/* side_open: load the head range and position on its first entry */
+static void
+side_open(DiffSide *s)
+{
+	s->data = tree_load_range(s->tree, s->next);
+	tree_range_reader(s->data, &s->reader);
+	s->open = true;
+	s->next++;
+	side_step(s);
+}
+
+/*
+ * side_key: the side's current key (entry path or head range min key), or
+ * NULL when the side is exhausted or past every path under the prefix.
+ */
+static const char *
+side_key(const TreeDiff *d, const DiffSide *s, uint32 *len)
+{
+	const char *k;
+
+	if (s->open)
+	{
+		k = s->e.path;
+		*len = s->e.path_len;
+	}
+	else if (s->next < s->tree->n)
+	{
+		k = s->tree->descs[s->next].min_key;
+		*len = s->tree->descs[s->next].min_len;
+	}
+	else
+		return NULL;
+	if (d->prefix_len > 0 && !has_prefix(k, *len, d->prefix, d->prefix_len) &&
+		lk_keycmp(k, *len, d->prefix, d->prefix_len) > 0)
+		return NULL;
+	return k;
+}
+
+/*
+ * tree_diff_init: prepare a diff of left -> right restricted to paths that
+ * start with prefix ("" for all). Both trees must outlive the diff.
+ */
+void
+tree_diff_init(TreeDiff *d, TreeReader *left, TreeReader *right, const char *prefix)
+{
+	memset(d, 0, sizeof(*d));
+	d->l.tree = left;
+	d->r.tree = right;
+	d->prefix = pstrdup(prefix ? prefix : "");
+	d->prefix_len = strlen(d->prefix);
+	d->l.next = tree_find_range(left, d->prefix, d->prefix_len);
+	d->r.next = tree_find_range(right, d->prefix, d->prefix_len);
+}
+
+/* emit_one: a one-sided record for side s, unless below the prefix */
+static bool
+emit_one(TreeDiff *d, DiffSide *s, bool left, DiffRecord *rec)
+{
+	if (!has_prefix(s->e.path, s->e.path_len, d->prefix, d->prefix_len))
+	{
+		side_step(s);
+		return false;
+	}
+	rec->type = left ? DIFF_REMOVED : DIFF_ADDED;
+	rec->left = left ? &s->e : NULL;
+	rec->right = left ? NULL : &s->e;
+	if (left)
+		d->advance_l = true;
+	else
+		d->advance_r = true;
+	return true;
+}
+
+/* emit_both: a changed record when the equal-path entries differ */
+static bool
+emit_both(TreeDiff *d, DiffRecord *rec)
+{
+	if (entries_equal(&d->l.e, &d->r.e) ||
+		!has_prefix(d->l.e.path, d->l.e.path_len, d->prefix, d->prefix_len))
+	{
+		side_step(&d->l);
+		side_step(&d->r);
+		return false;
+	}
+	rec->type = DIFF_CHANGED;
+	rec->left = &d->l.e;
+	rec->right = &d->r.e;
+	d->advance_l = d->advance_r = true;
+	return true;
+}
+
+/*
+ * tree_diff_next: the next difference in path order into *rec; false at the
+ * end. Throws on catalog corruption.
+ */
+bool
+tree_diff_next(TreeDiff *d, DiffRecord *rec)
+{
+	if (d->advance_l)
+		side_step(&d->l);
+	if (d->advance_r)
+		side_step(&d->r);
+	d->advance_l = d->advance_r = false;
+	for (;;)
+	{
+		uint32		llen = 0,
+					rlen = 0;
+		const char *lk = side_key(d, &d->l, &llen);
+		const char *rk = side_key(d, &d->r, &rlen);
+		int			c;
+
+		CHECK_FOR_INTERRUPTS();
+		if (lk == NULL && rk == NULL)
+			return false;
+		if (lk && rk && !d->l.open && !d->r.open &&
+			memcmp(d->l.tree->descs[d->l.next].id, d->r.tree->descs[d->r.next].id,
+				   LK_ID_LEN) == 0)
+		{
+			d->l.next++;
+			d->r.next++;
+			d->ranges_skipped++;
+			continue;
+		}
+		c = lk == NULL ? 1 : rk == NULL ? -1 : lk_keycmp(lk, llen, rk, rlen);
+		if (!d->l.open && c <= 0)
+			side_open(&d->l);
+		else if (!d->r.open && c >= 0)
+			side_open(&d->r);
+		else if (c < 0 ? emit_one(d, &d->l, true, rec) :
+				 c > 0 ? emit_one(d, &d->r, false, rec) : emit_both(d, rec))
+			return true;
+	}
+}
+
+/* tree_diff_end: release the open ranges (the trees stay the caller's) */
+void
+tree_diff_end(TreeDiff *d)
+{
+	if (d->l.data)
+		pfree(d->l.data);
+	if (d->r.data)
+		pfree(d->r.data);
+	d->l.data = d->r.data = NULL;
+	d->l.open = d->r.open = false;
+}
+
+/* ---- point lookups ---- */
+
+void
+tree_probe_init(TreeProbe *p, TreeReader *tree)
+{
+	memset(p, 0, sizeof(*p));
+	p->tree = tree;
+	p->cur = -1;
+}
+
+static void
+probe_step(TreeProbe *p)
+{
+	int			rc = range_reader_next(&p->reader, &p->e);
+
+	if (rc != LK_CODEC_OK && rc != LK_CODEC_END)
+		lakefs_codec_error(rc, "range", p->tree->descs[p->cur].id);
+	p->have_e = rc == LK_CODEC_OK;
+}
+
+/*
+ * tree_probe: the entry at path into *out (pointing into the probe, valid
+ * until its next call), or false when the tree has none. Successive calls
+ * must ask for ascending paths; a path between two ranges loads nothing.
+ */
+bool
+tree_probe(TreeProbe *p, const char *path, uint32 len, LakefsEntry *out)
+{
+	uint32		i = tree_find_range(p->tree, path, len);
+	const RangeDesc *d;
+
+	if (i >= p->tree->n)
+		return false;
+	d = &p->tree->descs[i];
+	if (lk_keycmp(path, len, d->min_key, d->min_len) < 0)
+		return false;
+	if ((int64) i != p->cur)
+	{
+		if ((int64) i < p->cur)
+			elog(ERROR, "tree probe: paths out of order at \"%.*s\"", (int) len, path);
+		if (p->data)
+			pfree(p->data);
+		p->data = tree_load_range(p->tree, i);
+		tree_range_reader(p->data, &p->reader);
+		p->cur = i;
+		probe_step(p);
+	}
+	while (p->have_e && lk_keycmp(p->e.path, p->e.path_len, path, len) < 0)
+		probe_step(p);
+	if (!p->have_e || lk_keycmp(p->e.path, p->e.path_len, path, len) != 0)
+		return false;
+	*out = p->e;
+	return true;
+}
+
+void
+tree_probe_end(TreeProbe *p)
+{
+	if (p->data)
+		pfree(p->data);
+	p->data = NULL;
+	p->cur = -1;
+}
+
+/* ---- staged changes ---- */
+
+/*
+ * staging_diff_init: prepare the diff of head -> (head + the branch's staged
+ * changes) under prefix. head must be the branch's committed tree.
+ */
+void
+staging_diff_init(StagingDiff *d, LkRepo *repo, const char *branch, TreeReader *head,
+				  const char *prefix)
+{
+	memset(d, 0, sizeof(*d));
+	d->prefix = pstrdup(prefix ? prefix : "");
+	d->prefix_len = strlen(d->prefix);
+	d->cursor = staging_cursor_open(repo->id, branch, d->prefix);
+	tree_probe_init(&d->head, head);
+}
+
+/*
+ * staging_diff_next: the next staged change that changes the tree. Upserts
+ * equal to the committed entry and tombstones of absent paths are skipped.
+ */
+bool
+staging_diff_next(StagingDiff *d, DiffRecord *rec)
+{
+	const LkStagedEntry *s;
+
+	while ((s = staging_cursor_next(d->cursor)) != NULL)
+	{
+		bool		in_head;
+
+		CHECK_FOR_INTERRUPTS();
+		d->staged_e = s->entry;
+		if (!has_prefix(d->staged_e.path, d->staged_e.path_len, d->prefix, d->prefix_len))
+			return false;
+		in_head = tree_probe(&d->head, d->staged_e.path, d->staged_e.path_len, &d->head_e);
+		if (s->tombstone ? !in_head : entries_equal(&d->staged_e, in_head ? &d->head_e : NULL))
+			continue;
+		rec->type = s->tombstone ? DIFF_REMOVED : in_head ? DIFF_CHANGED : DIFF_ADDED;
+		rec->left = in_head ? &d->head_e : NULL;
+		rec->right = s->tombstone ? NULL : &d->staged_e;
+		return true;
+	}
+	return false;
+}
+
+void
+staging_diff_end(StagingDiff *d)
+{
+	staging_cursor_close(d->cursor);
+	tree_probe_end(&d->head);
+}

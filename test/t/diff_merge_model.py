@@ -1,0 +1,392 @@
+# test/t/diff_merge_model.py — randomized model test of diff, merge, revert and
+# cherry-pick.
+#
+# Builds random histories (branches, commits of sparse and dense changes,
+# merges with every strategy, reverts, cherry-picks) over thousands of paths
+# and checks every result against a model that shares no code with the C:
+#
+#   - lakefs_diff(a, b) equals a plain-SQL FULL OUTER JOIN of lakefs_ls(a) and
+#     lakefs_ls(b) (same rows, same order), with and without a prefix;
+#   - lakefs_diff_uncommitted(branch) equals the FULL OUTER JOIN of
+#     lakefs_ls('branch@') and lakefs_ls('branch');
+#   - a merge's outcome (no-op, fast-forward, merge commit, conflict error) and
+#     resulting tree equal a Python three-way model over the trees of the merge
+#     base (found by its own walk of the commit graph), the source and the
+#     destination; lakefs_merge_conflicts lists exactly the model's conflicts;
+#   - revert and cherry-pick equal the same model over their trees.
+#
+# TAP output; the seed is printed first and on failure (LAKEFS_MODEL_SEED sets
+# it, LAKEFS_MODEL_STEPS the number of random operations).
+import os
+import random
+import sys
+import time
+
+import psycopg
+
+SEED = int(os.environ.get("LAKEFS_MODEL_SEED", str(random.randrange(1 << 30))))
+STEPS = int(os.environ.get("LAKEFS_MODEL_STEPS", "300"))
+REPO = "model"
+UNIVERSE = 10000          # paths that may exist
+INITIAL = 6000            # paths in the first commit
+MTIME = "2026-01-01 00:00:00+00"
+
+rng = random.Random(SEED)
+counts = {"diff": 0, "diff_prefix": 0, "uncommitted": 0, "merge": 0,
+          "conflict": 0, "revert": 0, "cherry_pick": 0}
+
+
+class Failure(Exception):
+    pass
+
+
+def path_of(i):
+    return "d%02d/f%05d" % (i % 40, i)
+
+
+def fail(what, detail):
+    raise Failure("%s: %s" % (what, detail))
+
+
+class Model:
+    def __init__(self, conn):
+        self.conn = conn
+        self.cur = conn.cursor()
+        self.branches = ["main"]
+
+    def q(self, sql, *args):
+        self.cur.execute(sql, args)
+        return self.cur.fetchall()
+
+    def q1(self, sql, *args):
+        return self.q(sql, *args)[0][0]
+
+    def head(self, branch):
+        return self.q1("SELECT head_commit FROM lakefs_branches WHERE repository = %s "
+                       "AND branch = %s", REPO, branch)
+
+    def tree(self, ref):
+        """ref's entries as {path: fields} (fetched as one text value: fast)"""
+        text = self.q1("SELECT string_agg(concat_ws(E'\\t', path, physical_address, size, "
+                       "checksum, extract(epoch FROM last_modified), "
+                       "coalesce(content_type, '-'), coalesce(metadata::text, '-')), "
+                       "E'\\n' ORDER BY path) FROM lakefs_ls(%s, %s)", REPO, ref)
+        if not text:
+            return {}
+        tree = {}
+        for line in text.split("\n"):
+            fields = line.split("\t")
+            tree[fields[0]] = tuple(fields[1:])
+        return tree
+
+    # ---- writing ----
+
+    def stage(self, branch, upserts, deletes):
+        if upserts:
+            self.cur.execute("TRUNCATE stage_in")
+            with self.cur.copy("COPY stage_in (path, physical_address, size, checksum) "
+                               "FROM STDIN") as cp:
+                for p, a, s, c in upserts:
+                    cp.write_row((p, a, s, c))
+            self.q("SELECT lakefs_stage_objects(%s, %s, 'SELECT * FROM stage_in')",
+                   REPO, branch)
+        for p in deletes:
+            self.q("SELECT lakefs_delete_object(%s, %s, %s)", REPO, branch, p)
+
+    def random_change(self, branch):
+        present = sorted(self.tree(branch + "@"))
+        kind = rng.random()
+        k = rng.choice([1, 2, 5, 20, 150])
+        upserts, deletes = [], []
+        if kind < 0.15:
+            # a dense block rewrite: a contiguous run of paths
+            start = rng.randrange(UNIVERSE)
+            n = rng.choice([300, 1500])
+            ids = [(start + j) % UNIVERSE for j in range(n)]
+            tag = rng.randrange(1 << 20)
+            upserts = [(path_of(i), "blk-%d-%d" % (tag, i), i, "b%d" % tag) for i in ids]
+        else:
+            for _ in range(k):
+                r = rng.random()
+                if r < 0.3 and present:
+                    deletes.append(rng.choice(present))
+                elif r < 0.5:
+                    # a value another branch may pick too: identical changes
+                    i = rng.randrange(UNIVERSE)
+                    upserts.append((path_of(i), "same-%d" % i, 7, "s"))
+                else:
+                    i = rng.randrange(UNIVERSE)
+                    upserts.append((path_of(i), "v%d-%d" % (rng.randrange(1 << 30), i),
+                                    rng.randrange(1000), "c"))
+        up_paths = {u[0] for u in upserts}
+        deletes = sorted(set(deletes) - up_paths)
+        dedup = {}
+        for u in upserts:
+            dedup[u[0]] = u
+        self.stage(branch, list(dedup.values()), deletes)
+
+    def commit(self, branch):
+        self.check_uncommitted(branch)
+        try:
+            self.q("SELECT lakefs_commit(%s, %s, 'random change')", REPO, branch)
+        except psycopg.errors.ObjectNotInPrerequisiteState:
+            self.q("SELECT lakefs_reset(%s, %s)", REPO, branch)
+
+    # ---- checks ----
+
+    JOIN_MODEL = """
+        SELECT CASE WHEN l.path IS NULL THEN 'added' WHEN r.path IS NULL
+                    THEN 'removed' ELSE 'changed' END,
+               coalesce(l.path, r.path), l.physical_address, r.physical_address,
+               l.size, r.size, l.checksum, r.checksum
+        FROM (SELECT * FROM lakefs_ls(%(repo)s, %(left)s, %(prefix)s)) l
+        FULL OUTER JOIN (SELECT * FROM lakefs_ls(%(repo)s, %(right)s, %(prefix)s)) r
+            ON l.path = r.path
+        WHERE l IS DISTINCT FROM r"""
+
+    def compare(self, got_sql, args, what):
+        """got_sql's rows, in their order, against JOIN_MODEL ordered by path"""
+        cols = "n, change, path, la, ra, ls, rs, lc, rc"
+        sql = """WITH g AS (SELECT %s FROM %s WITH ORDINALITY
+                            AS x(change, path, la, ra, ls, rs, lc, rc, n)),
+                      w AS (SELECT row_number() OVER (ORDER BY path COLLATE "C") AS n,
+                                   change, path, la, ra, ls, rs, lc, rc
+                            FROM (%s) AS x(change, path, la, ra, ls, rs, lc, rc))
+                 SELECT count(g.n), count(w.n),
+                        min(coalesce(g.path, w.path)) FILTER (WHERE g IS DISTINCT FROM w)
+                 FROM g FULL JOIN w ON g.n = w.n""" % (cols, got_sql, self.JOIN_MODEL)
+        ngot, nwant, bad = self.qd(sql, args)[0]
+        if bad is not None or ngot != nwant:
+            fail(what, "%d rows, model %d; first difference at %r" % (ngot, nwant, bad))
+
+    def qd(self, sql, args):
+        self.cur.execute(sql, args)
+        return self.cur.fetchall()
+
+    def check_diff(self, left, right, prefix=""):
+        args = {"repo": REPO, "l": left, "r": right, "prefix": prefix,
+                "left": left + "@" if left in self.branches else left,
+                "right": right + "@" if right in self.branches else right}
+        self.compare("lakefs_diff(%(repo)s, %(l)s, %(r)s, %(prefix)s)", args,
+                     "diff %s..%s prefix %r" % (left, right, prefix))
+        counts["diff_prefix" if prefix else "diff"] += 1
+
+    def check_uncommitted(self, branch):
+        args = {"repo": REPO, "b": branch, "prefix": "", "left": branch + "@", "right": branch}
+        self.compare("lakefs_diff_uncommitted(%(repo)s, %(b)s)", args,
+                     "uncommitted diff of %s" % branch)
+        counts["uncommitted"] += 1
+
+    def random_ref(self):
+        b = rng.choice(self.branches)
+        r = rng.random()
+        if r < 0.2:
+            n = rng.randrange(1, 4)
+            try:
+                return self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO, "%s~%d" % (b, n))
+            except psycopg.errors.InvalidParameterValue:
+                return b
+        return b
+
+    # ---- the commit graph model ----
+
+    def graph(self):
+        rows = self.q("SELECT id, parents, created_at, generation FROM lakefs_commits "
+                      "WHERE repository = %s", REPO)
+        return {r[0]: r for r in rows}
+
+    def ancestors(self, g, c):
+        seen, stack = set(), [c]
+        while stack:
+            x = stack.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            stack.extend(g[x][1])
+        return seen
+
+    def merge_base(self, a, b):
+        g = self.graph()
+        common = self.ancestors(g, a) & self.ancestors(g, b)
+        if not common:
+            return None
+        return max(common, key=lambda c: (g[c][3], g[c][2], c))
+
+    @staticmethod
+    def three_way(base, source, dest, strategy):
+        result = dict(dest)
+        conflicts = []
+        for p in sorted(set(base) | set(source)):
+            b, s, d = base.get(p), source.get(p), dest.get(p)
+            if b == s or d == s:
+                continue
+            if d != b:
+                conflicts.append(p)
+                if strategy != "source-wins":
+                    continue
+            if s is None:
+                del result[p]
+            else:
+                result[p] = s
+        return result, conflicts
+
+    def check_tree(self, ref, want, what):
+        got = self.tree(ref)
+        if got != want:
+            keys = sorted(set(got) | set(want))
+            bad = [k for k in keys if got.get(k) != want.get(k)][:5]
+            fail(what, "tree differs from the model at %r" % bad)
+
+    def merge(self):
+        src = self.random_ref()
+        dest = rng.choice(self.branches)
+        strategy = rng.choice([None, None, "source-wins", "dest-wins"])
+        ff = rng.random() < 0.7
+        head = self.head(dest)
+        src_id = self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO, src)
+        base = self.merge_base(head, src_id)
+        what = "merge %s into %s (%s, ff=%s)" % (src, dest, strategy, ff)
+        if src_id == head or base == src_id:
+            got = self.q1("SELECT lakefs_merge(%s, %s, %s, strategy => %s, fast_forward => %s)",
+                          REPO, src, dest, strategy, ff)
+            if got != head or self.head(dest) != head:
+                fail(what, "expected a no-op")
+            counts["merge"] += 1
+            return
+        if base == head and ff:
+            self.q("SELECT lakefs_merge(%s, %s, %s, strategy => %s)", REPO, src, dest, strategy)
+            if self.head(dest) != src_id:
+                fail(what, "expected a fast-forward")
+            counts["merge"] += 1
+            return
+        want, conflicts = self.three_way(self.tree(base), self.tree(src_id), self.tree(head),
+                                         strategy)
+        listed = [r[0] for r in self.q("SELECT path FROM lakefs_merge_conflicts(%s, %s, %s)",
+                                       REPO, src, dest)]
+        if listed != conflicts:
+            fail(what, "conflicts %r, model %r" % (listed[:5], conflicts[:5]))
+        if conflicts and strategy is None:
+            try:
+                self.q("SELECT lakefs_merge(%s, %s, %s)", REPO, src, dest)
+            except psycopg.Error as e:
+                if e.sqlstate != "LK001" or ("has %d conflicting" % len(conflicts)) not in str(e):
+                    fail(what, "unexpected error %s %s" % (e.sqlstate, e))
+                if self.head(dest) != head:
+                    fail(what, "a failed merge moved the head")
+                counts["conflict"] += 1
+                return
+            fail(what, "expected a conflict error")
+        new = self.q1("SELECT lakefs_merge(%s, %s, %s, strategy => %s, fast_forward => %s)",
+                      REPO, src, dest, strategy, ff)
+        if self.q1("SELECT parents FROM lakefs_commits WHERE repository = %s AND id = %s",
+                   REPO, new) != [head, src_id]:
+            fail(what, "parents are not (dest head, source)")
+        self.check_tree(new, want, what)
+        counts["merge"] += 1
+
+    def pick_or_revert(self, revert):
+        branch = rng.choice(self.branches)
+        ref = self.random_ref()
+        c = self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO, ref)
+        parents = self.q1("SELECT parents FROM lakefs_commits WHERE repository = %s "
+                          "AND id = %s", REPO, c)
+        if not parents:
+            return
+        head = self.head(branch)
+        ctree, ptree = self.tree(c), self.tree(parents[0])
+        base, source = (ctree, ptree) if revert else (ptree, ctree)
+        dtree = self.tree(head)
+        want, conflicts = self.three_way(base, source, dtree, None)
+        fn = "lakefs_revert" if revert else "lakefs_cherry_pick"
+        what = "%s %s on %s" % (fn, ref, branch)
+        try:
+            new = self.q1("SELECT %s(%%s, %%s, %%s)" % fn, REPO, branch, c)
+        except psycopg.Error as e:
+            if conflicts and e.sqlstate == "LK001":
+                pass
+            elif not conflicts and want == dtree and e.sqlstate == "55000":
+                pass
+            else:
+                fail(what, "unexpected error %s %s" % (e.sqlstate, e))
+            if self.head(branch) != head:
+                fail(what, "a failed %s moved the head" % fn)
+            counts["revert" if revert else "cherry_pick"] += 1
+            return
+        if conflicts or want == dtree:
+            fail(what, "expected an error (conflicts %r)" % conflicts[:5])
+        self.check_tree(new, want, what)
+        counts["revert" if revert else "cherry_pick"] += 1
+
+    # ---- the random walk ----
+
+    def step(self):
+        r = rng.random()
+        if r < 0.08 and len(self.branches) < 8:
+            name = "b%d" % len(self.branches)
+            self.q("SELECT lakefs_create_branch(%s, %s, %s)", REPO, name, self.random_ref())
+            self.branches.append(name)
+        elif r < 0.50:
+            b = rng.choice(self.branches)
+            self.random_change(b)
+            self.commit(b)
+        elif r < 0.75:
+            self.merge()
+        elif r < 0.82:
+            self.pick_or_revert(True)
+        elif r < 0.88:
+            self.pick_or_revert(False)
+        for _ in range(4):
+            self.check_diff(self.random_ref(), self.random_ref())
+        self.check_diff(self.random_ref(), self.random_ref(), "d%02d/" % rng.randrange(40))
+        self.check_diff(self.random_ref(), self.random_ref(), "d1")
+
+
+def setup():
+    admin = psycopg.connect(dbname="postgres", autocommit=True)
+    admin.execute("DROP DATABASE IF EXISTS lakefs_model")
+    admin.execute("CREATE DATABASE lakefs_model")
+    admin.close()
+    conn = psycopg.connect(dbname="lakefs_model", autocommit=True)
+    conn.execute("CREATE EXTENSION pg_lakefs")
+    conn.execute("CREATE TEMP TABLE stage_in (path text, physical_address text, "
+                 "size bigint, checksum text, last_modified timestamptz DEFAULT '%s')" % MTIME)
+    conn.execute("SELECT lakefs_create_repository(%s, 'local://model')", (REPO,))
+    m = Model(conn)
+    m.stage("main", [(path_of(i), "init-%d" % i, i, "i") for i in range(INITIAL)], [])
+    m.commit("main")
+    return m
+
+
+def main():
+    print("# seed %d, %d steps" % (SEED, STEPS), flush=True)
+    t0 = time.time()
+    m = setup()
+    n = 0
+    try:
+        for _ in range(STEPS):
+            m.step()
+    except Failure as f:
+        print("not ok 1 - model test: %s" % f)
+        print("# seed %d (rerun with LAKEFS_MODEL_SEED=%d)" % (SEED, SEED))
+        print("1..1")
+        return 1
+    for name, what in [("diff", "diffs equal the FULL OUTER JOIN of the two trees"),
+                       ("diff_prefix", "diffs under a prefix equal the join"),
+                       ("uncommitted", "uncommitted diffs equal the join of branch@ and branch"),
+                       ("merge", "merges equal the three-way model"),
+                       ("conflict", "conflicting merges fail with LK001 and list the model's paths"),
+                       ("revert", "reverts equal the model"),
+                       ("cherry_pick", "cherry-picks equal the model")]:
+        n += 1
+        ok = counts[name] > 0
+        print("%s %d - %d %s" % ("ok" if ok else "not ok", n, counts[name], what))
+        if not ok:
+            print("# seed %d" % SEED)
+    total = sum(counts.values())
+    print("# %d cases in %.1f s" % (total, time.time() - t0))
+    print("1..%d" % n)
+    return 0 if all(counts[k] > 0 for k in counts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

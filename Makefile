@@ -59,3 +59,7 @@ unit:
 # The one command that runs every suite (see README.md).
 test:
 	test/run
+
+# The parallel-experiments workflow on throwaway servers (see README.md).
+demo:
+	examples/run-demo.sh

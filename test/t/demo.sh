@@ -8,6 +8,6 @@ if [ -z "${LAKEFS_S3_ENDPOINT:-}" ]; then
     echo "# skip: no S3 test server (LAKEFS_S3_ENDPOINT unset)"
     echo "1..0"; exit 0
 fi
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS lakefs_demo WITH (FORCE)" \
+PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS lakefs_demo WITH (FORCE)" \
     -c "CREATE DATABASE lakefs_demo" >/dev/null || { echo "not ok 1 - create database"; exit 1; }
 LAKEFS_DEMO_DSN="dbname=lakefs_demo" exec /usr/bin/python3 "$ROOT/examples/demo.py" --tap

@@ -18,8 +18,10 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "commit.h"
 #include "listing.h"
 #include "names.h"
+#include "objects.h"
 #include "refs.h"
 #include "staging.h"
 
@@ -34,20 +36,6 @@ PG_FUNCTION_INFO_V1(lakefs_stat);
 #define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
 
 /*
- * require_branch: the branch must exist (else ERRCODE_UNDEFINED_OBJECT); its
- * writer lock is taken, so a concurrent commit waits for this change.
- */
-static void
-require_branch(LkRepo *repo, const char *branch)
-{
-	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
-				 errhint("Create it with lakefs_create_branch().")));
-}
-
-/*
  * lakefs_stage_object(repo, branch, path, physical_address, size, checksum,
  *					   content_type, metadata, last_modified)
  */
@@ -57,6 +45,7 @@ lakefs_stage_object(PG_FUNCTION_ARGS)
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
 	LkStaged	s;
+	LkCommitId	head;
 
 	memset(&s, 0, sizeof(s));
 	s.path = ARG_TEXT(2);
@@ -64,16 +53,7 @@ lakefs_stage_object(PG_FUNCTION_ARGS)
 	s.size = PG_GETARG_INT64(4);
 	s.checksum = ARG_TEXT_OR(5, NULL);
 	s.content_type = ARG_TEXT_OR(6, NULL);
-	if (!PG_ARGISNULL(7))
-	{
-		Jsonb	   *md = PG_GETARG_JSONB_P(7);
-
-		if (!JB_ROOT_IS_OBJECT(md))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("object metadata must be a JSON object")));
-		s.metadata = JsonbToCString(NULL, &md->root, VARSIZE(md));
-	}
+	s.metadata = object_metadata_arg(fcinfo, 7);
 	s.last_modified = PG_ARGISNULL(8) ? GetCurrentTransactionStartTimestamp() :
 		PG_GETARG_TIMESTAMPTZ(8);
 	s.full_address = strstr(s.address, "://") != NULL;
@@ -86,7 +66,7 @@ lakefs_stage_object(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("object size must not be negative")));
-	require_branch(repo, branch);
+	lock_branch(repo, branch, head);
 	staging_put(repo->id, branch, &s);
 	PG_RETURN_VOID();
 }
@@ -97,8 +77,9 @@ lakefs_stage_objects(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
+	LkCommitId	head;
 
-	require_branch(repo, branch);
+	lock_branch(repo, branch, head);
 	PG_RETURN_INT64(staging_put_query(repo->id, branch, ARG_TEXT(2)));
 }
 
@@ -112,9 +93,10 @@ lakefs_delete_object(PG_FUNCTION_ARGS)
 	LkRef		ref;
 	LakefsEntry e;
 	LkStaged	s;
+	LkCommitId	head;
 
 	check_path(path);
-	require_branch(repo, branch);
+	lock_branch(repo, branch, head);
 	refs_resolve(repo, branch, &ref);
 	if (!listing_lookup(repo, &ref, path, &e))
 		ereport(ERROR,
@@ -133,8 +115,9 @@ lakefs_reset(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
+	LkCommitId	head;
 
-	require_branch(repo, branch);
+	lock_branch(repo, branch, head);
 	PG_RETURN_INT64(staging_reset(repo->id, branch, ARG_TEXT_OR(2, NULL)));
 }
 

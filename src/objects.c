@@ -117,8 +117,9 @@ object_row(FunctionCallInfo fcinfo, const char *address, int64 size, const char 
 	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n));
 }
 
-static char *
-metadata_arg(FunctionCallInfo fcinfo, int n)
+/* object_metadata_arg: argument n as JSON object text, NULL when SQL NULL */
+char *
+object_metadata_arg(FunctionCallInfo fcinfo, int n)
 {
 	Jsonb	   *md;
 
@@ -130,6 +131,25 @@ metadata_arg(FunctionCallInfo fcinfo, int n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("object metadata must be a JSON object")));
 	return JsonbToCString(NULL, &md->root, VARSIZE(md));
+}
+
+/*
+ * stage_stored: stage path -> an object the store holds (info from a put or
+ * a HEAD); the address is kept relative when it lies in the namespace.
+ */
+static void
+stage_stored(LkRepo *repo, const char *branch, LkStaged *s, const char *address,
+			 const BlockstoreObjectInfo *info)
+{
+	char	   *rel = relative_address(repo, address);
+
+	s->address = rel ? rel : (char *) address;
+	s->full_address = rel == NULL;
+	s->size = info->size;
+	s->checksum = info->etag;
+	s->last_modified = info->have_last_modified ? info->last_modified :
+		GetCurrentTransactionStartTimestamp();
+	staging_put(repo->id, branch, s);
 }
 
 /*
@@ -147,25 +167,19 @@ lakefs_put_object(PG_FUNCTION_ARGS)
 	LkStaged	s;
 	BlockstoreObjectInfo info;
 	LkCommitId	head;
-	char	   *key;
+	char	   *address;
 
 	check_path(path);
 	memset(&s, 0, sizeof(s));
-	s.content_type = ARG_TEXT_OR(4, NULL);
-	s.metadata = metadata_arg(fcinfo, 5);
-	lock_branch(repo, branch, head);
-	key = new_data_key();
-	blockstore_put(repo_server(repo), repo->storage_namespace, key,
-				   VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), s.content_type, &info);
 	s.path = path;
-	s.address = key;
-	s.size = info.size;
-	s.checksum = info.etag;
-	s.last_modified = info.have_last_modified ? info.last_modified :
-		GetCurrentTransactionStartTimestamp();
-	staging_put(repo->id, branch, &s);
-	PG_RETURN_DATUM(object_row(fcinfo, blockstore_join(repo->storage_namespace, key),
-							   s.size, s.checksum));
+	s.content_type = ARG_TEXT_OR(4, NULL);
+	s.metadata = object_metadata_arg(fcinfo, 5);
+	lock_branch(repo, branch, head);
+	address = blockstore_join(repo->storage_namespace, new_data_key());
+	blockstore_put(repo_server(repo), address, "", VARDATA_ANY(data),
+				   VARSIZE_ANY_EXHDR(data), s.content_type, &info);
+	stage_stored(repo, branch, &s, address, &info);
+	PG_RETURN_DATUM(object_row(fcinfo, address, s.size, s.checksum));
 }
 
 /* lakefs_get_object(repo, ref, path, offset, length): the bytes, by range GET */
@@ -235,11 +249,10 @@ lakefs_upload_url(PG_FUNCTION_ARGS)
 	Datum		v[2];
 	bool		n[2] = {false, false};
 
+	LkCommitId	head;
+
 	check_path(ARG_TEXT(2));
-	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
+	lock_branch(repo, branch, head);
 	address = blockstore_join(repo->storage_namespace, new_data_key());
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -263,22 +276,14 @@ lakefs_link_object(PG_FUNCTION_ARGS)
 	BlockstoreObjectInfo info;
 	LkStaged	s;
 	LkCommitId	head;
-	char	   *rel;
 
 	check_path(path);
 	memset(&s, 0, sizeof(s));
+	s.path = path;
 	s.content_type = ARG_TEXT_OR(4, NULL);
-	s.metadata = metadata_arg(fcinfo, 5);
+	s.metadata = object_metadata_arg(fcinfo, 5);
 	lock_branch(repo, branch, head);
 	blockstore_head(repo_server(repo), address, &info);
-	rel = relative_address(repo, address);
-	s.path = path;
-	s.address = rel ? rel : address;
-	s.full_address = rel == NULL;
-	s.size = info.size;
-	s.checksum = info.etag;
-	s.last_modified = info.have_last_modified ? info.last_modified :
-		GetCurrentTransactionStartTimestamp();
-	staging_put(repo->id, branch, &s);
+	stage_stored(repo, branch, &s, address, &info);
 	PG_RETURN_DATUM(object_row(fcinfo, address, s.size, s.checksum));
 }

@@ -8,11 +8,14 @@
 #ifndef LAKEFS_OBJECTS_H
 #define LAKEFS_OBJECTS_H
 
+#include "fmgr.h"
+
 #include "catalog.h"
 
 /* objects.c */
 extern Oid	repo_server(LkRepo *repo);
 extern char *new_data_key(void);
 extern void repository_check_namespace(LkRepo *repo);
+extern char *object_metadata_arg(FunctionCallInfo fcinfo, int n);
 
 #endif							/* LAKEFS_OBJECTS_H */

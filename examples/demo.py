@@ -152,11 +152,12 @@ def main():
     main_before = conn.execute("SELECT lakefs_resolve_ref(%s, 'main')", (REPO,)).fetchone()[0]
     win_meta = conn.execute("SELECT head_metadata FROM lakefs_branches WHERE repository = %s AND branch = %s",
                             (REPO, winner)).fetchone()[0]
-    merged = conn.execute("SELECT lakefs_merge(%s, %s, 'main', %s, %s)",
+    merged = conn.execute("SELECT lakefs_merge(%s, %s, 'main', message => %s, metadata => %s, fast_forward => false)",
                           (REPO, winner, "promote " + winner, json.dumps(win_meta))).fetchone()[0]
     say("merged %s into main: %s" % (winner, merged[:12]))
-    main_meta = conn.execute("SELECT metadata FROM lakefs_log(%s, 'main', 1)", (REPO,)).fetchone()[0]
-    check(main_meta.get("accuracy") == win_meta["accuracy"], "main's head commit metadata holds the winner's metrics")
+    main_meta, parents = conn.execute("SELECT metadata, parents FROM lakefs_log(%s, 'main', 1)", (REPO,)).fetchone()
+    check(main_meta.get("accuracy") == win_meta["accuracy"] and len(parents) == 2,
+          "main's head is a merge commit whose metadata holds the winner's metrics")
     diff = conn.execute("""SELECT split_part(path, '/', 1) AS top, change, count(*)
         FROM lakefs_diff(%s, %s, 'main') GROUP BY 1, 2 ORDER BY 1, 2""", (REPO, main_before)).fetchall()
     say("the merge brought to main:")

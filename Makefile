@@ -27,6 +27,7 @@ OBJS = \
 	src/names.o \
 	src/objects.o \
 	src/option.o \
+	src/path_sort.o \
 	src/pg_lakefs.o \
 	src/range_codec.o \
 	src/refs.o \
@@ -34,6 +35,7 @@ OBJS = \
 	src/s3_sign.o \
 	src/s3_xml.o \
 	src/staging.o \
+	src/staging_bulk.o \
 	src/strbuf.o
 
 DATA = $(wildcard extension/pg_lakefs--*.sql)

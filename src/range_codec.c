@@ -34,6 +34,28 @@ put_varint(StrBuf *sb, uint64_t v)
 	sb_append(sb, buf, n);
 }
 
+/* write_varint / write_bytes: into reserved space; return the new end */
+static inline uint8_t *
+write_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80)
+	{
+		*p++ = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t) v;
+	return p;
+}
+
+static inline uint8_t *
+write_bytes(uint8_t *p, const char *s, uint32_t len)
+{
+	p = write_varint(p, len);
+	if (len)
+		memcpy(p, s, len);
+	return p + len;
+}
+
 static inline void
 put_bytes(StrBuf *sb, const char *s, uint32_t len)
 {
@@ -142,6 +164,7 @@ range_encoder_add(RangeEncoder *enc, const LakefsEntry *e)
 	uint32_t	shared = 0;
 	uint32_t	lim;
 	uint64_t	zz;
+	uint8_t    *p;
 
 	if (e->path_len == 0 || e->path_len > LK_PATH_MAX)
 		return LK_CODEC_BAD_VALUE;
@@ -153,16 +176,22 @@ range_encoder_add(RangeEncoder *enc, const LakefsEntry *e)
 	while (shared < lim && enc->prev[shared] == e->path[shared])
 		shared++;
 
-	put_varint(b, shared);
-	put_bytes(b, e->path + shared, e->path_len - shared);
-	sb_appendc(b, (char) e->flags);
-	put_bytes(b, e->address, e->address_len);
-	put_varint(b, (uint64_t) e->size);
-	put_bytes(b, e->checksum, e->checksum_len);
+	/* reserve the worst case once, then write in place */
+	sb_reserve(b, 10 * 10 + 1 + (e->path_len - shared) + e->address_len +
+			   e->checksum_len + e->content_type_len + e->metadata_len);
+	p = (uint8_t *) b->data + b->len;
+	p = write_varint(p, shared);
+	p = write_bytes(p, e->path + shared, e->path_len - shared);
+	*p++ = e->flags;
+	p = write_bytes(p, e->address, e->address_len);
+	p = write_varint(p, (uint64_t) e->size);
+	p = write_bytes(p, e->checksum, e->checksum_len);
 	zz = ((uint64_t) e->mtime << 1) ^ (uint64_t) (e->mtime >> 63);
-	put_varint(b, zz);
-	put_bytes(b, e->content_type, e->content_type_len);
-	put_bytes(b, e->metadata, e->metadata_len);
+	p = write_varint(p, zz);
+	p = write_bytes(p, e->content_type, e->content_type_len);
+	p = write_bytes(p, e->metadata, e->metadata_len);
+	b->len = (char *) p - b->data;
+	b->data[b->len] = '\0';
 
 	memcpy(enc->prev + shared, e->path + shared, e->path_len - shared);
 	enc->prev_len = e->path_len;

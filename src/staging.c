@@ -4,10 +4,7 @@
  *		The staging area: single staged rows, bulk sorted runs, and the
  *		cursor that merges them. See staging.h for the model.
  *
- * Bulk staging runs the user's query wrapped in ORDER BY path COLLATE "C"
- * (the executor sorts, spilling to disk past work_mem), streams the sorted
- * rows from a cursor into the range encoder and stores parts of at most
- * RUN_PART_ENTRIES entries. One run per call, one sequence number per run.
+ * Bulk staging (sorted runs) is written by staging_bulk.c.
  *
  * The cursor is a k-way merge of the rows (keyset batches in path order)
  * and every run (parts loaded one at a time). Streams advance lazily, at
@@ -28,12 +25,9 @@
 #include "names.h"
 #include "staging.h"
 
-#define RUN_PART_ENTRIES 65536
 #define ROW_BATCH 5000
-#define FETCH_ROWS 10000
 
 static SPIPlanPtr p_put,
-			p_nextval,
 			p_reset_rows,
 			p_reset_rows_prefix,
 			p_delete_runs,
@@ -42,7 +36,6 @@ static SPIPlanPtr p_put,
 			p_runs_overlapping,
 			p_update_run,
 			p_delete_run,
-			p_insert_run,
 			p_run_parts,
 			p_run_part_data,
 			p_rows_first,
@@ -53,15 +46,6 @@ static const Oid t_repo_branch_text[] = {INT4OID, TEXTOID, TEXTOID};
 
 #define ROW_COLUMNS "path, tombstone, physical_address, full_address, size, checksum, " \
 	"last_modified, content_type, metadata::text, seq"
-
-static int64
-next_seq(void)
-{
-	bool		isnull;
-
-	spi_run_saved(&p_nextval, "SELECT nextval('lakefs.staging_seq')", 0, NULL, NULL, NULL, 1);
-	return DatumGetInt64(col(0, 1, &isnull));
-}
 
 /* staging_put: stage one upsert or tombstone (a row; replaces any row). */
 void
@@ -110,227 +94,6 @@ staging_put(int32 repo_id, const char *branch, const LkStaged *s)
 				  "metadata = EXCLUDED.metadata, seq = EXCLUDED.seq",
 				  11, types, args, nulls, 0);
 	SPI_finish();
-}
-
-/* ---- bulk runs ---- */
-
-typedef struct RunWriter
-{
-	int32		repo_id;
-	const char *branch;
-	int64		seq;
-	int32		part;
-	RangeEncoder enc;
-	StrBuf		buf;
-	char	   *min_path;
-	char		last[LK_PATH_MAX + 1];
-	uint32		last_len;
-	int64		total;
-} RunWriter;
-
-static void
-run_flush(RunWriter *w)
-{
-	static const Oid types[] = {INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID,
-	INT4OID, BYTEAOID};
-	Datum		args[8];
-	uint32		n = w->enc.count;
-
-	if (n == 0)
-		return;
-	sb_reset(&w->buf);
-	range_encoder_finish(&w->enc, &w->buf);
-	args[0] = Int32GetDatum(w->repo_id);
-	args[1] = TEXT_ARG(w->branch);
-	args[2] = Int64GetDatum(w->seq);
-	args[3] = Int32GetDatum(w->part++);
-	args[4] = TEXT_ARG(w->min_path);
-	args[5] = PointerGetDatum(cstring_to_text_with_len(w->last, w->last_len));
-	args[6] = Int32GetDatum((int32) n);
-	args[7] = bytea_datum(w->buf.data, w->buf.len);
-	spi_run_saved(&p_insert_run,
-				  "INSERT INTO lakefs.staging_runs (repo_id, branch, seq, part, min_path, "
-				  "max_path, entries, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-				  8, types, args, NULL, 0);
-	pfree(w->min_path);
-	w->min_path = NULL;
-}
-
-static void
-run_add(RunWriter *w, const LakefsEntry *e)
-{
-	int			rc = range_encoder_add(&w->enc, e);
-
-	if (rc == LK_CODEC_UNSORTED)
-		ereport(ERROR,
-				(errcode(ERRCODE_CARDINALITY_VIOLATION),
-				 errmsg("the staging query returns path \"%.*s\" more than once",
-						(int) e->path_len, e->path)));
-	if (rc != LK_CODEC_OK)
-		elog(ERROR, "staging run: %s", lk_codec_strerror(rc));
-	if (w->enc.count == 1)
-		w->min_path = pnstrdup(e->path, e->path_len);
-	memcpy(w->last, e->path, e->path_len);
-	w->last_len = e->path_len;
-	w->total++;
-	if (w->enc.count >= RUN_PART_ENTRIES)
-		run_flush(w);
-}
-
-/* text column of the current fetch as a pointer and length (no copy) */
-static const char *
-row_text(HeapTuple tup, TupleDesc desc, int c, uint32 *len)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, c, &isnull);
-	text	   *t;
-
-	if (isnull)
-	{
-		*len = 0;
-		return NULL;
-	}
-	t = DatumGetTextPP(d);
-	*len = VARSIZE_ANY_EXHDR(t);
-	return VARDATA_ANY(t);
-}
-
-/* the user query's columns, each checked and cast; optional ones defaulted */
-static char *
-wrap_stage_query(const char *query)
-{
-	static const char *const required[] = {"path", "physical_address", "size", "checksum"};
-	static const char *const optional[] = {"content_type", "metadata", "last_modified"};
-	static const char *const cast[] = {"::text", "::jsonb::text", "::timestamptz"};
-	static const char *const dflt[] = {"NULL::text", "NULL::text", "now()"};
-	SPIPlanPtr	probe = SPI_prepare(query, 0, NULL);
-	TupleDesc	desc;
-	StringInfoData sql;
-
-	if (probe == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("could not prepare the staging query: %s",
-						SPI_result_code_string(SPI_result))));
-	if (!SPI_is_cursor_plan(probe))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the staging query must be a single SELECT")));
-	desc = ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(probe)))->resultDesc;
-	for (int i = 0; i < (int) lengthof(required); i++)
-		if (SPI_fnumber(desc, required[i]) <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the staging query has no column \"%s\"", required[i]),
-					 errhint("Its columns are path, physical_address, size, checksum and "
-							 "optionally content_type, metadata, last_modified.")));
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT q.path::text, q.physical_address::text, "
-						   "q.size::bigint, q.checksum::text");
-	for (int i = 0; i < (int) lengthof(optional); i++)
-	{
-		if (SPI_fnumber(desc, optional[i]) > 0)
-			appendStringInfo(&sql, ", q.%s%s", optional[i], cast[i]);
-		else
-			appendStringInfo(&sql, ", %s", dflt[i]);
-	}
-	appendStringInfo(&sql, " FROM (%s) q ORDER BY q.path::text COLLATE \"C\"", query);
-	SPI_freeplan(probe);
-	return sql.data;
-}
-
-/* one fetched row of the wrapped query as an entry (pointers into the row) */
-static void
-row_to_entry(HeapTuple tup, TupleDesc desc, LakefsEntry *e)
-{
-	bool		isnull;
-	uint32		len;
-	const char *s;
-
-	memset(e, 0, sizeof(*e));
-	s = row_text(tup, desc, 1, &len);
-	if (s == NULL || len == 0)
-		check_path("");
-	if (len > LK_MAX_PATH_BYTES)
-		check_path(pnstrdup(s, len));
-	e->path = s;
-	e->path_len = len;
-	e->address = row_text(tup, desc, 2, &e->address_len);
-	if (e->address == NULL || e->address_len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("physical address of \"%.*s\" must not be empty", (int) len, s)));
-	if (memmem(e->address, e->address_len, "://", 3))
-		e->flags = LK_ENTRY_FULL_ADDRESS;
-	e->size = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-	if (isnull || e->size < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("size of \"%.*s\" must be a non-negative number", (int) len, s)));
-	e->checksum = row_text(tup, desc, 4, &e->checksum_len);
-	e->content_type = row_text(tup, desc, 5, &e->content_type_len);
-	e->metadata = row_text(tup, desc, 6, &e->metadata_len);
-	e->mtime = DatumGetTimestampTz(SPI_getbinval(tup, desc, 7, &isnull));
-	if (e->checksum == NULL)
-		e->checksum = "";
-	if (e->content_type == NULL)
-		e->content_type = "";
-	if (e->metadata == NULL)
-		e->metadata = "";
-}
-
-/*
- * staging_put_query: stage every row of a user query as one sorted run;
- * returns the number of entries. The query runs with the caller's
- * privileges. A path returned twice is an error (ERRCODE_CARDINALITY_VIOLATION).
- */
-int64
-staging_put_query(int32 repo_id, const char *branch, const char *query)
-{
-	RunWriter	w;
-	Portal		portal;
-	char	   *sql;
-	MemoryContext rowcxt;
-
-	connect_spi();
-	memset(&w, 0, sizeof(w));
-	w.repo_id = repo_id;
-	w.branch = branch;
-	w.seq = next_seq();
-	range_encoder_init(&w.enc);
-	sb_init(&w.buf);
-	sql = wrap_stage_query(query);
-	portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs staging fetch",
-								   ALLOCSET_DEFAULT_SIZES);
-	for (;;)
-	{
-		SPITupleTable *tt;
-		uint64		n;
-
-		SPI_cursor_fetch(portal, true, FETCH_ROWS);
-		/* run_add may run statements: keep this fetch's table and count */
-		tt = SPI_tuptable;
-		n = SPI_processed;
-		if (n == 0)
-			break;
-		for (uint64 i = 0; i < n; i++)
-		{
-			LakefsEntry e;
-			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-
-			row_to_entry(tt->vals[i], tt->tupdesc, &e);
-			MemoryContextSwitchTo(old);
-			run_add(&w, &e);
-			MemoryContextReset(rowcxt);
-		}
-		SPI_freetuptable(tt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
-	run_flush(&w);
-	SPI_finish();
-	return w.total;
 }
 
 /* ---- reset and delete ---- */

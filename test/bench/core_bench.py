@@ -46,19 +46,27 @@ def fmt_ms(s):
 for n in sizes:
     repo = "bench-%d" % n
     q("SELECT lakefs_create_repository(%s, %s)", repo, "s3://bench/%s" % repo)
-    # paths like an image data set: 1000 directories of n/1000 files
+    # a manifest like an image data set: 1000 directories of n/1000 files,
+    # materialized first (generating rows with format() and md5() is the
+    # benchmark's own cost, reported apart)
+    conn.execute("DROP TABLE IF EXISTS manifest")
     t0 = time.perf_counter()
-    q("SELECT lakefs_stage_objects(%s, 'main', %s)", repo, """
-        SELECT format('raw/Images/class-%s/img-%s.jpg', lpad((g % 1000)::text, 4, '0'),
+    conn.execute("""CREATE UNLOGGED TABLE manifest AS
+        SELECT format('raw/Images/class-%%s/img-%%s.jpg', lpad((g %% 1000)::text, 4, '0'),
                       lpad(g::text, 9, '0')) AS path,
-               'data/' || md5(g::text) AS physical_address, 1000 + g % 5000 AS size,
-               md5(g::text) AS checksum FROM generate_series(1, N) g""".replace("N", str(n)))
+               'data/' || md5(g::text) AS physical_address, 1000 + g %% 5000 AS size,
+               md5(g::text) AS checksum FROM generate_series(1, %d) g""" % n)
+    conn.execute("VACUUM ANALYZE manifest")
+    t_gen = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    q("SELECT lakefs_stage_objects(%s, 'main', 'SELECT * FROM manifest')", repo)
     t1 = time.perf_counter()
     q("SELECT lakefs_commit(%s, 'main', 'load')", repo)
     t2 = time.perf_counter()
     nranges = q("SELECT count(*) FROM lakefs_ranges(%s, 'main')", repo)[0][0]
     print("N = {:,}".format(n))
-    print("  bulk staging             %8.2f s  (%.0f entries/s)" % (t1 - t0, n / (t1 - t0)))
+    print("  (generating the manifest table: %.2f s, not counted)" % t_gen)
+    print("  bulk staging (from table) %7.2f s  (%.0f entries/s)" % (t1 - t0, n / (t1 - t0)))
     print("  commit of N staged       %8.2f s  (%.0f entries/s)" % (t2 - t1, n / (t2 - t1)))
     print("  staging + commit         %8.2f s  (%.0f entries/s)   %d ranges" % (t2 - t0, n / (t2 - t0), nranges))
 

@@ -22,7 +22,7 @@ SB=$ROOT/tmp_check/standby
 SBPORT=$((PGPORT + 1))
 rm -rf "$SB"; mkdir -p "$SB"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$SB"
-if ! pg_as_owner "$PGBIN/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$SB/data" -R -X stream >"$SB.log" 2>&1; then
+if ! pg_as_owner "$PGBIN/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$SB/data" -R -X stream -c fast >"$SB.log" 2>&1; then
     nok "base backup of the primary" "$(cat "$SB.log")"; tap_done; exit 1
 fi
 cat >>"$SB/data/postgresql.conf" <<CONF

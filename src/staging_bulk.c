@@ -1,0 +1,309 @@
+/*-------------------------------------------------------------------------
+ *
+ * staging_bulk.c
+ *		Bulk staging: the rows of a user query become sorted runs of packed
+ *		entries in lakefs.staging_runs.
+ *
+ * The query runs once, its rows arriving at a DestReceiver (no tuple
+ * copies, no executor sort). Each row is validated and copied into an arena;
+ * when the arena reaches maintenance_work_mem, or at the end, its entries
+ * are sorted in memory (bytewise, as COLLATE "C", by path_sort's multikey
+ * quicksort) and written as one run:
+ * parts of at most RUN_PART_ENTRIES entries, encoded like ranges, under a
+ * fresh sequence number. A path returned twice within one run is an error;
+ * across runs of one call (inputs larger than maintenance_work_mem), the
+ * later row wins, as for any later staging.
+ *
+ * Memory: the arena lives in a context of its own, reset after each run;
+ * detoasted values in a per-row context.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "tcop/dest.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "catalog_spi.h"
+#include "lk_alloc.h"
+#include "names.h"
+#include "path_sort.h"
+#include "staging.h"
+
+#define RUN_PART_ENTRIES 65536
+
+typedef struct BulkState
+{
+	int32		repo_id;
+	const char *branch;
+	MemoryContext arena;		/* entries and their strings */
+	MemoryContext rowcxt;		/* detoasted values of one row */
+	PathItem   *items;			/* path + entry, sorted by path_sort */
+	int64		n;
+	int64		cap;
+	Size		bytes;			/* arena use, against the limit */
+	Size		limit;
+	int64		total;
+	int			runs;
+} BulkState;
+
+typedef struct BulkReceiver
+{
+	DestReceiver pub;
+	BulkState  *st;
+} BulkReceiver;
+
+static SPIPlanPtr p_nextval,
+			p_insert_part;
+
+/* insert one part; SPI connected */
+static void
+insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n)
+{
+	static const Oid types[] = {INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID,
+	INT4OID, BYTEAOID};
+	RangeEncoder enc;
+	StrBuf		buf = {0};
+	Datum		args[8];
+
+	range_encoder_init(&enc);
+	for (int i = 0; i < n; i++)
+		if (range_encoder_add(&enc, items[i].data) != LK_CODEC_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("the staging query returns path \"%.*s\" more than once",
+							(int) items[i].len, items[i].path)));
+	range_encoder_finish(&enc, &buf);
+	args[0] = Int32GetDatum(st->repo_id);
+	args[1] = TEXT_ARG(st->branch);
+	args[2] = Int64GetDatum(seq);
+	args[3] = Int32GetDatum(part);
+	args[4] = PointerGetDatum(cstring_to_text_with_len((const char *) items[0].path,
+													   items[0].len));
+	args[5] = PointerGetDatum(cstring_to_text_with_len((const char *) items[n - 1].path,
+													   items[n - 1].len));
+	args[6] = Int32GetDatum(n);
+	args[7] = bytea_datum(buf.data, buf.len);
+	spi_run_saved(&p_insert_part,
+				  "INSERT INTO lakefs.staging_runs (repo_id, branch, seq, part, min_path, "
+				  "max_path, entries, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+				  8, types, args, NULL, 0);
+	sb_free(&buf);
+	range_encoder_free(&enc);
+}
+
+/* sort the arena's entries and store them as one run; empty the arena */
+static void
+flush_run(BulkState *st)
+{
+	int64		seq;
+	bool		isnull;
+
+	if (st->n == 0)
+		return;
+	path_sort(st->items, st->n);
+	connect_spi();
+	spi_run_saved(&p_nextval, "SELECT nextval('lakefs.staging_seq')", 0, NULL, NULL, NULL, 1);
+	seq = DatumGetInt64(col(0, 1, &isnull));
+	for (int64 i = 0; i < st->n; i += RUN_PART_ENTRIES)
+	{
+		CHECK_FOR_INTERRUPTS();
+		insert_part(st, seq, (int32) (i / RUN_PART_ENTRIES), st->items + i,
+					(int) Min(RUN_PART_ENTRIES, st->n - i));
+	}
+	SPI_finish();
+	st->total += st->n;
+	st->runs++;
+	st->n = 0;
+	st->bytes = 0;
+	MemoryContextReset(st->arena);
+	st->cap = 1024;
+	st->items = MemoryContextAlloc(st->arena, sizeof(PathItem) * st->cap);
+}
+
+/* copy a text value into the arena; NULL stays NULL (length 0) */
+static const char *
+arena_text(BulkState *st, Datum d, bool isnull, uint32 *len)
+{
+	text	   *t;
+	char	   *copy;
+
+	*len = 0;
+	if (isnull)
+		return NULL;
+	t = DatumGetTextPP(d);
+	*len = VARSIZE_ANY_EXHDR(t);
+	copy = MemoryContextAlloc(st->arena, *len + 1);
+	memcpy(copy, VARDATA_ANY(t), *len);
+	copy[*len] = '\0';
+	st->bytes += *len + 1;
+	return copy;
+}
+
+/*
+ * bulk_receive: one row of the wrapped query (path, physical_address, size,
+ * checksum, content_type, metadata, last_modified), checked and copied.
+ */
+static bool
+bulk_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	BulkState  *st = ((BulkReceiver *) self)->st;
+	MemoryContext old = MemoryContextSwitchTo(st->rowcxt);
+	Datum	   *v;
+	bool	   *n;
+	LakefsEntry *e;
+
+	slot_getallattrs(slot);
+	v = slot->tts_values;
+	n = slot->tts_isnull;
+	e = MemoryContextAllocZero(st->arena, sizeof(LakefsEntry));
+	st->bytes += sizeof(LakefsEntry) + sizeof(PathItem);
+	e->path = arena_text(st, v[0], n[0], &e->path_len);
+	if (e->path == NULL || e->path_len == 0 || e->path_len > LK_MAX_PATH_BYTES)
+		check_path(e->path ? e->path : "");
+	e->address = arena_text(st, v[1], n[1], &e->address_len);
+	if (e->address_len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("physical address of \"%s\" must not be empty", e->path)));
+	if (memmem(e->address, e->address_len, "://", 3))
+		e->flags = LK_ENTRY_FULL_ADDRESS;
+	if (n[2] || DatumGetInt64(v[2]) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("size of \"%s\" must be a non-negative number", e->path)));
+	e->size = DatumGetInt64(v[2]);
+	e->checksum = arena_text(st, v[3], n[3], &e->checksum_len);
+	e->content_type = arena_text(st, v[4], n[4], &e->content_type_len);
+	e->metadata = arena_text(st, v[5], n[5], &e->metadata_len);
+	e->mtime = n[6] ? 0 : DatumGetTimestampTz(v[6]);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->rowcxt);
+
+	if (st->n == st->cap)
+	{
+		st->cap *= 2;
+		st->items = repalloc_huge(st->items, sizeof(PathItem) * st->cap);
+	}
+	st->items[st->n].path = (const unsigned char *) e->path;
+	st->items[st->n].len = e->path_len;
+	st->items[st->n].data = e;
+	st->n++;
+	if (st->bytes >= st->limit)
+		flush_run(st);
+	return true;
+}
+
+static void
+bulk_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+bulk_shutdown(DestReceiver *self)
+{
+}
+
+static void
+bulk_destroy(DestReceiver *self)
+{
+}
+
+/* the user query's columns, each checked and cast; optional ones defaulted */
+static char *
+wrap_stage_query(const char *query)
+{
+	static const char *const required[] = {"path", "physical_address", "size", "checksum"};
+	static const char *const optional[] = {"content_type", "metadata", "last_modified"};
+	static const char *const cast[] = {"::text", "::jsonb::text", "::timestamptz"};
+	static const char *const dflt[] = {"NULL::text", "NULL::text", "now()"};
+	SPIPlanPtr	probe = SPI_prepare(query, 0, NULL);
+	TupleDesc	desc;
+	StringInfoData sql;
+
+	if (probe == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("could not prepare the staging query: %s",
+						SPI_result_code_string(SPI_result))));
+	if (!SPI_is_cursor_plan(probe))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the staging query must be a single SELECT")));
+	desc = ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(probe)))->resultDesc;
+	for (int i = 0; i < (int) lengthof(required); i++)
+		if (SPI_fnumber(desc, required[i]) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the staging query has no column \"%s\"", required[i]),
+					 errhint("Its columns are path, physical_address, size, checksum and "
+							 "optionally content_type, metadata, last_modified.")));
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT q.path::text, q.physical_address::text, "
+						   "q.size::bigint, q.checksum::text");
+	for (int i = 0; i < (int) lengthof(optional); i++)
+	{
+		if (SPI_fnumber(desc, optional[i]) > 0)
+			appendStringInfo(&sql, ", q.%s%s", optional[i], cast[i]);
+		else
+			appendStringInfo(&sql, ", %s", dflt[i]);
+	}
+	appendStringInfo(&sql, " FROM (%s) q", query);
+	SPI_freeplan(probe);
+	return sql.data;
+}
+
+/*
+ * staging_put_query: stage every row of a user query as sorted runs;
+ * returns the number of entries. The query runs with the caller's
+ * privileges. A path returned twice is an error (ERRCODE_CARDINALITY_VIOLATION).
+ */
+int64
+staging_put_query(int32 repo_id, const char *branch, const char *query)
+{
+	BulkState	st;
+	BulkReceiver recv;
+	SPIExecuteOptions opts;
+	char	   *sql;
+	int			rc;
+
+	memset(&st, 0, sizeof(st));
+	st.repo_id = repo_id;
+	st.branch = branch;
+	st.limit = (Size) maintenance_work_mem * 1024;
+	st.arena = AllocSetContextCreate(CurrentMemoryContext, "lakefs bulk staging",
+									 ALLOCSET_DEFAULT_SIZES);
+	st.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs bulk staging row",
+									  ALLOCSET_SMALL_SIZES);
+	st.cap = 1024;
+	st.items = MemoryContextAlloc(st.arena, sizeof(PathItem) * st.cap);
+
+	memset(&recv, 0, sizeof(recv));
+	recv.pub.receiveSlot = bulk_receive;
+	recv.pub.rStartup = bulk_startup;
+	recv.pub.rShutdown = bulk_shutdown;
+	recv.pub.rDestroy = bulk_destroy;
+	recv.pub.mydest = DestNone;
+	recv.st = &st;
+
+	connect_spi();
+	sql = wrap_stage_query(query);
+	memset(&opts, 0, sizeof(opts));
+	opts.read_only = false;
+	opts.dest = (DestReceiver *) &recv;
+	rc = SPI_execute_extended(sql, &opts);
+	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		elog(ERROR, "staging query failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	flush_run(&st);
+	MemoryContextDelete(st.arena);
+	MemoryContextDelete(st.rowcxt);
+	return st.total;
+}

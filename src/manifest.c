@@ -232,10 +232,27 @@ tree_iter_init(TreeIter *it, TreeReader *t)
 static void
 iter_close_range(TreeIter *it)
 {
-	if (it->range_data)
-		pfree(it->range_data);
-	it->range_data = NULL;
 	it->in_range = false;
+}
+
+/*
+ * iter_open_range: start reading range i. The bytes of the last range read
+ * stay cached, so seeks that land in it again (listings with a delimiter)
+ * decode it again but do not fetch it again.
+ */
+static void
+iter_open_range(TreeIter *it, uint32 i)
+{
+	if (it->range_data == NULL || it->loaded != i)
+	{
+		if (it->range_data)
+			pfree(it->range_data);
+		it->range_data = tree_load_range(it->tree, i);
+		it->loaded = i;
+	}
+	tree_range_reader(it->range_data, &it->reader);
+	it->in_range = true;
+	it->next_range = i + 1;
 }
 
 /*
@@ -254,10 +271,7 @@ tree_iter_seek(TreeIter *it, const char *key, uint32 len)
 		lk_keycmp(it->tree->descs[i].min_key, it->tree->descs[i].min_len, key, len) >= 0)
 		return;
 	/* key falls inside range i: open it and skip the smaller entries */
-	it->range_data = tree_load_range(it->tree, i);
-	tree_range_reader(it->range_data, &it->reader);
-	it->in_range = true;
-	it->next_range = i + 1;
+	iter_open_range(it, i);
 	for (;;)
 	{
 		int			rc = range_reader_next(&it->reader, &it->pending);
@@ -298,9 +312,6 @@ tree_iter_next(TreeIter *it, LakefsEntry *e)
 		}
 		if (it->next_range >= it->tree->n)
 			return false;
-		it->range_data = tree_load_range(it->tree, it->next_range);
-		tree_range_reader(it->range_data, &it->reader);
-		it->in_range = true;
-		it->next_range++;
+		iter_open_range(it, it->next_range);
 	}
 }

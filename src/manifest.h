@@ -61,7 +61,8 @@ typedef struct TreeIter
 	TreeReader *tree;
 	uint32		next_range;		/* index of the range to load next */
 	bool		in_range;
-	bytea	   *range_data;
+	bytea	   *range_data;		/* the last range fetched, kept for re-seeks */
+	uint32		loaded;			/* its index */
 	RangeReader reader;
 	bool		has_pending;	/* seek decoded the next entry already */
 	LakefsEntry pending;

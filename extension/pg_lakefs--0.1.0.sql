@@ -241,19 +241,27 @@ CREATE FUNCTION lakefs_log(repository text, ref text, max_count bigint DEFAULT N
 	AS 'MODULE_PATHNAME', 'lakefs_log'
 	LANGUAGE C STABLE;
 
+-- One entry of a tree as the listing functions return it; a common prefix
+-- (lakefs_ls with a delimiter) has only path and path_type.
+CREATE TYPE lakefs_entry AS (
+	path				text,
+	path_type			text,
+	physical_address	text,
+	size				bigint,
+	checksum			text,
+	last_modified		timestamptz,
+	content_type		text,
+	metadata			jsonb
+);
+
 CREATE FUNCTION lakefs_ls(repository text, ref text, prefix text DEFAULT '',
 						  delimiter text DEFAULT NULL)
-	RETURNS TABLE (path text, path_type text, physical_address text, size bigint,
-				   checksum text, last_modified timestamptz, content_type text,
-				   metadata jsonb)
+	RETURNS SETOF lakefs_entry
 	AS 'MODULE_PATHNAME', 'lakefs_ls'
 	LANGUAGE C STABLE;
 
-CREATE FUNCTION lakefs_stat(repository text, ref text, path text,
-							OUT path text, OUT path_type text,
-							OUT physical_address text, OUT size bigint,
-							OUT checksum text, OUT last_modified timestamptz,
-							OUT content_type text, OUT metadata jsonb)
+CREATE FUNCTION lakefs_stat(repository text, ref text, path text)
+	RETURNS lakefs_entry
 	AS 'MODULE_PATHNAME', 'lakefs_stat'
 	LANGUAGE C STRICT STABLE;
 
@@ -367,11 +375,8 @@ CREATE FUNCTION lakefs_get_object(repository text, ref text, path text,
 	AS 'MODULE_PATHNAME', 'lakefs_get_object'
 	LANGUAGE C VOLATILE;
 
-CREATE FUNCTION lakefs_stat_object(repository text, ref text, path text,
-								   OUT path text, OUT path_type text,
-								   OUT physical_address text, OUT size bigint,
-								   OUT checksum text, OUT last_modified timestamptz,
-								   OUT content_type text, OUT metadata jsonb)
+CREATE FUNCTION lakefs_stat_object(repository text, ref text, path text)
+	RETURNS lakefs_entry
 	AS 'MODULE_PATHNAME', 'lakefs_stat'
 	LANGUAGE C STRICT STABLE;
 

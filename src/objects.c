@@ -40,11 +40,25 @@ PG_FUNCTION_INFO_V1(lakefs_link_object);
 #define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
 #define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
 
-/* repo_server: the OID of the repository's foreign server, or InvalidOid */
+/*
+ * repo_server: the OID of the repository's foreign server; InvalidOid for a
+ * local:// repository. A repository on s3:// created without a server (a
+ * catalog-only repository) cannot reach the store: a clear error.
+ */
 Oid
 repo_server(LkRepo *repo)
 {
-	return repo->server_name ? lakefs_s3_server_oid(repo->server_name) : InvalidOid;
+	if (repo->server_name)
+		return lakefs_s3_server_oid(repo->server_name);
+	if (strncmp(repo->storage_namespace, "local://", 8) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("repository \"%s\" has no object store server", repo->name),
+				 errdetail("It was created without one, so it can only hold entries staged "
+						   "with explicit addresses."),
+				 errhint("Create the repository with lakefs_create_repository(..., "
+						 "server => 'minio') to read and write objects.")));
+	return InvalidOid;
 }
 
 /* new_data_key: "data/<32 random hex digits>", a key no one has written */

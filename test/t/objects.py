@@ -92,6 +92,7 @@ got = one("SELECT length(lakefs_get_object('objs', 'main~1', 'big.bin'))")[0]
 ok(got == len(big), "the deleted object still reads at the previous commit")
 
 # errors
+one("SELECT lakefs_create_repository('catalog-only', 's3://example/catalog-only')")
 for desc, sql, state in [
     ("get of a missing path", "SELECT lakefs_get_object('objs', 'main', 'nope')", "42704"),
     ("get at an unknown ref", "SELECT lakefs_get_object('objs', 'nope', 'big.bin')", "42704"),
@@ -99,6 +100,7 @@ for desc, sql, state in [
     ("put with an empty path", "SELECT lakefs_put_object('objs', 'main', '', 'abc')", "22023"),
     ("negative offset", "SELECT lakefs_get_object('objs', 'main', 'artifacts/model.pkl', -1)", "22023"),
     ("link of a missing object", "SELECT lakefs_link_object('objs', 'main', 'x', 's3://example/objs/data/nope')", "42704"),
+    ("put into a repository without a server", "SELECT lakefs_put_object('catalog-only', 'main', 'x', 'abc')", "55000"),
 ]:
     e = expect_error(conn, sql)
     ok(e is not None and e.sqlstate == state, "%s: %s" % (desc, e.sqlstate if e else "no error"),

@@ -41,7 +41,7 @@ listing_open(LkRepo *repo, const LkRef *ref, const char *from)
 	return l;
 }
 
-/* listing_seek: restart at the first path >= from. */
+/* listing_seek: continue at the first path >= from (never backwards). */
 void
 listing_seek(RefListing *l, const char *from)
 {
@@ -51,8 +51,9 @@ listing_seek(RefListing *l, const char *from)
 	if (l->branch)
 	{
 		if (l->staging)
-			staging_cursor_close(l->staging);
-		l->staging = staging_cursor_open(l->repo->id, l->branch, from);
+			staging_cursor_seek(l->staging, from);
+		else
+			l->staging = staging_cursor_open(l->repo->id, l->branch, from);
 		advance_staging(l);
 	}
 }

@@ -536,6 +536,41 @@ staging_cursor_next(StagingCursor *cur)
 	return &cur->out;
 }
 
+/*
+ * staging_cursor_seek: move forward so that the next change returned is the
+ * first with path >= from (from must not be before the last one returned).
+ * Rows within the current batch and run entries are skipped in place; only
+ * a jump past the batch asks the catalog again.
+ */
+void
+staging_cursor_seek(StagingCursor *cur, const char *from)
+{
+	uint32		flen = strlen(from);
+
+	cur->advance_rows = false;
+	while (cur->pos < cur->nbatch &&
+		   lk_keycmp(cur->batch[cur->pos].entry.path, cur->batch[cur->pos].entry.path_len,
+					 from, flen) < 0)
+		cur->pos++;
+	if (cur->pos >= cur->nbatch && !cur->rows_exhausted)
+	{
+		pfree(cur->after);
+		cur->after = MemoryContextStrdup(cur->cxt, from);
+		cur->first = true;
+		cur->nbatch = 0;
+		rows_fetch(cur);
+	}
+	for (int i = 0; i < cur->nruns; i++)
+	{
+		RunStream  *rs = &cur->runs[i];
+
+		rs->advance = false;
+		while (rs->has && lk_keycmp(rs->head.entry.path, rs->head.entry.path_len,
+									from, flen) < 0)
+			run_advance(cur, rs);
+	}
+}
+
 void
 staging_cursor_close(StagingCursor *cur)
 {

@@ -63,6 +63,7 @@ typedef struct StagingCursor StagingCursor;
 extern StagingCursor *staging_cursor_open(int32 repo_id, const char *branch,
 										  const char *from);
 extern const LkStagedEntry *staging_cursor_next(StagingCursor *cur);
+extern void staging_cursor_seek(StagingCursor *cur, const char *from);
 extern void staging_cursor_close(StagingCursor *cur);
 
 #endif							/* LAKEFS_STAGING_H */

@@ -138,6 +138,33 @@ if snapshots:
             bad_prefix.append(d)
     ok(not bad_prefix, "prefix listings equal the model", "bad prefixes %s" % bad_prefix)
 
+# delimiter listings of a branch with staged changes (rows and runs) equal
+# the model's objects and common prefixes
+def folded(tree, prefix):
+    out = []
+    for p in sorted(p for p in tree if p.startswith(prefix)):
+        rest = p[len(prefix):]
+        cp = prefix + rest.split("/", 1)[0] + "/" if "/" in rest else None
+        item = (cp, "common_prefix") if cp else (p, "object")
+        if not out or out[-1] != item:
+            out.append(item)
+    return out
+
+
+late = {p: ("late%d" % i, i, "c") for i, p in enumerate(rng.sample(paths, 300))}
+stage_bulk(branch, late)
+staged[branch].update(late)
+for p in rng.sample(sorted(view(branch)), 20):
+    conn.execute("SELECT lakefs_delete_object(%s, %s, %s)", (REPO, branch, p))
+    staged[branch][p] = None
+bad_delim = []
+want_tree = view(branch)
+for prefix in [""] + [d + "/" for d in dirs] + ["a/b/", "data/"]:
+    rows = conn.execute("SELECT path, path_type FROM lakefs_ls(%s, %s, %s, '/')", (REPO, branch, prefix)).fetchall()
+    if [tuple(r) for r in rows] != folded(want_tree, prefix):
+        bad_delim.append(prefix)
+ok(not bad_delim, "delimiter listings with staged rows and runs equal the model", "bad prefixes %s" % bad_delim)
+
 # stat agrees with the model at random points
 cid = rng.choice(sorted(snapshots)) if snapshots else None
 if cid:

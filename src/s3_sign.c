@@ -337,7 +337,9 @@ canonical_headers(StrBuf *out, const S3SignRequest *req,
 		if (cred && cred->session_token && !req->unsigned_session_token)
 			add_header(&l, "x-amz-security-token", cred->session_token);
 	}
-	qsort(l.items, l.n, sizeof(CanonPair), cmp_name_order);
+	/* qsort() must not get a NULL base, even with no items (C11 7.22.5) */
+	if (l.n > 1)
+		qsort(l.items, l.n, sizeof(CanonPair), cmp_name_order);
 
 	sb_reset(&ctx->signed_headers);
 	for (int i = 0; i < l.n; i++)
@@ -406,7 +408,9 @@ canonical_query(StrBuf *out, const S3SignRequest *req,
 			add_param(&l, "X-Amz-Security-Token", cred->session_token);
 		sb_free(&credential);
 	}
-	qsort(l.items, l.n, sizeof(CanonPair), cmp_name_value);
+	/* no query parameters leaves l.items NULL: skip qsort() (NULL base is UB) */
+	if (l.n > 1)
+		qsort(l.items, l.n, sizeof(CanonPair), cmp_name_value);
 	for (int i = 0; i < l.n; i++)
 	{
 		if (i > 0)

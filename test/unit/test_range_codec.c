@@ -36,11 +36,12 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* n sorted unique random paths, malloc'd */
+/* n sorted unique random paths, malloc'd, NULL-terminated */
 static char **
 random_paths(int n)
 {
-	char	  **paths = malloc(sizeof(char *) * n);
+	/* n + 1: the terminating NULL needs a slot when no path is a duplicate */
+	char	  **paths = malloc(sizeof(char *) * (n + 1));
 	int			m = 0;
 
 	for (int i = 0; i < n; i++)

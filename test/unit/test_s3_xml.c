@@ -347,7 +347,8 @@ test_hostile(void)
 	const char	wrong_root[] = "<ListAllMyBucketsResult " NS "><Buckets/></ListAllMyBucketsResult>";
 
 	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++)
-		bad += run_all_parsers(garbage[i], strlen(garbage[i]) + (i == 4 ? 4 : 0)) != 0;
+		/* garbage[4] holds a NUL: pass its 4 bytes, not strlen() + 4 (one past the literal) */
+		bad += run_all_parsers(garbage[i], i == 4 ? 4 : strlen(garbage[i])) != 0;
 	ok(bad == 0, "garbage: every parser fails cleanly");
 
 	/* every truncation of a good reply: no crash, and never a false success */

@@ -45,6 +45,7 @@ typedef struct DiffCall
 	LkRepo	   *repo;
 	uint32		ns_len;			/* storage namespace length, without a final '/' */
 	bool		staging;		/* a StagingDiff, else a TreeDiff */
+	Datum		change[3];		/* the change column's texts, by DiffType */
 	TreeDiff	tree;
 	StagingDiff stage;
 	MemoryContext rowcxt;		/* one row's values, reset every call */
@@ -86,6 +87,8 @@ diff_first_call(FunctionCallInfo fcinfo, bool staging)
 	if (dc->ns_len > 0 && dc->repo->storage_namespace[dc->ns_len - 1] == '/')
 		dc->ns_len--;
 	dc->staging = staging;
+	for (int t = DIFF_ADDED; t <= DIFF_CHANGED; t++)
+		dc->change[t] = CStringGetTextDatum(diff_type_name((DiffType) t));
 	if (staging)
 	{
 		char	   *branch = ARG_TEXT(1);
@@ -154,7 +157,7 @@ diff_row(FuncCallContext *fctx, DiffCall *dc, const DiffRecord *rec)
 	bool		n[DIFF_COLS] = {0};
 	HeapTuple	tup;
 
-	v[0] = CStringGetTextDatum(diff_type_name(rec->type));
+	v[0] = dc->change[rec->type];
 	v[1] = PointerGetDatum(cstring_to_text_with_len(any->path, any->path_len));
 	side_values(dc, rec->left, 2, v, n);
 	side_values(dc, rec->right, 3, v, n);

@@ -43,7 +43,9 @@ PG_FUNCTION_INFO_V1(lakefs_cherry_pick);
 typedef struct DiffCall
 {
 	LkRepo	   *repo;
+	uint32		ns_len;			/* storage namespace length, without a final '/' */
 	bool		staging;		/* a StagingDiff, else a TreeDiff */
+	Datum		change[3];		/* the change column's texts, by DiffType */
 	TreeDiff	tree;
 	StagingDiff stage;
 	MemoryContext rowcxt;		/* one row's values, reset every call */
@@ -81,7 +83,12 @@ diff_first_call(FunctionCallInfo fcinfo, bool staging)
 		elog(ERROR, "a diff function must return a composite type");
 	fctx->tuple_desc = BlessTupleDesc(desc);
 	dc->repo = catalog_get_repo(ARG_TEXT(0), false);
+	dc->ns_len = strlen(dc->repo->storage_namespace);
+	if (dc->ns_len > 0 && dc->repo->storage_namespace[dc->ns_len - 1] == '/')
+		dc->ns_len--;
 	dc->staging = staging;
+	for (int t = DIFF_ADDED; t <= DIFF_CHANGED; t++)
+		dc->change[t] = CStringGetTextDatum(diff_type_name((DiffType) t));
 	if (staging)
 	{
 		char	   *branch = ARG_TEXT(1);
@@ -106,15 +113,36 @@ diff_first_call(FunctionCallInfo fcinfo, bool staging)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * address_text: the entry's address as a URI, as entry_full_address() gives
+ * it, built straight into a text datum (this runs for every row).
+ */
+static Datum
+address_text(const DiffCall *dc, const LakefsEntry *e)
+{
+	uint32		pre = (e->flags & LK_ENTRY_FULL_ADDRESS) ? 0 : dc->ns_len + 1;
+	text	   *t = palloc(VARHDRSZ + pre + e->address_len);
+	char	   *p = VARDATA(t);
+
+	SET_VARSIZE(t, VARHDRSZ + pre + e->address_len);
+	if (pre)
+	{
+		memcpy(p, dc->repo->storage_namespace, dc->ns_len);
+		p[dc->ns_len] = '/';
+	}
+	memcpy(p + pre, e->address, e->address_len);
+	return PointerGetDatum(t);
+}
+
 static void
-side_values(LkRepo *repo, const LakefsEntry *e, int col, Datum *v, bool *n)
+side_values(const DiffCall *dc, const LakefsEntry *e, int col, Datum *v, bool *n)
 {
 	if (e == NULL)
 	{
 		n[col] = n[col + 2] = n[col + 4] = true;
 		return;
 	}
-	v[col] = CStringGetTextDatum(entry_full_address(repo, e));
+	v[col] = address_text(dc, e);
 	v[col + 2] = Int64GetDatum(e->size);
 	v[col + 4] = PointerGetDatum(cstring_to_text_with_len(e->checksum, e->checksum_len));
 }
@@ -129,10 +157,10 @@ diff_row(FuncCallContext *fctx, DiffCall *dc, const DiffRecord *rec)
 	bool		n[DIFF_COLS] = {0};
 	HeapTuple	tup;
 
-	v[0] = CStringGetTextDatum(diff_type_name(rec->type));
+	v[0] = dc->change[rec->type];
 	v[1] = PointerGetDatum(cstring_to_text_with_len(any->path, any->path_len));
-	side_values(dc->repo, rec->left, 2, v, n);
-	side_values(dc->repo, rec->right, 3, v, n);
+	side_values(dc, rec->left, 2, v, n);
+	side_values(dc, rec->right, 3, v, n);
 	tup = heap_form_tuple(fctx->tuple_desc, v, n);
 	MemoryContextSwitchTo(old);
 	return HeapTupleGetDatum(tup);

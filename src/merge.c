@@ -5,8 +5,9 @@
  *
  * merge_trees(base, source, dest) streams the diff base -> source (equal
  * ranges skipped unread, see diff.c) and, for each changed path, looks up
- * the destination's entry with a TreeProbe (ascending paths, each touched
- * range opened once):
+ * the destination's entry: unread when the destination range that would hold
+ * the path is the base's range (same id), else with a TreeProbe (ascending
+ * paths, each touched range opened once):
  *
  *   dest equals base      only the source changed it: take the source side
  *   dest equals source    both made the same change: nothing to do
@@ -91,6 +92,24 @@ note_conflict(MergeSource *m, const DiffRecord *rec, const LakefsEntry *dest)
 }
 
 /*
+ * dest_is_base: true when the destination's entry at path is known to equal
+ * the base's without reading either: the ranges that would hold path in the
+ * two trees are the same range (or path is past the end of both trees).
+ */
+static bool
+dest_is_base(MergeSource *m, const char *path, uint32 len)
+{
+	TreeReader *b = m->diff.l.tree;
+	TreeReader *d = m->dest.tree;
+	uint32		ib = tree_find_range(b, path, len);
+	uint32		id = tree_find_range(d, path, len);
+
+	if (ib >= b->n || id >= d->n)
+		return ib >= b->n && id >= d->n;
+	return memcmp(b->descs[ib].id, d->descs[id].id, LK_ID_LEN) == 0;
+}
+
+/*
  * merge_next: ChangeSource callback; the next change to apply to the
  * destination, in path order. Strings point into the diff and stay valid
  * until the next call.
@@ -107,7 +126,9 @@ merge_next(void *arg, LkChange *out)
 		LakefsEntry d;
 		const LakefsEntry *dest = NULL;
 
-		if (tree_probe(&m->dest, any->path, any->path_len, &d))
+		if (dest_is_base(m, any->path, any->path_len))
+			dest = rec.left;
+		else if (tree_probe(&m->dest, any->path, any->path_len, &d))
 			dest = &d;
 		if (entries_equal(dest, rec.right))
 			continue;			/* already there */

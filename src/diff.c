@@ -19,6 +19,9 @@
  * Because boundaries are content-defined, the two sides re-align right
  * after a changed stretch and the equal-id skip resumes, so the cost is
  * O(ranges holding changes + changes) plus one pass over the descriptors.
+ * Inside a pair of differing ranges, runs of byte-identical encodings after
+ * an equal entry are decoded on one side only, and an identical tail not at
+ * all (skip_common).
  *
  * Memory: a diff lives in the context current at tree_diff_init; it holds
  * at most one range per side and frees each when it is left. Records point

@@ -29,6 +29,7 @@ OBJS = \
 	src/option.o \
 	src/path_sort.o \
 	src/pg_lakefs.o \
+	src/range_cache.o \
 	src/range_codec.o \
 	src/refs.o \
 	src/s3_client.o \

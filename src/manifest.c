@@ -20,6 +20,7 @@
 #include "chunker.h"
 #include "lk_alloc.h"
 #include "manifest.h"
+#include "range_cache.h"
 
 int64		lakefs_ranges_loaded = 0;
 
@@ -165,9 +166,14 @@ tree_open(int32 repo_id, const uint8 *metarange_id)
 
 	t->repo_id = repo_id;
 	memcpy(t->id, metarange_id, LK_ID_LEN);
-	t->raw = catalog_get_metarange(repo_id, metarange_id);
+	t->raw = range_cache_get(repo_id, RANGE_CACHE_METARANGE, metarange_id);
 	if (t->raw == NULL)
-		lakefs_codec_error(LK_CODEC_TRUNCATED, "missing metarange", metarange_id);
+	{
+		t->raw = catalog_get_metarange(repo_id, metarange_id);
+		if (t->raw == NULL)
+			lakefs_codec_error(LK_CODEC_TRUNCATED, "missing metarange", metarange_id);
+		range_cache_put(repo_id, RANGE_CACHE_METARANGE, metarange_id, t->raw);
+	}
 	rc = metarange_decode(VARDATA_ANY(t->raw), VARSIZE_ANY_EXHDR(t->raw), &t->descs, &t->n);
 	if (rc != LK_CODEC_OK)
 		lakefs_codec_error(rc, "metarange", metarange_id);
@@ -178,10 +184,15 @@ tree_open(int32 repo_id, const uint8 *metarange_id)
 bytea *
 tree_load_range(TreeReader *t, uint32 i)
 {
-	bytea	   *data = catalog_get_range(t->repo_id, t->descs[i].id);
+	bytea	   *data = range_cache_get(t->repo_id, RANGE_CACHE_RANGE, t->descs[i].id);
 
 	if (data == NULL)
-		lakefs_codec_error(LK_CODEC_TRUNCATED, "missing range", t->descs[i].id);
+	{
+		data = catalog_get_range(t->repo_id, t->descs[i].id);
+		if (data == NULL)
+			lakefs_codec_error(LK_CODEC_TRUNCATED, "missing range", t->descs[i].id);
+		range_cache_put(t->repo_id, RANGE_CACHE_RANGE, t->descs[i].id, data);
+	}
 	lakefs_ranges_loaded++;
 	return data;
 }

@@ -20,6 +20,7 @@
 #include "lk_alloc.h"
 #include "blockstore.h"
 #include "pg_lakefs.h"
+#include "range_cache.h"
 #include "s3_client.h"
 
 PG_MODULE_MAGIC;
@@ -57,6 +58,12 @@ _PG_init(void)
 							"share with old ones.",
 							&chunk_avg_bits, CHUNK_AVG_BITS, 2, 20,
 							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_lakefs.range_cache_size",
+							"Memory for this backend's cache of ranges and metaranges.",
+							"They are immutable and content-addressed, so cached copies "
+							"never go stale; 0 disables the cache.",
+							&lakefs_range_cache_kb, 65536, 0, INT_MAX / 1024,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_lakefs.import_progress_interval",
 							"Objects between the progress notices of lakefs_import.",
 							NULL,

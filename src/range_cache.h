@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * range_cache.h
+ *		A backend-local LRU cache of range and metarange bytes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAKEFS_RANGE_CACHE_H
+#define LAKEFS_RANGE_CACHE_H
+
+#include "postgres.h"
+
+#define RANGE_CACHE_RANGE 'R'
+#define RANGE_CACHE_METARANGE 'M'
+
+/* range_cache.c */
+extern int	lakefs_range_cache_kb;	/* pg_lakefs.range_cache_size */
+extern bytea *range_cache_get(int32 repo_id, char kind, const uint8 *id);
+extern void range_cache_put(int32 repo_id, char kind, const uint8 *id, const bytea *data);
+
+#endif							/* LAKEFS_RANGE_CACHE_H */

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *		SPI access to the lakefs.* tables; the only code that writes SQL.
+ *		SPI access to the lakefs.* tables. With staging.c and staging_bulk.c
+ *		it is the catalog layer, the only code that runs SQL.
  *
  * Each public function connects to SPI, runs one or two saved plans with
  * parameters, copies what it returns into the caller's memory context, and

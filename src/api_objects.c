@@ -97,7 +97,9 @@ lakefs_delete_object(PG_FUNCTION_ARGS)
 
 	check_path(path);
 	lock_branch(repo, branch, head);
-	refs_resolve(repo, branch, &ref);
+	/* the branch as a ref (its head and staging), without resolving it again */
+	memcpy(ref.commit, head, sizeof(LkCommitId));
+	ref.branch = branch;
 	if (!listing_lookup(repo, &ref, path, &e))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

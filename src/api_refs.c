@@ -73,8 +73,13 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("repository \"%s\" already exists", name)));
 
-	catalog_insert_repo(name, ns, branch, server);
-	repo = catalog_get_repo(name, false);
+	/* the new row as a repository, without reading it back */
+	repo = palloc0(sizeof(LkRepo));
+	repo->id = catalog_insert_repo(name, ns, branch, server);
+	repo->name = name;
+	repo->storage_namespace = ns;
+	repo->default_branch = branch;
+	repo->server_name = server;
 	if (server != NULL ||
 		(strncmp(ns, "local://", 8) == 0 && lakefs_local_root && lakefs_local_root[0]))
 		repository_check_namespace(repo);

@@ -137,9 +137,8 @@ spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types,
 
 /* run a catalog plan; SPI must be connected */
 static int
-run_plan(CatalogPlan p, Datum *values, const char *nulls, bool read_only, long count)
+run_plan(CatalogPlan p, Datum *values, const char *nulls, long count)
 {
-	(void) read_only;
 	return spi_run_saved(&plans[p], plan_defs[p].sql, plan_defs[p].nargs,
 						 plan_defs[p].types, values, nulls, count);
 }
@@ -213,7 +212,7 @@ catalog_get_repo(const char *name, bool missing_ok)
 	LkRepo	   *repo = NULL;
 
 	connect_spi();
-	run_plan(P_GET_REPO, args, NULL, false, 1);
+	run_plan(P_GET_REPO, args, NULL, 1);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -267,7 +266,7 @@ catalog_insert_repo(const char *name, const char *ns, const char *default_branch
 		nulls[3] = 'n';
 	}
 	connect_spi();
-	run_plan(P_INSERT_REPO, args, nulls, false, 1);
+	run_plan(P_INSERT_REPO, args, nulls, 1);
 	id = DatumGetInt32(col(0, 1, &isnull));
 	SPI_finish();
 	return id;
@@ -280,7 +279,7 @@ catalog_delete_repo(int32 repo_id)
 
 	staging_delete_all(repo_id, NULL);
 	connect_spi();
-	run_plan(P_DELETE_REPO, args, NULL, false, 0);
+	run_plan(P_DELETE_REPO, args, NULL, 0);
 	SPI_finish();
 }
 
@@ -293,7 +292,7 @@ catalog_get_commit(int32 repo_id, const char *id)
 	LkCommit   *c = NULL;
 
 	connect_spi();
-	run_plan(P_GET_COMMIT, args, NULL, false, 1);
+	run_plan(P_GET_COMMIT, args, NULL, 1);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -345,7 +344,7 @@ catalog_find_commit_prefix(int32 repo_id, const char *prefix, LkCommitId found)
 	args[1] = TEXT_ARG(prefix);
 	args[2] = TEXT_ARG(upper);
 	connect_spi();
-	run_plan(P_FIND_COMMIT_PREFIX, args, NULL, false, 2);
+	run_plan(P_FIND_COMMIT_PREFIX, args, NULL, 2);
 	n = (int) SPI_processed;
 	if (n >= 1)
 	{
@@ -377,7 +376,7 @@ catalog_insert_commit(int32 repo_id, const LkCommit *c)
 	args[7] = TimestampTzGetDatum(c->created_at);
 	args[8] = Int32GetDatum(c->generation);
 	connect_spi();
-	run_plan(P_INSERT_COMMIT, args, NULL, false, 0);
+	run_plan(P_INSERT_COMMIT, args, NULL, 0);
 	SPI_finish();
 }
 
@@ -390,7 +389,7 @@ get_blob(CatalogPlan p, int32 repo_id, const uint8 *id)
 	bytea	   *b = NULL;
 
 	connect_spi();
-	run_plan(p, args, NULL, false, 1);
+	run_plan(p, args, NULL, 1);
 	if (SPI_processed == 1)
 		b = col_bytea(0, 1);
 	SPI_finish();
@@ -417,7 +416,7 @@ catalog_put_range(int32 repo_id, const uint8 *id, const char *data, size_t len,
 	Int32GetDatum(entries), bytea_datum(data, len)};
 
 	connect_spi();
-	run_plan(P_PUT_RANGE, args, NULL, false, 0);
+	run_plan(P_PUT_RANGE, args, NULL, 0);
 	SPI_finish();
 }
 
@@ -429,7 +428,7 @@ catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data, size_t l
 		Int32GetDatum(nranges), Int64GetDatum(entries), bytea_datum(data, len)};
 
 	connect_spi();
-	run_plan(P_PUT_METARANGE, args, NULL, false, 0);
+	run_plan(P_PUT_METARANGE, args, NULL, 0);
 	SPI_finish();
 }
 
@@ -442,7 +441,7 @@ get_commit_ref(CatalogPlan p, int32 repo_id, const char *name, LkCommitId out)
 	bool		found;
 
 	connect_spi();
-	run_plan(p, args, NULL, false, 1);
+	run_plan(p, args, NULL, 1);
 	found = SPI_processed == 1;
 	if (found && out)
 	{
@@ -483,7 +482,7 @@ exec3(CatalogPlan p, int32 repo_id, const char *a, const char *b)
 	int			n;
 
 	connect_spi();
-	run_plan(p, args, NULL, false, 0);
+	run_plan(p, args, NULL, 0);
 	n = (int) SPI_processed;
 	SPI_finish();
 	return n;

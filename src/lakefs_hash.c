@@ -44,35 +44,6 @@ lk_hex(const uint8_t *bytes, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-lk_unhex(const char *hex, size_t hexlen, uint8_t *out)
-{
-	if (hexlen % 2)
-		return -1;
-	for (size_t i = 0; i < hexlen / 2; i++)
-	{
-		int			hi = hexval(hex[2 * i]);
-		int			lo = hexval(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t) (hi << 4 | lo);
-	}
-	return 0;
-}
-
 uint64_t
 lk_key_hash(const char *key, size_t len)
 {

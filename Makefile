@@ -1,7 +1,7 @@
 # Makefile — PGXS build of pg_lakefs, its unit tests and its test harness.
 
 EXTENSION = pg_lakefs
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = pg_lakefs
 OBJS = \
@@ -45,7 +45,7 @@ REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pg_lakefs
 
 PKG_LIBS = libcurl openssl jansson libxml-2.0
-PG_CPPFLAGS = -Isrc $(shell pkg-config --cflags $(PKG_LIBS))
+PG_CPPFLAGS = -Isrc -DPG_LAKEFS_VERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags $(PKG_LIBS))
 SHLIB_LINK = $(shell pkg-config --libs $(PKG_LIBS))
 
 EXTRA_CLEAN = tmp_install results regression.diffs regression.out test/unit/bin
@@ -66,3 +66,6 @@ test:
 # The parallel-experiments workflow on throwaway servers (see README.md).
 demo:
 	examples/run-demo.sh
+
+# The version is compiled in from EXTVERSION: rebuild what embeds it when it changes.
+src/pg_lakefs.o src/pg_lakefs.bc: Makefile

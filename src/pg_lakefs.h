@@ -8,7 +8,10 @@
 #ifndef PG_LAKEFS_H
 #define PG_LAKEFS_H
 
-#define PG_LAKEFS_VERSION "0.1.0"
+/* PG_LAKEFS_VERSION comes from EXTVERSION in the Makefile, its one source. */
+#ifndef PG_LAKEFS_VERSION
+#error "build with the Makefile: it defines PG_LAKEFS_VERSION from EXTVERSION"
+#endif
 
 /* import.c */
 extern int	lakefs_import_progress_interval;

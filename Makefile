@@ -5,6 +5,7 @@ EXTVERSION = 0.2.0
 
 MODULE_big = pg_lakefs
 OBJS = \
+	src/api_args.o \
 	src/api_commit.o \
 	src/api_diff.o \
 	src/api_objects.o \

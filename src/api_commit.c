@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "api_args.h"
 #include "catalog.h"
 #include "commit.h"
 #include "manifest.h"
@@ -24,7 +25,6 @@ PG_FUNCTION_INFO_V1(lakefs_commit);
 PG_FUNCTION_INFO_V1(lakefs_log);
 PG_FUNCTION_INFO_V1(lakefs_debug_counters);
 
-#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
 
 /* the commit metadata argument: a JSON object of any values */
 Jsonb *
@@ -49,7 +49,7 @@ lakefs_commit(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
-	char	   *message = PG_ARGISNULL(2) ? "" : ARG_TEXT(2);
+	char	   *message = ARG_TEXT(2);
 	Jsonb	   *md = commit_metadata_arg(fcinfo, 3);
 	bool		allow_empty = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
 	ApplyStats	stats;
@@ -77,6 +77,12 @@ lakefs_log(PG_FUNCTION_ARGS)
 	CommitWalk *w;
 	LkCommit   *c;
 	int64		n = 0;
+
+	if (max < 0 && !PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_count must not be negative"),
+				 errhint("Pass NULL for the whole history.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	refs_resolve(repo, ARG_TEXT(1), &ref);

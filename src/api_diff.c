@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "api_args.h"
 #include "catalog.h"
 #include "diff.h"
 #include "listing.h"
@@ -34,8 +35,6 @@ PG_FUNCTION_INFO_V1(lakefs_merge_conflicts);
 PG_FUNCTION_INFO_V1(lakefs_revert);
 PG_FUNCTION_INFO_V1(lakefs_cherry_pick);
 
-#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
-#define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
 
 #define DIFF_COLS 8
 

@@ -17,6 +17,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "api_args.h"
 #include "catalog.h"
 #include "commit.h"
 #include "listing.h"
@@ -32,8 +33,6 @@ PG_FUNCTION_INFO_V1(lakefs_reset);
 PG_FUNCTION_INFO_V1(lakefs_ls);
 PG_FUNCTION_INFO_V1(lakefs_stat);
 
-#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
-#define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
 
 /*
  * lakefs_stage_object(repo, branch, path, physical_address, size, checksum,
@@ -50,8 +49,9 @@ lakefs_stage_object(PG_FUNCTION_ARGS)
 	memset(&s, 0, sizeof(s));
 	s.path = ARG_TEXT(2);
 	s.address = ARG_TEXT(3);
+	lk_arg_require(fcinfo, 4);
 	s.size = PG_GETARG_INT64(4);
-	s.checksum = ARG_TEXT_OR(5, NULL);
+	s.checksum = ARG_TEXT(5);
 	s.content_type = ARG_TEXT_OR(6, NULL);
 	s.metadata = object_metadata_arg(fcinfo, 7);
 	s.last_modified = PG_ARGISNULL(8) ? GetCurrentTransactionStartTimestamp() :

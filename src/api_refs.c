@@ -15,6 +15,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "api_args.h"
 #include "blockstore.h"
 #include "catalog.h"
 #include "commit.h"
@@ -31,7 +32,6 @@ PG_FUNCTION_INFO_V1(lakefs_create_tag);
 PG_FUNCTION_INFO_V1(lakefs_delete_tag);
 PG_FUNCTION_INFO_V1(lakefs_resolve_ref);
 
-#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
 
 static void
 check_namespace(const char *ns)

@@ -22,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "api_args.h"
 #include "blockstore.h"
 #include "fdw.h"
 
@@ -41,17 +42,6 @@ server_arg(FunctionCallInfo fcinfo, int n)
 	if (PG_ARGISNULL(n))
 		return InvalidOid;
 	return lakefs_s3_server_oid(text_to_cstring(PG_GETARG_TEXT_PP(n)));
-}
-
-/* Argument n as a C string; throws if NULL. */
-static char *
-required_arg(FunctionCallInfo fcinfo, int n, const char *what)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", what)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
 typedef struct ListState
@@ -79,7 +69,7 @@ lakefs_list_objects(PG_FUNCTION_ARGS)
 		MemoryContext old;
 		TupleDesc	tupdesc;
 		Oid			serverid = server_arg(fcinfo, 0);
-		char	   *uri = required_arg(fcinfo, 1, "uri");
+		char	   *uri = lk_arg_text(fcinfo, 1);
 		char	   *delim = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 		funcctx = SRF_FIRSTCALL_INIT();
@@ -133,21 +123,24 @@ Datum
 lakefs_s3_presign(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *method = required_arg(fcinfo, 1, "method");
-	char	   *uri = required_arg(fcinfo, 2, "uri");
+	char	   *method = lk_arg_text(fcinfo, 1);
+	char	   *uri = lk_arg_text(fcinfo, 2);
 	Interval   *span;
 	TimestampTz at;
 	int64		secs;
 
-	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("expires must not be null")));
+	lk_arg_require(fcinfo, 3);
 	span = PG_GETARG_INTERVAL_P(3);
 	at = PG_ARGISNULL(4) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(4);
+	/* SigV4 dates are YYYYMMDD'T'HHMMSS'Z': a finite instant from 1970 to 9999 */
+	if (TIMESTAMP_NOT_FINITE(at) || timestamptz_to_time_t(at) < 0 ||
+		timestamptz_to_time_t(at) >= INT64CONST(253402300800))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("presign time must be a finite instant between 1970 and 9999")));
 	secs = span->time / USECS_PER_SEC + (int64) span->day * SECS_PER_DAY +
 		(int64) span->month * DAYS_PER_MONTH * SECS_PER_DAY;
-	if (secs < 1 || secs > INT_MAX)
+	if (secs < 1 || secs > 7 * SECS_PER_DAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("presigned URL lifetime must be between 1 second and 7 days")));
@@ -165,7 +158,7 @@ Datum
 lakefs_s3_put(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *uri = required_arg(fcinfo, 1, "uri");
+	char	   *uri = lk_arg_text(fcinfo, 1);
 	bytea	   *data;
 	char	   *ctype = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	BlockstoreObjectInfo info;
@@ -196,7 +189,7 @@ Datum
 lakefs_s3_get(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *uri = required_arg(fcinfo, 1, "uri");
+	char	   *uri = lk_arg_text(fcinfo, 1);
 	int64		offset = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
 	int64		length = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT64(3);
 
@@ -215,7 +208,7 @@ Datum
 lakefs_s3_stat(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *uri = required_arg(fcinfo, 1, "uri");
+	char	   *uri = lk_arg_text(fcinfo, 1);
 	BlockstoreObjectInfo info;
 	TupleDesc	tupdesc;
 	Datum		values[3];
@@ -239,7 +232,7 @@ Datum
 lakefs_s3_delete(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *uri = required_arg(fcinfo, 1, "uri");
+	char	   *uri = lk_arg_text(fcinfo, 1);
 
 	blockstore_delete(serverid, uri);
 	PG_RETURN_VOID();
@@ -259,8 +252,7 @@ lakefs_s3_delete_many(PG_FUNCTION_ARGS)
 	int			n;
 	char	  **uris;
 
-	if (PG_ARGISNULL(1))
-		PG_RETURN_INT64(0);
+	lk_arg_require(fcinfo, 1);
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	uris = palloc(sizeof(char *) * Max(n, 1));
@@ -283,8 +275,8 @@ lakefs_s3_delete_many(PG_FUNCTION_ARGS)
 Datum
 lakefs_s3_create_bucket(PG_FUNCTION_ARGS)
 {
-	char	   *server = required_arg(fcinfo, 0, "server");
-	char	   *bucket = required_arg(fcinfo, 1, "bucket");
+	char	   *server = lk_arg_text(fcinfo, 0);
+	char	   *bucket = lk_arg_text(fcinfo, 1);
 	S3Endpoint *ep = lakefs_s3_endpoint(lakefs_s3_server_oid(server), true);
 
 	s3_create_bucket(ep, bucket);

@@ -29,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "api_args.h"
 #include "blockstore.h"
 #include "commit.h"
 #include "listing.h"
@@ -293,8 +294,8 @@ import_next(void *arg, LkChange *out)
 Datum
 lakefs_import(PG_FUNCTION_ARGS)
 {
-	LkRepo	   *repo = catalog_get_repo(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
-	char	   *branch = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	LkRepo	   *repo = catalog_get_repo(lk_arg_text(fcinfo, 0), false);
+	char	   *branch = lk_arg_text(fcinfo, 1);
 	char	   *destination = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	char	   *message = PG_ARGISNULL(4) ? "import objects" :
 		text_to_cstring(PG_GETARG_TEXT_PP(4));

@@ -21,6 +21,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "api_args.h"
 #include "blockstore.h"
 #include "catalog.h"
 #include "commit.h"
@@ -37,8 +38,6 @@ PG_FUNCTION_INFO_V1(lakefs_presign);
 PG_FUNCTION_INFO_V1(lakefs_upload_url);
 PG_FUNCTION_INFO_V1(lakefs_link_object);
 
-#define ARG_TEXT(n) text_to_cstring(PG_GETARG_TEXT_PP(n))
-#define ARG_TEXT_OR(n, dflt) (PG_ARGISNULL(n) ? (dflt) : ARG_TEXT(n))
 
 /*
  * repo_server: the OID of the repository's foreign server; InvalidOid for a
@@ -177,12 +176,14 @@ lakefs_put_object(PG_FUNCTION_ARGS)
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
 	char	   *path = ARG_TEXT(2);
-	bytea	   *data = PG_GETARG_BYTEA_PP(3);
+	bytea	   *data;
 	LkStaged	s;
 	BlockstoreObjectInfo info;
 	LkCommitId	head;
 	char	   *address;
 
+	lk_arg_require(fcinfo, 3);
+	data = PG_GETARG_BYTEA_PP(3);
 	check_path(path);
 	memset(&s, 0, sizeof(s));
 	s.path = path;

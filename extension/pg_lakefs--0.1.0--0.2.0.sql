@@ -6,3 +6,20 @@
 -- 0.2.0: every schema and function change since the frozen 0.1.0. A new
 -- installation runs 0.1.0's script and then this one, so both paths end in the
 -- same catalog (test/t/upgrade.sh proves it).
+
+-- Hardening: staged changes belong to their branch. Deleting a branch or a
+-- repository removes its staged rows and runs by cascade, also against a
+-- session that is staging on it at that moment (no orphans). Rows that 0.1.0
+-- left behind for deleted branches are garbage and go first.
+DELETE FROM lakefs.staging s
+ WHERE NOT EXISTS (SELECT 1 FROM lakefs.branches b
+					WHERE b.repo_id = s.repo_id AND b.name = s.branch);
+DELETE FROM lakefs.staging_runs s
+ WHERE NOT EXISTS (SELECT 1 FROM lakefs.branches b
+					WHERE b.repo_id = s.repo_id AND b.name = s.branch);
+ALTER TABLE lakefs.staging ADD CONSTRAINT staging_branch_fkey
+	FOREIGN KEY (repo_id, branch) REFERENCES lakefs.branches (repo_id, name)
+	ON DELETE CASCADE;
+ALTER TABLE lakefs.staging_runs ADD CONSTRAINT staging_runs_branch_fkey
+	FOREIGN KEY (repo_id, branch) REFERENCES lakefs.branches (repo_id, name)
+	ON DELETE CASCADE;

@@ -33,6 +33,20 @@ PG_FUNCTION_INFO_V1(lakefs_delete_tag);
 PG_FUNCTION_INFO_V1(lakefs_resolve_ref);
 
 
+/* 42710 for a repository, branch or tag name that is taken */
+static void
+exists_error(const char *what, const char *name, const char *repository)
+{
+	if (repository)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("%s \"%s\" already exists in repository \"%s\"",
+						what, name, repository)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DUPLICATE_OBJECT),
+			 errmsg("%s \"%s\" already exists", what, name)));
+}
+
 static void
 check_namespace(const char *ns)
 {
@@ -68,14 +82,15 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	check_repository_name(name);
 	check_ref_name("branch", branch);
 	check_namespace(ns);
+	/* the early check spares the store a namespace probe; the insert decides */
 	if (catalog_get_repo(name, true) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("repository \"%s\" already exists", name)));
+		exists_error("repository", name, NULL);
 
 	/* the new row as a repository, without reading it back */
 	repo = palloc0(sizeof(LkRepo));
 	repo->id = catalog_insert_repo(name, ns, branch, server);
+	if (repo->id == 0)
+		exists_error("repository", name, NULL);
 	repo->name = name;
 	repo->storage_namespace = ns;
 	repo->default_branch = branch;
@@ -94,7 +109,8 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	c.created_at = GetCurrentTimestamp();
 	c.generation = 1;
 	commit_create(repo, &c);
-	catalog_insert_branch(repo->id, branch, c.id);
+	if (!catalog_insert_branch(repo->id, branch, c.id))
+		elog(ERROR, "the default branch of a new repository exists");
 	PG_RETURN_TEXT_P(cstring_to_text(c.id));
 }
 
@@ -118,12 +134,8 @@ lakefs_create_branch(PG_FUNCTION_ARGS)
 
 	check_ref_name("branch", branch);
 	refs_resolve(repo, source, &ref);
-	if (catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("branch \"%s\" already exists in repository \"%s\"",
-						branch, repo->name)));
-	catalog_insert_branch(repo->id, branch, ref.commit);
+	if (!catalog_insert_branch(repo->id, branch, ref.commit))
+		exists_error("branch", branch, repo->name);
 	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
 }
 
@@ -156,11 +168,8 @@ lakefs_create_tag(PG_FUNCTION_ARGS)
 
 	check_ref_name("tag", tag);
 	refs_resolve(repo, ARG_TEXT(2), &ref);
-	if (catalog_get_tag(repo->id, tag, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("tag \"%s\" already exists in repository \"%s\"", tag, repo->name)));
-	catalog_insert_tag(repo->id, tag, ref.commit);
+	if (!catalog_insert_tag(repo->id, tag, ref.commit))
+		exists_error("tag", tag, repo->name);
 	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
 }
 

@@ -27,7 +27,6 @@
 
 #include "catalog.h"
 #include "catalog_spi.h"
-#include "staging.h"
 
 
 typedef enum CatalogPlan
@@ -35,6 +34,7 @@ typedef enum CatalogPlan
 	P_GET_REPO,
 	P_INSERT_REPO,
 	P_DELETE_REPO,
+	P_LOCK_REPO,
 	P_GET_COMMIT,
 	P_FIND_COMMIT_PREFIX,
 	P_INSERT_COMMIT,
@@ -64,9 +64,12 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	[P_GET_REPO] = {"SELECT id, name, storage_namespace, default_branch, server_name "
 		"FROM lakefs.repositories WHERE name = $1", 1, {TEXTOID}},
 	[P_INSERT_REPO] = {"INSERT INTO lakefs.repositories (name, storage_namespace, "
-		"default_branch, server_name) VALUES ($1, $2, $3, $4) RETURNING id",
+		"default_branch, server_name) VALUES ($1, $2, $3, $4) "
+		"ON CONFLICT (name) DO NOTHING RETURNING id",
 	4, {TEXTOID, TEXTOID, TEXTOID, NAMEOID}},
 	[P_DELETE_REPO] = {"DELETE FROM lakefs.repositories WHERE id = $1", 1, {INT4OID}},
+	[P_LOCK_REPO] = {"SELECT 1 FROM lakefs.repositories WHERE id = $1 FOR KEY SHARE",
+	1, {INT4OID}},
 	[P_GET_COMMIT] = {"SELECT id, parents, metarange_id, message, committer, metadata, "
 		"created_at, generation FROM lakefs.commits WHERE repo_id = $1 AND id = $2",
 	2, {INT4OID, TEXTOID}},
@@ -92,7 +95,8 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	2, {INT4OID, TEXTOID}},
 	[P_GET_BRANCH_LOCK] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2 "
 		"FOR NO KEY UPDATE", 2, {INT4OID, TEXTOID}},
-	[P_INSERT_BRANCH] = {"INSERT INTO lakefs.branches (repo_id, name, head) VALUES ($1, $2, $3)",
+	[P_INSERT_BRANCH] = {"INSERT INTO lakefs.branches (repo_id, name, head) VALUES ($1, $2, $3) "
+		"ON CONFLICT DO NOTHING",
 	3, {INT4OID, TEXTOID, TEXTOID}},
 	[P_SET_BRANCH_HEAD] = {"UPDATE lakefs.branches SET head = $3 WHERE repo_id = $1 AND name = $2",
 	3, {INT4OID, TEXTOID, TEXTOID}},
@@ -100,7 +104,8 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	2, {INT4OID, TEXTOID}},
 	[P_GET_TAG] = {"SELECT commit_id FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
-	[P_INSERT_TAG] = {"INSERT INTO lakefs.tags (repo_id, name, commit_id) VALUES ($1, $2, $3)",
+	[P_INSERT_TAG] = {"INSERT INTO lakefs.tags (repo_id, name, commit_id) VALUES ($1, $2, $3) "
+		"ON CONFLICT DO NOTHING",
 	3, {INT4OID, TEXTOID, TEXTOID}},
 	[P_DELETE_TAG] = {"DELETE FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
@@ -267,9 +272,26 @@ catalog_insert_repo(const char *name, const char *ns, const char *default_branch
 	}
 	connect_spi();
 	run_plan(P_INSERT_REPO, args, nulls, 1);
-	id = DatumGetInt32(col(0, 1, &isnull));
+	id = SPI_processed == 1 ? DatumGetInt32(col(0, 1, &isnull)) : 0;
 	SPI_finish();
 	return id;
+}
+
+/* the repository row, locked against deletion until the transaction ends */
+static void
+lock_repo(int32 repo_id)
+{
+	Datum		args[1] = {Int32GetDatum(repo_id)};
+	uint64		n;
+
+	connect_spi();
+	run_plan(P_LOCK_REPO, args, NULL, 1);
+	n = SPI_processed;
+	SPI_finish();
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the repository was deleted by a concurrent transaction")));
 }
 
 void
@@ -277,7 +299,6 @@ catalog_delete_repo(int32 repo_id)
 {
 	Datum		args[1] = {Int32GetDatum(repo_id)};
 
-	staging_delete_all(repo_id, NULL);
 	connect_spi();
 	run_plan(P_DELETE_REPO, args, NULL, 0);
 	SPI_finish();
@@ -488,10 +509,11 @@ exec3(CatalogPlan p, int32 repo_id, const char *a, const char *b)
 	return n;
 }
 
-void
+bool
 catalog_insert_branch(int32 repo_id, const char *name, const char *head)
 {
-	exec3(P_INSERT_BRANCH, repo_id, name, head);
+	lock_repo(repo_id);
+	return exec3(P_INSERT_BRANCH, repo_id, name, head) == 1;
 }
 
 void
@@ -504,14 +526,14 @@ catalog_set_branch_head(int32 repo_id, const char *name, const char *head)
 bool
 catalog_delete_branch(int32 repo_id, const char *name)
 {
-	staging_delete_all(repo_id, name);
 	return exec3(P_DELETE_BRANCH, repo_id, name, NULL) == 1;
 }
 
-void
+bool
 catalog_insert_tag(int32 repo_id, const char *name, const char *commit)
 {
-	exec3(P_INSERT_TAG, repo_id, name, commit);
+	lock_repo(repo_id);
+	return exec3(P_INSERT_TAG, repo_id, name, commit) == 1;
 }
 
 bool

@@ -47,6 +47,7 @@ typedef struct LkCommit
 
 /* repositories */
 extern LkRepo *catalog_get_repo(const char *name, bool missing_ok);
+/* returns the new id, or 0 when the name exists (a concurrent creator won) */
 extern int32 catalog_insert_repo(const char *name, const char *ns,
 								 const char *default_branch, const char *server);
 extern void catalog_delete_repo(int32 repo_id);
@@ -71,11 +72,16 @@ typedef enum BranchLock
 } BranchLock;
 extern bool catalog_get_branch(int32 repo_id, const char *name, BranchLock lock,
 							   LkCommitId head);
-extern void catalog_insert_branch(int32 repo_id, const char *name, const char *head);
+/*
+ * catalog_insert_branch / catalog_insert_tag: false when the name exists (also
+ * when a concurrent creator committed it first); 42704 when the repository was
+ * deleted concurrently. Both keep the repository row locked against deletion.
+ */
+extern bool catalog_insert_branch(int32 repo_id, const char *name, const char *head);
 extern void catalog_set_branch_head(int32 repo_id, const char *name, const char *head);
 extern bool catalog_delete_branch(int32 repo_id, const char *name);
 extern bool catalog_get_tag(int32 repo_id, const char *name, LkCommitId commit);
-extern void catalog_insert_tag(int32 repo_id, const char *name, const char *commit);
+extern bool catalog_insert_tag(int32 repo_id, const char *name, const char *commit);
 extern bool catalog_delete_tag(int32 repo_id, const char *name);
 
 #endif							/* LAKEFS_CATALOG_H */

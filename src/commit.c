@@ -246,6 +246,6 @@ commit_on_branch(LkRepo *repo, const char *branch, const char *message,
 	src = staging_change_source(repo->id, branch, NULL);
 	id = commit_changes(repo, branch, head, src, message, metadata, allow_empty, stats);
 	staging_cursor_close((StagingCursor *) src->arg);
-	staging_delete_all(repo->id, branch);
+	(void) staging_reset(repo->id, branch, NULL);
 	return id;
 }

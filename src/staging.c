@@ -31,8 +31,6 @@ static SPIPlanPtr p_put,
 			p_reset_rows,
 			p_reset_rows_prefix,
 			p_delete_runs,
-			p_delete_repo_runs,
-			p_delete_repo_rows,
 			p_runs_overlapping,
 			p_update_run,
 			p_delete_run,
@@ -219,28 +217,6 @@ staging_reset(int32 repo_id, const char *branch, const char *prefix)
 		n += reset_runs_prefix(repo_id, branch, prefix);
 		SPI_finish();
 		return n;
-	}
-}
-
-/* staging_delete_all: drop a branch's (or, with branch NULL, a repository's) staging */
-void
-staging_delete_all(int32 repo_id, const char *branch)
-{
-	if (branch)
-	{
-		(void) staging_reset(repo_id, branch, NULL);
-		return;
-	}
-	{
-		static const Oid types[] = {INT4OID};
-		Datum		args[1] = {Int32GetDatum(repo_id)};
-
-		connect_spi();
-		spi_run_saved(&p_delete_repo_rows, "DELETE FROM lakefs.staging WHERE repo_id = $1",
-					  1, types, args, NULL, 0);
-		spi_run_saved(&p_delete_repo_runs, "DELETE FROM lakefs.staging_runs WHERE repo_id = $1",
-					  1, types, args, NULL, 0);
-		SPI_finish();
 	}
 }
 

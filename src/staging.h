@@ -50,7 +50,6 @@ typedef struct LkStagedEntry
 extern void staging_put(int32 repo_id, const char *branch, const LkStaged *s);
 extern int64 staging_put_query(int32 repo_id, const char *branch, const char *query);
 extern int64 staging_reset(int32 repo_id, const char *branch, const char *prefix);
-extern void staging_delete_all(int32 repo_id, const char *branch);
 extern bool staging_has_changes(int32 repo_id, const char *branch);
 
 /*

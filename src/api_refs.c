@@ -62,6 +62,11 @@ check_namespace(const char *ns)
 				 errmsg("invalid storage namespace \"%s\"", ns),
 				 errhint("A storage namespace is a URI such as \"s3://bucket/prefix\" "
 						 "or \"local://name\".")));
+	if (lk_has_dot_segment(sep + 3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid storage namespace \"%s\"", ns),
+				 errdetail("A storage namespace has no \".\" or \"..\" segment.")));
 }
 
 /*

@@ -20,6 +20,7 @@
 #include "utils/memutils.h"
 
 #include "blockstore.h"
+#include "names.h"
 #include "fdw.h"
 
 int			lakefs_list_page_size = 1000;
@@ -95,6 +96,13 @@ blockstore_parse_address(const char *uri, BlockstoreAddress *addr)
 		addr->kind = BLOCKSTORE_S3;
 		addr->bucket = pnstrdup(b, blen);
 		addr->key = pstrdup(slash ? slash + 1 : "");
+		/* HTTP clients and servers resolve dot segments: the key would change */
+		if (lk_has_dot_segment(addr->key))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid object address \"%s\"", uri),
+					 errdetail("An S3 key with a \".\" or \"..\" segment is not supported: "
+							   "HTTP would resolve it to another key.")));
 	}
 	else if (strncmp(uri, "local://", 8) == 0)
 	{

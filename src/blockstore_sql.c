@@ -16,9 +16,12 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -42,6 +45,39 @@ server_arg(FunctionCallInfo fcinfo, int n)
 	if (PG_ARGISNULL(n))
 		return InvalidOid;
 	return lakefs_s3_server_oid(text_to_cstring(PG_GETARG_TEXT_PP(n)));
+}
+
+/*
+ * The raw object functions reach a local:// address only for members of
+ * pg_read_server_files (reads) or pg_write_server_files (writes), the roles
+ * Postgres gives for server files (superusers are members): pg_lakefs.local_root
+ * is a directory of the server's. Others reach a local:// repository's objects
+ * through the repository functions. Throws 42501.
+ */
+static void
+check_local_access(const char *uri, bool write)
+{
+	Oid			role = write ? ROLE_PG_WRITE_SERVER_FILES : ROLE_PG_READ_SERVER_FILES;
+
+	if (strncmp(uri, "local://", 8) != 0 || has_privs_of_role(GetUserId(), role))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s local:// objects directly", write ? "write" : "read"),
+			 errdetail("Only superusers and members of %s may.",
+					   write ? "pg_write_server_files" : "pg_read_server_files"),
+			 errhint("Read and write a local:// repository's objects with the repository "
+					 "functions, such as lakefs_get_object and lakefs_put_object.")));
+}
+
+/* text argument n, an object address that the caller may read (or write) */
+static char *
+raw_address(FunctionCallInfo fcinfo, int n, bool write)
+{
+	char	   *uri = lk_arg_text(fcinfo, n);
+
+	check_local_access(uri, write);
+	return uri;
 }
 
 typedef struct ListState
@@ -69,7 +105,7 @@ lakefs_list_objects(PG_FUNCTION_ARGS)
 		MemoryContext old;
 		TupleDesc	tupdesc;
 		Oid			serverid = server_arg(fcinfo, 0);
-		char	   *uri = lk_arg_text(fcinfo, 1);
+		char	   *uri = raw_address(fcinfo, 1, false);
 		char	   *delim = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 		funcctx = SRF_FIRSTCALL_INIT();
@@ -158,7 +194,7 @@ Datum
 lakefs_s3_put(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *uri = lk_arg_text(fcinfo, 1);
+	char	   *uri = raw_address(fcinfo, 1, true);
 	bytea	   *data;
 	char	   *ctype = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	BlockstoreObjectInfo info;
@@ -189,7 +225,7 @@ Datum
 lakefs_s3_get(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *uri = lk_arg_text(fcinfo, 1);
+	char	   *uri = raw_address(fcinfo, 1, false);
 	int64		offset = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
 	int64		length = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT64(3);
 
@@ -208,7 +244,7 @@ Datum
 lakefs_s3_stat(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *uri = lk_arg_text(fcinfo, 1);
+	char	   *uri = raw_address(fcinfo, 1, false);
 	BlockstoreObjectInfo info;
 	TupleDesc	tupdesc;
 	Datum		values[3];
@@ -232,7 +268,7 @@ Datum
 lakefs_s3_delete(PG_FUNCTION_ARGS)
 {
 	Oid			serverid = server_arg(fcinfo, 0);
-	char	   *uri = lk_arg_text(fcinfo, 1);
+	char	   *uri = raw_address(fcinfo, 1, true);
 
 	blockstore_delete(serverid, uri);
 	PG_RETURN_VOID();
@@ -263,6 +299,7 @@ lakefs_s3_delete_many(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("object addresses must not be null")));
 		uris[i] = TextDatumGetCString(elems[i]);
+		check_local_access(uris[i], true);
 	}
 	blockstore_delete_many(serverid, uris, n);
 	PG_RETURN_INT64(n);

@@ -78,6 +78,22 @@ check_path(const char *path)
 						   LK_MAX_PATH_BYTES)));
 }
 
+bool
+lk_has_dot_segment(const char *s)
+{
+	for (const char *p = s; *p; p++)
+	{
+		size_t		n = strcspn(p, "/");
+
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return true;
+		p += n;
+		if (*p == '\0')
+			break;
+	}
+	return false;
+}
+
 /*
  * lk_prefix_successor: the smallest string greater than every string that
  * starts with s[0..len), or NULL when there is none (all bytes 0xff).

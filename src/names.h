@@ -17,4 +17,7 @@ extern void check_ref_name(const char *kind, const char *name);
 extern void check_path(const char *path);
 extern char *lk_prefix_successor(const char *s, size_t len);
 
+/* lk_has_dot_segment: s has a "." or ".." segment between slashes */
+extern bool lk_has_dot_segment(const char *s);
+
 #endif							/* LAKEFS_NAMES_H */

@@ -179,9 +179,18 @@ bulk_receive(TupleTableSlot *slot, DestReceiver *self)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("size of \"%s\" must be a non-negative number", e->path)));
 	e->size = DatumGetInt64(v[2]);
+	if (n[3])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("checksum of \"%s\" must not be null", e->path)));
 	e->checksum = arena_text(st, v[3], n[3], &e->checksum_len);
 	e->content_type = arena_text(st, v[4], n[4], &e->content_type_len);
 	e->metadata = arena_text(st, v[5], n[5], &e->metadata_len);
+	/* jsonb's text form: an object starts with '{', as lakefs_stage_object demands */
+	if (e->metadata != NULL && e->metadata[0] != '{')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("metadata of \"%s\" must be a JSON object", e->path)));
 	e->mtime = n[6] ? 0 : DatumGetTimestampTz(v[6]);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->rowcxt);

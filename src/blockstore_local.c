@@ -298,7 +298,10 @@ file_info(int fd, const char *path, const struct stat *st, int64 *size,
 	char	   *buf;
 
 	if ((uint64) st->st_size > MaxAllocHugeSize)
-		elog(ERROR, "file \"%s\" is too large", path);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("file \"%s\" is too large to read at once", path),
+				 errhint("Read it in ranges with offset and length.")));
 	buf = palloc_extended(Max(st->st_size, 1), MCXT_ALLOC_HUGE);
 	read_at(fd, path, buf, (size_t) st->st_size, 0);
 	md5_hex(buf, (size_t) st->st_size, hex);

@@ -39,6 +39,19 @@ static SPIPlanPtr p_put,
 			p_rows_first,
 			p_rows_next;
 
+static void staging_run_corrupt(const char *why) pg_attribute_noreturn();
+
+/* a staging run that does not decode: catalog corruption (XX001), never user input */
+static void
+staging_run_corrupt(const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("corrupt staging run"),
+			 why ? errdetail("%s.", why) : 0,
+			 errhint("lakefs_reset() on the branch drops its staged changes.")));
+}
+
 static const Oid t_repo_branch[] = {INT4OID, TEXTOID};
 static const Oid t_repo_branch_text[] = {INT4OID, TEXTOID, TEXTOID};
 
@@ -132,7 +145,7 @@ reset_runs_prefix(int32 repo_id, const char *branch, const char *prefix)
 		Int32GetDatum(part)};
 
 		if (range_reader_init(&r, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)) != LK_CODEC_OK)
-			elog(ERROR, "corrupt staging run");
+			staging_run_corrupt(NULL);
 		range_encoder_init(&enc);
 		while (range_reader_next(&r, &e) == LK_CODEC_OK)
 		{
@@ -364,7 +377,7 @@ run_load_part(StagingCursor *cur, RunStream *rs)
 	SPI_finish();
 	MemoryContextSwitchTo(old);
 	if (range_reader_init(&rs->reader, VARDATA(rs->data), VARSIZE(rs->data) - VARHDRSZ) != 0)
-		elog(ERROR, "corrupt staging run");
+		staging_run_corrupt(NULL);
 	return true;
 }
 
@@ -381,7 +394,7 @@ run_advance(StagingCursor *cur, RunStream *rs)
 			return;
 		}
 		if (rc != LK_CODEC_END)
-			elog(ERROR, "corrupt staging run: %s", lk_codec_strerror(rc));
+			staging_run_corrupt(lk_codec_strerror(rc));
 		if (!run_load_part(cur, rs))
 		{
 			rs->has = false;

@@ -47,13 +47,23 @@ REGRESS_OPTS = --inputdir=. --load-extension=pg_lakefs
 
 PKG_LIBS = libcurl openssl jansson libxml-2.0
 PG_CPPFLAGS = -Isrc -DPG_LAKEFS_VERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags $(PKG_LIBS))
-SHLIB_LINK = $(shell pkg-config --libs $(PKG_LIBS))
+SHLIB_LINK = $(shell pkg-config --libs $(PKG_LIBS)) -Wl,--version-script=src/exports.map
 
-EXTRA_CLEAN = tmp_install results regression.diffs regression.out test/unit/bin
+
+EXTRA_CLEAN = src/exports.map tmp_install results regression.diffs regression.out test/unit/bin
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Only the SQL entry points (every PG_FUNCTION_INFO_V1), _PG_init and the magic
+# block are exported: the library's internal symbols stay out of a server that
+# loads libraries into one namespace. The list is derived from the sources.
+src/exports.map: $(OBJS:.o=.c)
+	{ echo '{ global: _PG_init; Pg_magic_func;'; \
+	  sed -n 's/^PG_FUNCTION_INFO_V1(\([a-z_0-9]*\));.*/\1; pg_finfo_\1;/p' $^; \
+	  echo 'local: *; };'; } > $@
+$(shlib): src/exports.map
 
 # C unit tests and fuzz targets: plain C, no server.
 .PHONY: unit test demo

@@ -6,3 +6,18 @@
 -- 0.2.0: every schema and function change since the frozen 0.1.0. A new
 -- installation runs 0.1.0's script and then this one, so both paths end in the
 -- same catalog (test/t/upgrade.sh proves it).
+
+-- zero-copy import: typed sources as lakeFS's ImportCreation paths
+-- ({"path", "destination", "type": "common_prefix" | "object"}); the text[]
+-- form keeps working (every source a common_prefix).
+CREATE FUNCTION lakefs_import(repository text, branch text, sources jsonb,
+							  message text DEFAULT 'import objects',
+							  metadata jsonb DEFAULT '{}')
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_import_jsonb'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_import(text, text, jsonb, text, jsonb) IS
+'commit the objects of each source without copying them; sources is a JSON array of '
+'{"path": "s3://bucket/prefix/", "destination": "raw/", "type": "common_prefix"} or '
+'{"path": "s3://bucket/key", "destination": "raw/key", "type": "object"}, as lakeFS''s import';

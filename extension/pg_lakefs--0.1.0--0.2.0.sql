@@ -21,3 +21,7 @@ COMMENT ON FUNCTION lakefs_import(text, text, jsonb, text, jsonb) IS
 'commit the objects of each source without copying them; sources is a JSON array of '
 '{"path": "s3://bucket/prefix/", "destination": "raw/", "type": "common_prefix"} or '
 '{"path": "s3://bucket/key", "destination": "raw/key", "type": "object"}, as lakeFS''s import';
+
+COMMENT ON FUNCTION lakefs_import(text, text, text[], text, text, jsonb) IS
+'commit the objects listed under each source (a common_prefix: s3://bucket/prefix or local://prefix) '
+'without copying them; keys relative to the source prefix''s last / land under destination, a folder';

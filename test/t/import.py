@@ -8,6 +8,15 @@ re-importing replaces the region (removed objects disappear), several
 sources at once, a listing of 10,000 objects across many pages, local://
 sources, and the errors (namespace sources, overlaps, empty listings,
 staged changes, unknown branch). A cancelled import leaves nothing behind.
+
+Typed sources (jsonb, as lakeFS's ImportLocation): an object source imports
+one key and replaces one path; mixed object and common_prefix sources; a
+destination without '/' is a folder; a folder's own marker key; a too-long
+path is 22023 naming the key; sources containing or inside the namespace are
+refused; _lakefs/ keys are skipped; every bad jsonb shape is 22023 and every
+NULL argument 22004; a listing that breaks ListObjectsV2's contract (a stub
+server, test/lib/stub_listing.py) is 08P01. Each refusal leaves the branch
+heads, commits and staging as they were.
 """
 import json
 import os

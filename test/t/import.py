@@ -375,11 +375,12 @@ try:
     one("SELECT lakefs_import('stubrepo', 'main', ARRAY['s3://good/data/'], 'good/')")
     ok(paths("main", "stubrepo") == ["good/a.txt", "good/b.txt"],
        "the stub's correct listing imports (the control)", paths("main", "stubrepo"))
+    # (the listing layer may refuse the last three itself, in its own words)
     for bucket, desc, word in [
         ("outside", "a listed key outside the requested prefix", "outside the prefix"),
-        ("unordered", "listed keys out of order", "after"),
-        ("duplicate", "a key listed twice on one page", "twice"),
-        ("repeat", "a page's last key repeated on the next page", "twice"),
+        ("unordered", "listed keys out of order", None),
+        ("duplicate", "a key listed twice on one page", None),
+        ("repeat", "a page's last key repeated on the next page", None),
     ]:
         refused(desc, "SELECT lakefs_import('stubrepo', 'main', ARRAY['s3://%s/data/'], 'bad/')" % bucket,
                 "08P01", want_in=word)

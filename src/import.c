@@ -44,6 +44,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
@@ -483,6 +484,15 @@ map_listed(ImportState *st, const BlockstoreEntry *b)
 
 	if (b->is_prefix)
 		return false;
+	/* a local file name may be any bytes; a path must be valid text */
+	if (!pg_verifymbstr(b->key, strlen(b->key), true))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("listing of \"%s\" returned a key that is not valid %s",
+						s->uri, GetDatabaseEncodingName()),
+				 st->have_prev_key ?
+				 errdetail("The key follows \"%s\" in the listing.", st->prev_key.data) : 0,
+				 errhint("Rename the object, or import around it with narrower sources.")));
 	check_listed_key(st, s, b->key);
 	if (has_meta_segment(b->key, strlen(b->key)))
 	{

@@ -37,6 +37,11 @@ sql_is "a local:// object source imports one file to one path" \
 meta/labels.csv=local://sets/digits/labels.csv 3"
 sql_error "a local:// prefix containing the namespace is refused" \
     "SELECT lakefs_import('localrepo', 'main', ARRAY['local://repos/'])" 22023 'contains'
+mkdir -p "$LROOT/latin1" && printf 'x' >"$LROOT/latin1/caf$(printf '\351').txt"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$LROOT"
+sql_error "a file name that is not valid UTF-8 is refused, not imported" \
+    "SELECT lakefs_import('localrepo', 'main', ARRAY['local://latin1/'], 'l/')" 22023 'not valid UTF8'
+sql_is "  and nothing was imported" "SELECT count(*) FROM lakefs_ls('localrepo', 'main', 'l/')" "0"
 sql_error "a source inside the namespace is refused" \
     "SELECT lakefs_import('localrepo', 'main', ARRAY['local://repos/localrepo/data'])" 22023
 sql_error "a path escaping the root is refused" \

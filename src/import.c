@@ -357,9 +357,9 @@ source_from_jsonb(ImportSource *s, int ordinal, JsonbContainer *obj)
 			bad_source(ordinal, psprintf("has a \"%s\" that is not a string", name),
 					   SOURCES_HINT);
 		val = pnstrdup(v.val.string.val, v.val.string.len);
-		if (name[0] == 'p')
+		if (strcmp(name, "path") == 0)
 			s->uri = val;
-		else if (name[0] == 'd')
+		else if (strcmp(name, "destination") == 0)
 			s->destination = val;
 		else
 			type = val;

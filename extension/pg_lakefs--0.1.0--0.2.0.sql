@@ -23,3 +23,21 @@ ALTER TABLE lakefs.staging ADD CONSTRAINT staging_branch_fkey
 ALTER TABLE lakefs.staging_runs ADD CONSTRAINT staging_runs_branch_fkey
 	FOREIGN KEY (repo_id, branch) REFERENCES lakefs.branches (repo_id, name)
 	ON DELETE CASCADE;
+-- zero-copy import: typed sources as lakeFS's ImportCreation paths
+-- ({"path", "destination", "type": "common_prefix" | "object"}); the text[]
+-- form keeps working (every source a common_prefix).
+CREATE FUNCTION lakefs_import(repository text, branch text, sources jsonb,
+							  message text DEFAULT 'import objects',
+							  metadata jsonb DEFAULT '{}')
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_import_jsonb'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_import(text, text, jsonb, text, jsonb) IS
+'commit the objects of each source without copying them; sources is a JSON array of '
+'{"path": "s3://bucket/prefix/", "destination": "raw/", "type": "common_prefix"} or '
+'{"path": "s3://bucket/key", "destination": "raw/key", "type": "object"}, as lakeFS''s import';
+
+COMMENT ON FUNCTION lakefs_import(text, text, text[], text, text, jsonb) IS
+'commit the objects listed under each source (a common_prefix: s3://bucket/prefix or local://prefix) '
+'without copying them; keys relative to the source prefix''s last / land under destination, a folder';

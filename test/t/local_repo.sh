@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/t/local_repo.sh — the embedded local:// blockstore end to end, with no
 # object store: a repository on local://, zero-copy import of a local://
-# prefix, put/get through the repository, and the namespace check.
+# prefix and of one local:// object, put/get through the repository, and the
+# namespace checks.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/test/lib/sqltap.sh"
@@ -30,6 +31,17 @@ sql_is "put writes under the namespace's data/ and reads back after commit" \
 t
 model"
 sql_is "the import copied nothing" "SELECT count(*) FROM lakefs_list_objects(NULL, 'local://sets/')" "3"
+sql_is "a local:// object source imports one file to one path" \
+    "SELECT length(lakefs_import('localrepo', 'main', '[{\"path\": \"local://sets/digits/labels.csv\", \"destination\": \"meta/labels.csv\", \"type\": \"object\"}]'::jsonb)); SELECT string_agg(path || '=' || physical_address || ' ' || size, ',') FROM lakefs_ls('localrepo', 'main', 'meta/')" \
+    "64
+meta/labels.csv=local://sets/digits/labels.csv 3"
+sql_error "a local:// prefix containing the namespace is refused" \
+    "SELECT lakefs_import('localrepo', 'main', ARRAY['local://repos/'])" 22023 'contains'
+mkdir -p "$LROOT/latin1" && printf 'x' >"$LROOT/latin1/caf$(printf '\351').txt"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$LROOT"
+sql_error "a file name that is not valid UTF-8 is refused, not imported" \
+    "SELECT lakefs_import('localrepo', 'main', ARRAY['local://latin1/'], 'l/')" 22023 'not valid UTF8'
+sql_is "  and nothing was imported" "SELECT count(*) FROM lakefs_ls('localrepo', 'main', 'l/')" "0"
 sql_error "a source inside the namespace is refused" \
     "SELECT lakefs_import('localrepo', 'main', ARRAY['local://repos/localrepo/data'])" 22023
 sql_error "a path escaping the root is refused" \

@@ -44,6 +44,8 @@ DATA = $(wildcard extension/pg_lakefs--*.sql)
 
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pg_lakefs
+ISOLATION = $(sort $(patsubst specs/%.spec,%,$(wildcard specs/*.spec)))
+ISOLATION_OPTS = --inputdir=. --load-extension=pg_lakefs
 
 PKG_LIBS = libcurl openssl jansson libxml-2.0
 PG_CPPFLAGS = -Isrc -DPG_LAKEFS_VERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags $(PKG_LIBS))

@@ -5,6 +5,14 @@ EXTVERSION = 0.2.0
 
 MODULE_big = pg_lakefs
 OBJS = \
+	src/common/chunker.o \
+	src/common/lakefs_hash.o \
+	src/common/lk_alloc.o \
+	src/common/path_sort.o \
+	src/common/range_codec.o \
+	src/common/s3_sign.o \
+	src/common/s3_xml.o \
+	src/common/strbuf.o \
 	src/api_args.o \
 	src/api_commit.o \
 	src/api_diff.o \
@@ -15,30 +23,22 @@ OBJS = \
 	src/blockstore_s3.o \
 	src/blockstore_sql.o \
 	src/catalog.o \
-	src/chunker.o \
 	src/commit.o \
 	src/diff.o \
 	src/fdw.o \
 	src/import.o \
-	src/lakefs_hash.o \
 	src/listing.o \
-	src/lk_alloc.o \
 	src/manifest.o \
 	src/merge.o \
 	src/names.o \
 	src/objects.o \
 	src/option.o \
-	src/path_sort.o \
 	src/pg_lakefs.o \
 	src/range_cache.o \
-	src/range_codec.o \
 	src/refs.o \
 	src/s3_client.o \
-	src/s3_sign.o \
-	src/s3_xml.o \
 	src/staging.o \
 	src/staging_bulk.o \
-	src/strbuf.o
 
 DATA = $(wildcard extension/pg_lakefs--*.sql)
 
@@ -48,7 +48,7 @@ ISOLATION = $(sort $(patsubst specs/%.spec,%,$(wildcard specs/*.spec)))
 ISOLATION_OPTS = --inputdir=. --load-extension=pg_lakefs
 
 PKG_LIBS = libcurl openssl jansson libxml-2.0
-PG_CPPFLAGS = -Isrc -DPG_LAKEFS_VERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags $(PKG_LIBS))
+PG_CPPFLAGS = -Isrc -Isrc/common -DPG_LAKEFS_VERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags $(PKG_LIBS))
 SHLIB_LINK = $(shell pkg-config --libs $(PKG_LIBS)) -Wl,--version-script=src/exports.map
 
 

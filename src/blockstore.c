@@ -65,11 +65,6 @@ blockstore_init(void)
 							NULL, &lakefs_multipart_part_size, 8 * 1024 * 1024,
 							5 * 1024 * 1024, 1024 * 1024 * 1024,
 							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
-	DefineCustomStringVariable("pg_lakefs.local_root",
-							   "Directory under which local:// addresses live.",
-							   "Empty disables the local blockstore.",
-							   &lakefs_local_root, "",
-							   PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
 /*

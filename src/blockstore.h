@@ -118,6 +118,7 @@ extern TimestampTz bs_parse_iso8601(const char *s, bool *ok);
 
 /* blockstore_local.c */
 extern PGDLLIMPORT char *lakefs_local_root;
+extern void blockstore_local_init(void);	/* defines pg_lakefs.local_root */
 extern void bs_local_put(const BlockstoreAddress *addr, const char *data, size_t len,
 						 BlockstoreObjectInfo *info);
 extern bytea *bs_local_get(const BlockstoreAddress *addr, int64 offset, int64 length);

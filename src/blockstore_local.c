@@ -24,12 +24,24 @@
 #include "common/md5.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "blockstore.h"
 
 char	   *lakefs_local_root = NULL;
+
+/* blockstore_local_init: define pg_lakefs.local_root (from _PG_init) */
+void
+blockstore_local_init(void)
+{
+	DefineCustomStringVariable("pg_lakefs.local_root",
+							   "Directory under which local:// addresses live.",
+							   "Empty disables the local blockstore.",
+							   &lakefs_local_root, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+}
 
 #define LOCAL_TMP_PREFIX ".lakefs-tmp-"
 

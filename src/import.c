@@ -42,6 +42,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
@@ -49,6 +51,7 @@
 #include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 
 #include "api_args.h"
@@ -65,7 +68,18 @@
 PG_FUNCTION_INFO_V1(lakefs_import);
 PG_FUNCTION_INFO_V1(lakefs_import_jsonb);
 
-int			lakefs_import_progress_interval = 100000;
+static int	import_progress_interval = 100000;
+
+/* import_init: define pg_lakefs.import_progress_interval (from _PG_init) */
+void
+import_init(void)
+{
+	DefineCustomIntVariable("pg_lakefs.import_progress_interval",
+							"Objects between the progress notices of lakefs_import.",
+							NULL,
+							&import_progress_interval, 100000, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+}
 
 #define LAKEFS_META_SEGMENT "_lakefs/"
 #define SOURCES_HINT \
@@ -573,7 +587,7 @@ next_listed(ImportState *st)
 		st->have_prev_key = false;
 	}
 	st->have_listed = true;
-	if (++st->imported % lakefs_import_progress_interval == 0)
+	if (++st->imported % import_progress_interval == 0)
 		report_progress(st, false);
 }
 

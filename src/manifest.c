@@ -16,11 +16,31 @@
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 #include "catalog.h"
 #include "chunker.h"
 #include "lk_alloc.h"
 #include "manifest.h"
 #include "range_cache.h"
+
+/*
+ * manifest_init: define pg_lakefs.range_size_bits (from _PG_init). It sets
+ * chunk_avg_bits, which the plain-C chunker in src/common/ reads: the GUC is
+ * defined by the layer that cuts ranges, next to where the chunker is used.
+ */
+void
+manifest_init(void)
+{
+	DefineCustomIntVariable("pg_lakefs.range_size_bits",
+							"Log2 of the average number of entries in a range.",
+							"Ranges are closed at content-defined boundaries; smaller "
+							"ranges make diffs of few changes cheaper and metaranges "
+							"larger. Changing it only changes which ranges new commits "
+							"share with old ones.",
+							&chunk_avg_bits, CHUNK_AVG_BITS, 2, 20,
+							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+}
 
 int64		lakefs_ranges_loaded = 0;
 

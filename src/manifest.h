@@ -69,6 +69,7 @@ typedef struct TreeIter
 } TreeIter;
 
 /* manifest.c */
+extern void manifest_init(void);	/* defines pg_lakefs.range_size_bits */
 extern void metarange_builder_init(MetarangeBuilder *mb, int32 repo_id);
 extern void metarange_builder_add(MetarangeBuilder *mb, const RangeDesc *d);
 extern void metarange_builder_finish(MetarangeBuilder *mb, uint8 *id_out);

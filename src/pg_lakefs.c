@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * pg_lakefs.c
- *		Module entry point: PG_MODULE_MAGIC, _PG_init and the GUCs.
+ *		Module entry point: PG_MODULE_MAGIC and _PG_init, which calls each
+ *		subsystem's init function (each defines the GUCs of its own variables).
  *
  * Everything else lives in a subsystem file; this one only wires the module
  * into the server when it is loaded.
@@ -10,15 +11,13 @@
  */
 #include "postgres.h"
 
-#include <limits.h>
-
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
-#include "chunker.h"
-#include "lk_alloc.h"
 #include "blockstore.h"
+#include "lk_alloc.h"
+#include "manifest.h"
 #include "pg_lakefs.h"
 #include "range_cache.h"
 #include "s3_client.h"
@@ -50,27 +49,13 @@ _PG_init(void)
 	lk_allocator.realloc = lk_repalloc;
 	lk_allocator.free = pfree;
 
-	DefineCustomIntVariable("pg_lakefs.range_size_bits",
-							"Log2 of the average number of entries in a range.",
-							"Ranges are closed at content-defined boundaries; smaller "
-							"ranges make diffs of few changes cheaper and metaranges "
-							"larger. Changing it only changes which ranges new commits "
-							"share with old ones.",
-							&chunk_avg_bits, CHUNK_AVG_BITS, 2, 20,
-							PGC_USERSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
-	DefineCustomIntVariable("pg_lakefs.range_cache_size",
-							"Memory for this backend's cache of ranges and metaranges.",
-							"They are immutable and content-addressed, so cached copies "
-							"never go stale; 0 disables the cache.",
-							&lakefs_range_cache_kb, 65536, 0, INT_MAX / 1024,
-							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
-	DefineCustomIntVariable("pg_lakefs.import_progress_interval",
-							"Objects between the progress notices of lakefs_import.",
-							NULL,
-							&lakefs_import_progress_interval, 100000, 1, INT_MAX,
-							PGC_USERSET, 0, NULL, NULL, NULL);
+	/* each file defines the GUCs of the variables it owns */
 	s3_client_init();			/* curl_global_init and the S3 client GUCs */
 	blockstore_init();
+	blockstore_local_init();
+	manifest_init();
+	range_cache_init();
+	import_init();
 	MarkGUCPrefixReserved("pg_lakefs");
 }
 

@@ -13,8 +13,8 @@
 #error "build with the Makefile: it defines PG_LAKEFS_VERSION from EXTVERSION"
 #endif
 
-/* import.c */
-extern int	lakefs_import_progress_interval;
+/* import.c: defines pg_lakefs.import_progress_interval */
+extern void import_init(void);
 
 /* pg_lakefs.c */
 extern void _PG_init(void);

@@ -20,14 +20,29 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "lib/ilist.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "lakefs_hash.h"
 #include "range_cache.h"
 
-int			lakefs_range_cache_kb = 65536;
+static int	range_cache_kb = 65536;
+
+/* range_cache_init: define pg_lakefs.range_cache_size (from _PG_init) */
+void
+range_cache_init(void)
+{
+	DefineCustomIntVariable("pg_lakefs.range_cache_size",
+							"Memory for this backend's cache of ranges and metaranges.",
+							"They are immutable and content-addressed, so cached copies "
+							"never go stale; 0 disables the cache.",
+							&range_cache_kb, 65536, 0, INT_MAX / 1024,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+}
 
 typedef struct CacheKey
 {
@@ -92,7 +107,7 @@ range_cache_get(int32 repo_id, char kind, const uint8 *id)
 	CacheEntry *e;
 	bytea	   *copy;
 
-	if (cache == NULL || lakefs_range_cache_kb <= 0)
+	if (cache == NULL || range_cache_kb <= 0)
 		return NULL;
 	make_key(&k, repo_id, kind, id);
 	e = hash_search(cache, &k, HASH_FIND, NULL);
@@ -108,13 +123,13 @@ range_cache_get(int32 repo_id, char kind, const uint8 *id)
 void
 range_cache_put(int32 repo_id, char kind, const uint8 *id, const bytea *data)
 {
-	Size		limit = (Size) lakefs_range_cache_kb * 1024;
+	Size		limit = (Size) range_cache_kb * 1024;
 	CacheKey	k;
 	CacheEntry *e;
 	bytea	   *copy;
 	bool		found;
 
-	if (lakefs_range_cache_kb <= 0 || VARSIZE(data) > limit / 4)
+	if (range_cache_kb <= 0 || VARSIZE(data) > limit / 4)
 		return;
 	ensure_cache();
 	while (cached_bytes + VARSIZE(data) > limit && !dlist_is_empty(&lru))

@@ -14,7 +14,8 @@
 #define RANGE_CACHE_METARANGE 'M'
 
 /* range_cache.c */
-extern int	lakefs_range_cache_kb;	/* pg_lakefs.range_cache_size */
+/* range_cache_init: define pg_lakefs.range_cache_size (from _PG_init) */
+extern void range_cache_init(void);
 extern bytea *range_cache_get(int32 repo_id, char kind, const uint8 *id);
 extern void range_cache_put(int32 repo_id, char kind, const uint8 *id, const bytea *data);
 

@@ -20,8 +20,11 @@
 
 #include <limits.h>
 
+#include "access/xact.h"
 #include "lib/pairingheap.h"
+#include "storage/proc.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
 
 #include "names.h"
 #include "refs.h"
@@ -37,10 +40,85 @@ is_hex_lower(const char *s, size_t len)
 	return true;
 }
 
+/*
+ * The commit rows read in this (sub)transaction, by (repository, id), so that
+ * one merge, revert or log reads each commit row once. Commits never change,
+ * but one inserted by a subtransaction that rolls back must not be served
+ * later: the cache lives for one (sub)transaction and is dropped when
+ * another one asks. It stops growing at COMMIT_CACHE_MAX entries.
+ */
+#define COMMIT_CACHE_MAX 8192
+
+typedef struct CommitCacheKey
+{
+	int32		repo_id;
+	LkCommitId	id;
+} CommitCacheKey;
+
+typedef struct CommitCacheEntry
+{
+	CommitCacheKey key;
+	LkCommit   *commit;
+} CommitCacheEntry;
+
+static HTAB *commit_cache;
+static MemoryContext commit_cache_cxt;
+static LocalTransactionId commit_cache_lxid = InvalidLocalTransactionId;
+static SubTransactionId commit_cache_subxid = InvalidSubTransactionId;
+
+static HTAB *
+commit_cache_get(void)
+{
+	HASHCTL		ctl;
+
+	if (commit_cache != NULL && commit_cache_lxid == MyProc->lxid &&
+		commit_cache_subxid == GetCurrentSubTransactionId())
+		return commit_cache;
+	if (commit_cache_cxt == NULL)
+		commit_cache_cxt = AllocSetContextCreate(TopMemoryContext, "pg_lakefs commit cache",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(commit_cache_cxt);
+	ctl.keysize = sizeof(CommitCacheKey);
+	ctl.entrysize = sizeof(CommitCacheEntry);
+	ctl.hcxt = commit_cache_cxt;
+	commit_cache = hash_create("pg_lakefs commits", 64, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	commit_cache_lxid = MyProc->lxid;
+	commit_cache_subxid = GetCurrentSubTransactionId();
+	return commit_cache;
+}
+
+/*
+ * refs_get_commit: the commit row id of repo, read at most once per
+ * (sub)transaction. The result is shared and read-only: callers must not
+ * modify or free it; it lives until the (sub)transaction ends. Throws
+ * ERRCODE_DATA_CORRUPTED when the commit is missing.
+ */
 LkCommit *
 refs_get_commit(LkRepo *repo, const char *id)
 {
-	LkCommit   *c = catalog_get_commit(repo->id, id);
+	HTAB	   *cache = commit_cache_get();
+	CommitCacheKey key;
+	CommitCacheEntry *hit;
+	LkCommit   *c;
+
+	memset(&key, 0, sizeof(key));
+	key.repo_id = repo->id;
+	strlcpy(key.id, id, sizeof(LkCommitId));
+	hit = hash_search(cache, &key, HASH_FIND, NULL);
+	if (hit != NULL)
+		return hit->commit;
+	if (hash_get_num_entries(cache) < COMMIT_CACHE_MAX)
+	{
+		MemoryContext old = MemoryContextSwitchTo(commit_cache_cxt);
+
+		c = catalog_get_commit(repo->id, id);
+		MemoryContextSwitchTo(old);
+		if (c != NULL)
+			((CommitCacheEntry *) hash_search(cache, &key, HASH_ENTER, NULL))->commit = c;
+	}
+	else
+		c = catalog_get_commit(repo->id, id);
 
 	if (c == NULL)
 		ereport(ERROR,

@@ -37,7 +37,8 @@ static SPIPlanPtr p_put,
 			p_run_parts,
 			p_run_part_data,
 			p_rows_first,
-			p_rows_next;
+			p_rows_next,
+			p_has_changes;
 
 static void staging_run_corrupt(const char *why) pg_attribute_noreturn();
 
@@ -570,9 +571,18 @@ staging_cursor_close(StagingCursor *cur)
 bool
 staging_has_changes(int32 repo_id, const char *branch)
 {
-	StagingCursor *cur = staging_cursor_open(repo_id, branch, "");
-	bool		any = staging_cursor_next(cur) != NULL;
+	static const Oid types[] = {INT4OID, TEXTOID};
+	Datum		args[2] = {Int32GetDatum(repo_id), CStringGetTextDatum(branch)};
+	bool		isnull;
+	bool		any;
 
-	staging_cursor_close(cur);
+	/* the same test as the view lakefs_branches.has_staged_changes */
+	connect_spi();
+	spi_run_saved(&p_has_changes,
+				  "SELECT EXISTS (SELECT 1 FROM lakefs.staging WHERE repo_id = $1 AND branch = $2) "
+				  "OR EXISTS (SELECT 1 FROM lakefs.staging_runs WHERE repo_id = $1 AND branch = $2)",
+				  2, types, args, NULL, 1);
+	any = DatumGetBool(col(0, 1, &isnull));
+	SPI_finish();
 	return any;
 }

@@ -18,6 +18,7 @@ OBJS = \
 	src/commit.o \
 	src/diff.o \
 	src/fdw.o \
+	src/fsck.o \
 	src/import.o \
 	src/lakefs_hash.o \
 	src/listing.o \

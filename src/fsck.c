@@ -680,8 +680,8 @@ check_staging(Fsck *f)
 		bool		isnull;
 
 		report(f, "orphan_staging", psprintf("branch %s", col_text(i, 1)),
-			   INT64_FORMAT " staged rows and " INT64_FORMAT
-			   " staged runs of a branch that does not exist",
+			   "staged rows: " INT64_FORMAT ", staged runs: " INT64_FORMAT
+			   "; the branch does not exist",
 			   DatumGetInt64(col(i, 2, &isnull)), DatumGetInt64(col(i, 3, &isnull)));
 	}
 }
@@ -699,8 +699,8 @@ check_staging_of_no_repository(Fsck *f)
 
 		report(f, "orphan_staging",
 			   psprintf("repository id %d", DatumGetInt32(col(i, 1, &isnull))),
-			   INT64_FORMAT " staged rows and " INT64_FORMAT
-			   " staged runs of a repository that does not exist",
+			   "staged rows: " INT64_FORMAT ", staged runs: " INT64_FORMAT
+			   "; the repository does not exist",
 			   DatumGetInt64(col(i, 2, &isnull)), DatumGetInt64(col(i, 3, &isnull)));
 	}
 }

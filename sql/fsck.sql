@@ -43,10 +43,15 @@ SELECT count(*) AS problems FROM lakefs_fsck();
 
 -- Now break the catalog as a superuser, one way at a time (each inside a
 -- transaction that is rolled back), and see fsck name the problem.
--- The range that holds raw/0250.csv, and a report as (kind, object type):
+-- The repository's id, the range that holds raw/0250.csv, the commit 'train',
+-- and a report as (kind, object type):
+CREATE TEMP VIEW repo AS SELECT id FROM lakefs.repositories WHERE name = 'fsck-repo';
 CREATE TEMP VIEW victim AS
 	SELECT decode(id, 'hex') AS id FROM lakefs_ranges('fsck-repo', 'main')
 	WHERE 'raw/0250.csv' BETWEEN min_path AND max_path;
+CREATE TEMP VIEW train AS
+	SELECT c.* FROM lakefs.commits c JOIN repo ON repo.id = c.repo_id
+	WHERE c.message = 'train';
 CREATE FUNCTION pg_temp.problems() RETURNS TABLE (kind text, object_type text, n bigint)
 	LANGUAGE sql AS $$SELECT kind, split_part(object, ' ', 1), count(*)
 		FROM lakefs_fsck('fsck-repo') GROUP BY 1, 2 ORDER BY 1, 2$$;
@@ -55,7 +60,7 @@ CREATE FUNCTION pg_temp.problems() RETURNS TABLE (kind text, object_type text, n
 --    byte is in the format's magic, so it no longer decodes either).
 BEGIN;
 UPDATE lakefs.ranges SET data = set_byte(data, 0, get_byte(data, 0) # 1)
-WHERE id = (SELECT id FROM victim);
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM victim);
 SELECT kind, object = 'range ' || encode((SELECT id FROM victim), 'hex') AS is_victim, detail
 FROM lakefs_fsck('fsck-repo') ORDER BY kind;
 ROLLBACK;
@@ -63,7 +68,7 @@ ROLLBACK;
 -- A truncated range: the hash and the decoder both notice.
 BEGIN;
 UPDATE lakefs.ranges SET data = substring(data FROM 1 FOR octet_length(data) - 1)
-WHERE id = (SELECT id FROM victim);
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM victim);
 SELECT kind, object = 'range ' || encode((SELECT id FROM victim), 'hex') AS is_victim, detail
 FROM lakefs_fsck('fsck-repo') ORDER BY kind;
 ROLLBACK;
@@ -72,9 +77,9 @@ ROLLBACK;
 -- not the one its id and the metaranges describe.
 BEGIN;
 UPDATE lakefs.ranges SET data = (SELECT data FROM lakefs.ranges
-	WHERE id = (SELECT decode(id, 'hex') FROM lakefs_ranges('fsck-repo', 'main')
+	WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT decode(id, 'hex') FROM lakefs_ranges('fsck-repo', 'main')
 				WHERE min_path > 'raw/0250.csv' ORDER BY min_path LIMIT 1))
-WHERE id = (SELECT id FROM victim);
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM victim);
 SELECT kind, object = 'range ' || encode((SELECT id FROM victim), 'hex') AS is_victim,
 	   regexp_replace(detail, '[0-9a-f]{64}', '<id>') AS detail
 FROM lakefs_fsck('fsck-repo') ORDER BY kind;
@@ -82,7 +87,8 @@ ROLLBACK;
 
 -- A wrong entry count recorded next to the range's data.
 BEGIN;
-UPDATE lakefs.ranges SET entries = entries + 1 WHERE id = (SELECT id FROM victim);
+UPDATE lakefs.ranges SET entries = entries + 1
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM victim);
 SELECT kind, object = 'range ' || encode((SELECT id FROM victim), 'hex') AS is_victim
 FROM lakefs_fsck('fsck-repo');
 ROLLBACK;
@@ -90,7 +96,7 @@ ROLLBACK;
 -- 2. A deleted range that metaranges name: reported once, however many
 --    metaranges (here those of every commit since 'raw data') share it.
 BEGIN;
-DELETE FROM lakefs.ranges WHERE id = (SELECT id FROM victim);
+DELETE FROM lakefs.ranges WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM victim);
 SELECT kind, object = 'range ' || encode((SELECT id FROM victim), 'hex') AS is_victim,
 	   detail LIKE 'metarange % names it, but it does not exist' AS detail_ok
 FROM lakefs_fsck('fsck-repo');
@@ -100,15 +106,18 @@ ROLLBACK;
 --    keys would refuse this; replica mode turns their triggers off).
 BEGIN;
 SET LOCAL session_replication_role = replica;
-UPDATE lakefs.tags SET commit_id = repeat('0', 64) WHERE name = 'v1';
-UPDATE lakefs.branches SET head = repeat('1', 64) WHERE name = 'exp';
+UPDATE lakefs.tags SET commit_id = repeat('0', 64)
+WHERE repo_id = (SELECT id FROM repo) AND name = 'v1';
+UPDATE lakefs.branches SET head = repeat('1', 64)
+WHERE repo_id = (SELECT id FROM repo) AND name = 'exp';
 SELECT kind, object, detail FROM lakefs_fsck('fsck-repo') ORDER BY object;
 ROLLBACK;
 
 -- 4. A commit message changed after the fact: the id no longer recomputes
 --    from the commit's fields.
 BEGIN;
-UPDATE lakefs.commits SET message = 'rewritten history' WHERE message = 'train';
+UPDATE lakefs.commits SET message = 'rewritten history'
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM train);
 SELECT kind, object = 'commit ' || lakefs_resolve_ref('fsck-repo', 'exp') AS is_train
 FROM lakefs_fsck('fsck-repo');
 ROLLBACK;
@@ -117,8 +126,8 @@ ROLLBACK;
 --    dangle. The first commit, 'Repository created', has one child.
 BEGIN;
 SET LOCAL session_replication_role = replica;
-DELETE FROM lakefs.commits WHERE message = 'Repository created'
-	AND repo_id = (SELECT id FROM lakefs.repositories WHERE name = 'fsck-repo');
+DELETE FROM lakefs.commits
+WHERE repo_id = (SELECT id FROM repo) AND message = 'Repository created';
 SELECT kind, object = 'commit ' || lakefs_resolve_ref('fsck-repo', 'main~2') AS is_raw_data
 FROM lakefs_fsck('fsck-repo');
 ROLLBACK;
@@ -127,19 +136,19 @@ ROLLBACK;
 BEGIN;
 SET LOCAL session_replication_role = replica;
 DELETE FROM lakefs.metaranges
-WHERE id = (SELECT metarange_id FROM lakefs.commits WHERE message = 'train');
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT metarange_id FROM train);
 SELECT * FROM pg_temp.problems();
 ROLLBACK;
 BEGIN;
 UPDATE lakefs.metaranges SET entries = entries + 1, ranges = ranges - 1
-WHERE id = (SELECT metarange_id FROM lakefs.commits WHERE message = 'train');
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT metarange_id FROM train);
 SELECT kind, detail FROM lakefs_fsck('fsck-repo') ORDER BY detail;
 ROLLBACK;
 
 -- 7. A truncated metarange.
 BEGIN;
 UPDATE lakefs.metaranges SET data = substring(data FROM 1 FOR octet_length(data) - 1)
-WHERE id = (SELECT metarange_id FROM lakefs.commits WHERE message = 'train');
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT metarange_id FROM train);
 SELECT * FROM pg_temp.problems();
 ROLLBACK;
 
@@ -148,11 +157,10 @@ ROLLBACK;
 BEGIN;
 INSERT INTO lakefs.ranges (repo_id, id, entries, data)
 SELECT r.id, sha256(x.d), 2, x.d
-FROM lakefs.repositories r,
+FROM repo r,
 	 (SELECT '\x4c4b5201'::bytea || '\x02'::bytea ||
 			 '\x000162'::bytea || '\x00000000000000'::bytea ||
-			 '\x000161'::bytea || '\x00000000000000'::bytea AS d) x
-WHERE r.name = 'fsck-repo';
+			 '\x000161'::bytea || '\x00000000000000'::bytea AS d) x;
 SELECT * FROM lakefs_fsck('fsck-repo');
 ROLLBACK;
 
@@ -175,7 +183,7 @@ FROM lakefs.ranges r,
 	 LATERAL (SELECT '\x4c4b4d01'::bytea || '\x01'::bytea || r.id ||
 			 '\x03'::bytea || 'raw'::bytea || '\x01'::bytea || 'z'::bytea ||
 			 pg_temp.varint(r.entries) || pg_temp.varint(octet_length(r.data)) AS d) x
-WHERE r.id = (SELECT id FROM victim);
+WHERE r.repo_id = (SELECT id FROM repo) AND r.id = (SELECT id FROM victim);
 SELECT * FROM pg_temp.problems();
 ROLLBACK;
 
@@ -185,8 +193,8 @@ ROLLBACK;
 BEGIN;
 INSERT INTO lakefs.staging (repo_id, branch, path, physical_address, size, seq)
 SELECT id, 'gone', 'lost.txt', 'lost', 1, nextval('lakefs.staging_seq')
-FROM lakefs.repositories WHERE name = 'fsck-repo';
-DELETE FROM lakefs.branches WHERE name = 'wip';
+FROM repo;
+DELETE FROM lakefs.branches WHERE repo_id = (SELECT id FROM repo) AND name = 'wip';
 SELECT * FROM lakefs_fsck('fsck-repo') ORDER BY object;
 ROLLBACK;
 

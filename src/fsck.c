@@ -428,25 +428,29 @@ static void
 check_commits(Fsck *f)
 {
 	Portal		portal = fsck_cursor(f, F_COMMITS);
-	MemoryContext old = MemoryContextSwitchTo(f->row_cxt);
 
 	for (;;)
 	{
 		SPITupleTable *tt;
+		uint64		n;
+		MemoryContext old;
 
 		SPI_cursor_fetch(portal, true, FSCK_BATCH);
 		tt = SPI_tuptable;
-		if (SPI_processed == 0)
+		n = SPI_processed;
+		if (n == 0)
 			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
+		/* an SPI call returns in SPI's own context: switch after each fetch */
+		old = MemoryContextSwitchTo(f->row_cxt);
+		for (uint64 i = 0; i < n; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			check_commit_row(f, tt, i);
 			MemoryContextReset(f->row_cxt);
 		}
+		MemoryContextSwitchTo(old);
 		SPI_freetuptable(tt);
 	}
-	MemoryContextSwitchTo(old);
 	SPI_cursor_close(portal);
 }
 
@@ -538,25 +542,29 @@ static void
 check_metaranges(Fsck *f)
 {
 	Portal		portal = fsck_cursor(f, F_METARANGES);
-	MemoryContext old = MemoryContextSwitchTo(f->row_cxt);
 
 	for (;;)
 	{
 		SPITupleTable *tt;
+		uint64		n;
+		MemoryContext old;
 
 		SPI_cursor_fetch(portal, true, FSCK_BATCH);
 		tt = SPI_tuptable;
-		if (SPI_processed == 0)
+		n = SPI_processed;
+		if (n == 0)
 			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
+		/* an SPI call returns in SPI's own context: switch after each fetch */
+		old = MemoryContextSwitchTo(f->row_cxt);
+		for (uint64 i = 0; i < n; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			check_metarange_row(f, tt, i);
 			MemoryContextReset(f->row_cxt);
 		}
+		MemoryContextSwitchTo(old);
 		SPI_freetuptable(tt);
 	}
-	MemoryContextSwitchTo(old);
 	SPI_cursor_close(portal);
 }
 
@@ -639,27 +647,31 @@ static void
 check_ranges(Fsck *f)
 {
 	Portal		portal = fsck_cursor(f, F_RANGES);
-	MemoryContext old = MemoryContextSwitchTo(f->row_cxt);
 	HASH_SEQ_STATUS seq;
 	RangeRef   *r;
 
 	for (;;)
 	{
 		SPITupleTable *tt;
+		uint64		n;
+		MemoryContext old;
 
 		SPI_cursor_fetch(portal, true, FSCK_BATCH);
 		tt = SPI_tuptable;
-		if (SPI_processed == 0)
+		n = SPI_processed;
+		if (n == 0)
 			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
+		/* an SPI call returns in SPI's own context: switch after each fetch */
+		old = MemoryContextSwitchTo(f->row_cxt);
+		for (uint64 i = 0; i < n; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
 			check_range_row(f, tt, i);
 			MemoryContextReset(f->row_cxt);
 		}
+		MemoryContextSwitchTo(old);
 		SPI_freetuptable(tt);
 	}
-	MemoryContextSwitchTo(old);
 	SPI_cursor_close(portal);
 
 	hash_seq_init(&seq, f->refs);

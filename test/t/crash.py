@@ -362,10 +362,22 @@ try:
                 note("%s/%s/%d: %.1f s" % (op.name, kind, n, time.time() - t))
     for name, outcomes in landed.items():
         note("%s: kills landed %s" % (name, ", ".join(outcomes)))
+    # memory stays flat: a fresh backend's private memory before and after
+    def rss_anon_kb(pid):
+        with open("/proc/%d/status" % pid) as f:
+            return int(next(line for line in f if line.startswith("RssAnon:")).split()[1])
+    fresh = connect("crash-memory")
+    fpid = fresh.execute("SELECT pg_backend_pid()").fetchone()[0]
+    range_mb = one("SELECT sum(octet_length(data)) / 1000000 FROM lakefs.ranges")[0]
+    kb = rss_anon_kb(fpid)
     t = time.time()
-    problems = conn.execute("SELECT count(*) FROM lakefs_fsck()").fetchone()[0]
+    problems = fresh.execute("SELECT count(*) FROM lakefs_fsck()").fetchone()[0]
     ms = (time.time() - t) * 1000
+    grew = (rss_anon_kb(fpid) - kb) / 1000
+    fresh.close()
     ok(problems == 0, "lakefs_fsck() finds nothing at the end")
+    ok(grew < 16, "lakefs_fsck() reads %s MB of ranges; the backend's private memory grew by"
+       " %.1f MB (< 16)" % (range_mb, grew))
     note("lakefs_fsck() of the whole catalog: %.0f ms for %s commits, %s metaranges, %s ranges"
          " (%s MB)" % ((ms,) + tuple(one(
              "SELECT (SELECT count(*) FROM lakefs.commits), (SELECT count(*) FROM lakefs.metaranges),"

@@ -26,6 +26,7 @@ OBJS = \
 	src/commit.o \
 	src/diff.o \
 	src/fdw.o \
+	src/fsck.o \
 	src/import.o \
 	src/listing.o \
 	src/manifest.o \

@@ -41,3 +41,16 @@ COMMENT ON FUNCTION lakefs_import(text, text, jsonb, text, jsonb) IS
 COMMENT ON FUNCTION lakefs_import(text, text, text[], text, text, jsonb) IS
 'commit the objects listed under each source (a common_prefix: s3://bucket/prefix or local://prefix) '
 'without copying them; keys relative to the source prefix''s last / land under destination, a folder';
+
+-- fsck: lakefs_fsck, the catalog integrity checker (one row per problem)
+
+CREATE FUNCTION lakefs_fsck(repository text DEFAULT NULL)
+	RETURNS TABLE (repository text, kind text, object text, detail text)
+	AS 'MODULE_PATHNAME', 'lakefs_fsck'
+	LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION lakefs_fsck(text) IS
+'check the catalog of one repository (NULL: every repository) and return one row per '
+'problem: dangling_ref, missing_parent, missing_metarange, commit_id_mismatch, '
+'hash_mismatch, decode_error, key_order, count_mismatch, bounds_mismatch, missing_range, '
+'orphan_staging; no rows when healthy. Reads each range once';

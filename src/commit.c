@@ -154,11 +154,12 @@ staging_change_source(int32 repo_id, const char *branch, const char *from)
 /* ---- commits ---- */
 
 /*
- * commit_create: fill in c->id (the SHA-256 of a canonical serialization of
- * every other field) and store the commit.
+ * commit_compute_id: the id of commit c into out: the SHA-256 (lower-case
+ * hex) of a canonical serialization of every field but c->id. Allocates
+ * only temporary memory, which it frees; throws only on out-of-memory.
  */
 void
-commit_create(LkRepo *repo, LkCommit *c)
+commit_compute_id(const LkCommit *c, LkCommitId out)
 {
 	StringInfoData buf;
 	char		mr_hex[LK_ID_HEX_LEN + 1];
@@ -175,8 +176,15 @@ commit_create(LkRepo *repo, LkCommit *c)
 					 JsonbToCString(NULL, &c->metadata->root, VARSIZE(c->metadata)),
 					 c->message);
 	lk_sha256(buf.data, buf.len, id);
-	lk_hex(id, LK_ID_LEN, c->id);
+	lk_hex(id, LK_ID_LEN, out);
 	pfree(buf.data);
+}
+
+/* commit_create: fill in c->id (commit_compute_id) and store the commit. */
+void
+commit_create(LkRepo *repo, LkCommit *c)
+{
+	commit_compute_id(c, c->id);
 	catalog_insert_commit(repo->id, c);
 }
 

@@ -45,6 +45,7 @@ extern void tree_apply_changes(int32 repo_id, const uint8 *base_metarange,
 							   ApplyStats *stats);
 extern ChangeSource *staging_change_source(int32 repo_id, const char *branch,
 										   const char *from);
+extern void commit_compute_id(const LkCommit *c, LkCommitId out);
 extern void commit_create(LkRepo *repo, LkCommit *c);
 extern void lock_branch(LkRepo *repo, const char *branch, LkCommitId head);
 extern char *commit_changes(LkRepo *repo, const char *branch, const char *head,

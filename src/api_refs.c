@@ -82,7 +82,8 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	char	   *branch = PG_ARGISNULL(2) ? "main" : ARG_TEXT(2);
 	char	   *server = PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3));
 	LkRepo	   *repo;
-	LkCommit	c;
+	uint8		empty[LK_ID_LEN];
+	char	   *id;
 
 	check_repository_name(name);
 	check_ref_name("branch", branch);
@@ -104,19 +105,12 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 		(strncmp(ns, "local://", 8) == 0 && lakefs_local_root && lakefs_local_root[0]))
 		repository_check_namespace(repo);
 
-	memset(&c, 0, sizeof(c));
-	tree_empty_metarange(repo->id, c.metarange_id);
-	c.nparents = 0;
-	c.parents = NULL;
-	c.message = "Repository created";
-	c.committer = GetUserNameFromId(GetSessionUserId(), false);
-	c.metadata = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	c.created_at = GetCurrentTimestamp();
-	c.generation = 1;
-	commit_create(repo, &c);
-	if (!catalog_insert_branch(repo->id, branch, c.id))
+	tree_empty_metarange(repo->id, empty);
+	id = commit_write(repo, NULL, NULL, 0, empty, "Repository created",
+					  DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))));
+	if (!catalog_insert_branch(repo->id, branch, id))
 		elog(ERROR, "the default branch of a new repository exists");
-	PG_RETURN_TEXT_P(cstring_to_text(c.id));
+	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
 Datum
@@ -149,17 +143,16 @@ lakefs_delete_branch(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
+	LkCommitId	head;
 
 	if (strcmp(branch, repo->default_branch) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("cannot delete the default branch \"%s\" of repository \"%s\"",
 						branch, repo->name)));
-	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, NULL) ||
-		!catalog_delete_branch(repo->id, branch))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
+	lock_branch(repo, branch, head);
+	if (!catalog_delete_branch(repo->id, branch))
+		elog(ERROR, "branch \"%s\" vanished under its writer lock", branch);
 	PG_RETURN_VOID();
 }
 

@@ -189,6 +189,42 @@ commit_create(LkRepo *repo, LkCommit *c)
 }
 
 /*
+ * commit_write: the one place a commit is assembled. Creates the commit of
+ * tree metarange with the given parents (the first is the branch's head when
+ * a branch moves; none for a repository's first commit) and, when branch is
+ * not NULL, moves the branch to it (the caller holds its writer lock).
+ * Returns the new id, palloc'd. The committer is the session user (the role
+ * that logged in, unchanged by SET ROLE or SECURITY DEFINER functions); the
+ * generation is 1 + the parents' largest. Throws on catalog errors.
+ */
+char *
+commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents, int nparents,
+			 const uint8 *metarange, const char *message, Jsonb *metadata)
+{
+	LkCommit	c;
+
+	memset(&c, 0, sizeof(c));
+	c.nparents = nparents;
+	c.parents = palloc(sizeof(LkCommitId) * Max(nparents, 1));
+	c.generation = 0;
+	for (int i = 0; i < nparents; i++)
+	{
+		memcpy(c.parents[i], parents[i]->id, sizeof(LkCommitId));
+		c.generation = Max(c.generation, parents[i]->generation);
+	}
+	c.generation++;
+	memcpy(c.metarange_id, metarange, LK_ID_LEN);
+	c.message = (char *) message;
+	c.committer = GetUserNameFromId(GetSessionUserId(), false);
+	c.metadata = metadata;
+	c.created_at = GetCurrentTimestamp();
+	commit_create(repo, &c);
+	if (branch != NULL)
+		catalog_set_branch_head(repo->id, branch, c.id);
+	return pstrdup(c.id);
+}
+
+/*
  * commit_changes: apply src to the tree of the branch's head (the caller
  * holds the branch's writer lock and passes its head) and commit the result
  * on the branch; returns the new commit id. Unless allow_empty, a result
@@ -199,10 +235,10 @@ commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource 
 			   const char *message, Jsonb *metadata, bool allow_empty, ApplyStats *stats)
 {
 	LkCommit   *parent = refs_get_commit(repo, head);
-	LkCommit	c;
+	uint8		metarange[LK_ID_LEN];
 
-	tree_apply_changes(repo->id, parent->metarange_id, src, c.metarange_id, stats);
-	if (!allow_empty && memcmp(c.metarange_id, parent->metarange_id, LK_ID_LEN) == 0)
+	tree_apply_changes(repo->id, parent->metarange_id, src, metarange, stats);
+	if (!allow_empty && memcmp(metarange, parent->metarange_id, LK_ID_LEN) == 0)
 	{
 		bool		staged = stats->changes > 0;
 
@@ -212,20 +248,17 @@ commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource 
 				 staged ? errdetail("The changes leave the tree as it was.") : 0,
 				 errhint("Stage objects first, or pass allow_empty => true.")));
 	}
-	c.nparents = 1;
-	c.parents = palloc(sizeof(LkCommitId));
-	strlcpy(c.parents[0], head, sizeof(LkCommitId));
-	c.message = (char *) message;
-	c.committer = GetUserNameFromId(GetSessionUserId(), false);
-	c.metadata = metadata;
-	c.created_at = GetCurrentTimestamp();
-	c.generation = parent->generation + 1;
-	commit_create(repo, &c);
-	catalog_set_branch_head(repo->id, branch, c.id);
-	return pstrdup(c.id);
+	return commit_write(repo, branch, &parent, 1, metarange, message, metadata);
 }
 
-/* lock_branch: take the branch's writer lock and return its head. */
+/*
+ * lock_branch: the one way a writer takes a branch: its writer lock (FOR NO
+ * KEY UPDATE on the branch row, held to the end of the transaction), and
+ * its head into head. Staging, commit, merge, revert, cherry-pick, import,
+ * reset and branch deletion all take it, so the writers of one branch
+ * serialize and those of different branches never wait on each other.
+ * Throws ERRCODE_UNDEFINED_OBJECT for an unknown branch.
+ */
 void
 lock_branch(LkRepo *repo, const char *branch, LkCommitId head)
 {
@@ -234,6 +267,27 @@ lock_branch(LkRepo *repo, const char *branch, LkCommitId head)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
 				 errhint("Create it with lakefs_create_branch().")));
+}
+
+/*
+ * lock_clean_branch: lock_branch for an operation (op, e.g. "merge") that
+ * moves the head to a tree of its own and so needs a branch without staged
+ * changes: throws ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE otherwise.
+ * Returns the head commit (shared, read-only: see refs_get_commit).
+ */
+LkCommit *
+lock_clean_branch(LkRepo *repo, const char *branch, const char *op)
+{
+	LkCommitId	head;
+
+	lock_branch(repo, branch, head);
+	if (staging_has_changes(repo->id, branch))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("branch \"%s\" has uncommitted changes", branch),
+				 errdetail("A %s needs a branch without staged changes.", op),
+				 errhint("Commit them with lakefs_commit() or drop them with lakefs_reset().")));
+	return refs_get_commit(repo, head);
 }
 
 /*

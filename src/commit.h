@@ -47,7 +47,11 @@ extern ChangeSource *staging_change_source(int32 repo_id, const char *branch,
 										   const char *from);
 extern void commit_compute_id(const LkCommit *c, LkCommitId out);
 extern void commit_create(LkRepo *repo, LkCommit *c);
+extern char *commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents,
+						  int nparents, const uint8 *metarange, const char *message,
+						  Jsonb *metadata);
 extern void lock_branch(LkRepo *repo, const char *branch, LkCommitId head);
+extern LkCommit *lock_clean_branch(LkRepo *repo, const char *branch, const char *op);
 extern char *commit_changes(LkRepo *repo, const char *branch, const char *head,
 							ChangeSource *src, const char *message, Jsonb *metadata,
 							bool allow_empty, ApplyStats *stats);

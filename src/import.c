@@ -684,12 +684,7 @@ run_import(ImportState *st, const char *branch, const char *message, Jsonb *meta
 	ApplyStats	stats;
 	char	   *id;
 
-	lock_branch(repo, branch, head);
-	if (staging_has_changes(repo->id, branch))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("branch \"%s\" has uncommitted changes", branch),
-				 errhint("Commit or reset them before importing.")));
+	memcpy(head, lock_clean_branch(repo, branch, "import")->id, sizeof(LkCommitId));
 	st->serverid = repo_server(repo);
 	sb_init(&st->path);
 	sb_init(&st->address);

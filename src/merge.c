@@ -225,59 +225,6 @@ conflict_error(const char *what, const MergeStats *st, const char *hint)
 			 errhint("%s", hint)));
 }
 
-/*
- * lock_clean_branch: lock the branch row for a head move and read its head;
- * raises ERRCODE_UNDEFINED_OBJECT for an unknown branch and
- * ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE when it has staged changes.
- */
-static LkCommit *
-lock_clean_branch(LkRepo *repo, const char *branch, const char *op)
-{
-	LkCommitId	head;
-
-	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, head))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
-	if (staging_has_changes(repo->id, branch))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("branch \"%s\" has uncommitted changes", branch),
-				 errdetail("A %s needs a branch without staged changes.", op),
-				 errhint("Commit them with lakefs_commit() or drop them with lakefs_reset().")));
-	return refs_get_commit(repo, head);
-}
-
-/*
- * commit_tree: create a commit of tree mr with the given parents (the
- * first is the branch's head) and move the branch to it; returns its id.
- */
-static char *
-commit_tree(LkRepo *repo, const char *branch, LkCommit **parents, int nparents,
-			const uint8 *mr, const char *message, Jsonb *metadata)
-{
-	LkCommit	c;
-
-	memset(&c, 0, sizeof(c));
-	c.nparents = nparents;
-	c.parents = palloc(sizeof(LkCommitId) * nparents);
-	c.generation = 0;
-	for (int i = 0; i < nparents; i++)
-	{
-		memcpy(c.parents[i], parents[i]->id, sizeof(LkCommitId));
-		c.generation = Max(c.generation, parents[i]->generation);
-	}
-	c.generation++;
-	memcpy(c.metarange_id, mr, LK_ID_LEN);
-	c.message = (char *) message;
-	c.committer = GetUserNameFromId(GetUserId(), false);
-	c.metadata = metadata;
-	c.created_at = GetCurrentTimestamp();
-	commit_create(repo, &c);
-	catalog_set_branch_head(repo->id, branch, c.id);
-	return pstrdup(c.id);
-}
-
 static void
 log_merge(const char *what, const MergeStats *st)
 {
@@ -335,7 +282,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 					   "strategy => 'source-wins' or 'dest-wins'.");
 	if (message == NULL)
 		message = psprintf("Merge '%s' into '%s'", source_ref, dest);
-	return commit_tree(repo, dest, parents, 2, mr, message, metadata);
+	return commit_write(repo, dest, parents, 2, mr, message, metadata);
 }
 
 /*
@@ -384,7 +331,7 @@ apply_commit_delta(LkRepo *repo, LkCommit *head, const char *branch, const char 
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s changes nothing", what),
 				 errdetail("The branch already has the result.")));
-	return commit_tree(repo, branch, &head, 1, mr, message, metadata);
+	return commit_write(repo, branch, &head, 1, mr, message, metadata);
 }
 
 /* metadata plus one string field (jsonb || {"key": "value"}) */

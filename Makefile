@@ -23,6 +23,7 @@ OBJS = \
 	src/blockstore_s3.o \
 	src/blockstore_sql.o \
 	src/catalog.o \
+	src/catalog_spi.o \
 	src/commit.o \
 	src/diff.o \
 	src/fdw.o \

@@ -12,6 +12,7 @@
 #include "catalog/pg_proc.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/syscache.h"
 
 #include "api_args.h"
@@ -70,4 +71,21 @@ char *
 lk_arg_text_or(FunctionCallInfo fcinfo, int n, char *dflt)
 {
 	return PG_ARGISNULL(n) ? dflt : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/* commit_metadata_arg: see api_args.h */
+Jsonb *
+commit_metadata_arg(FunctionCallInfo fcinfo, int n)
+{
+	Jsonb	   *md;
+
+	if (PG_ARGISNULL(n))
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	md = PG_GETARG_JSONB_P(n);
+	if (!JB_ROOT_IS_OBJECT(md) || JB_ROOT_IS_SCALAR(md))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("commit metadata must be a JSON object"),
+				 errhint("For example: '{\"accuracy\": \"0.93\"}'.")));
+	return md;
 }

@@ -15,6 +15,7 @@
 #define API_ARGS_H
 
 #include "fmgr.h"
+#include "utils/jsonb.h"
 
 /*
  * lk_arg_require: throws 22004 naming argument n when it is NULL; returns
@@ -37,6 +38,12 @@ extern char *lk_arg_text_or(FunctionCallInfo fcinfo, int n, char *dflt);
  * meant for error paths.
  */
 extern char *lk_arg_name(FunctionCallInfo fcinfo, int n);
+
+/*
+ * commit_metadata_arg: argument n as commit metadata, a JSON object of any
+ * values ('{}' for NULL); 22023 for any other JSON. Not copied.
+ */
+extern Jsonb *commit_metadata_arg(FunctionCallInfo fcinfo, int n);
 
 #define ARG_TEXT(n) lk_arg_text(fcinfo, (n))
 #define ARG_TEXT_OR(n, dflt) lk_arg_text_or(fcinfo, (n), (dflt))

@@ -26,23 +26,6 @@ PG_FUNCTION_INFO_V1(lakefs_log);
 PG_FUNCTION_INFO_V1(lakefs_debug_counters);
 
 
-/* the commit metadata argument: a JSON object of any values */
-Jsonb *
-commit_metadata_arg(FunctionCallInfo fcinfo, int n)
-{
-	Jsonb	   *md;
-
-	if (PG_ARGISNULL(n))
-		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	md = PG_GETARG_JSONB_P(n);
-	if (!JB_ROOT_IS_OBJECT(md) || JB_ROOT_IS_SCALAR(md))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("commit metadata must be a JSON object"),
-				 errhint("For example: '{\"accuracy\": \"0.93\"}'.")));
-	return md;
-}
-
 /* lakefs_commit(repo, branch, message, metadata, allow_empty) -> commit id */
 Datum
 lakefs_commit(PG_FUNCTION_ARGS)

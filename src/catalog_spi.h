@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * catalog_spi.h
- *		SPI helpers shared by the catalog-layer files (catalog.c, staging.c).
+ *		SPI helpers shared by the catalog-layer files (catalog.c, staging.c,
+ *		staging_bulk.c, fsck.c); defined in catalog_spi.c.
  *
  * Not for other layers: only the catalog layer runs SQL.
  *
@@ -14,7 +15,7 @@
 
 #include "executor/spi.h"
 
-/* catalog.c */
+/* catalog_spi.c */
 extern void connect_spi(void);
 extern int	spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs,
 						  const Oid *types, Datum *values, const char *nulls,

@@ -58,7 +58,4 @@ extern char *commit_changes(LkRepo *repo, const char *branch, const char *head,
 extern char *commit_on_branch(LkRepo *repo, const char *branch, const char *message,
 							  Jsonb *metadata, bool allow_empty, ApplyStats *stats);
 
-/* api_commit.c */
-extern Jsonb *commit_metadata_arg(FunctionCallInfo fcinfo, int n);
-
 #endif							/* LAKEFS_COMMIT_H */

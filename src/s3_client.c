@@ -1047,6 +1047,7 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 	char		range[64];
 	bytea	   *result;
 	int64		total = -1;		/* object size the reply declares */
+	bool		whole = false;	/* the reply holds the whole object */
 	int64		expect;
 
 	if (length == 0)
@@ -1091,39 +1092,44 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 		}
 		if ((int64) st.len != last - first + 1)
 			s3_raise_short(ep, "its Content-Range", st.len, last - first + 1);
-		if (offset == 0 && total == (int64) st.len)
-			check_md5(ep, &st, st.buf + VARHDRSZ, st.len);
+		whole = offset == 0 && total == (int64) st.len;
 	}
 	else
 	{
 		/* 200: the whole object, also when the server ignored Range */
-		if (st.content_length >= 0)
-			total = st.content_length;
-		check_md5(ep, &st, st.buf ? st.buf + VARHDRSZ : "", st.len);
-		if (call.range_416_empty && st.buf != NULL)
-		{
-			size_t		from = (uint64) offset < st.len ? (size_t) offset : st.len;
-			size_t		n = st.len - from;
-
-			if (length > 0 && (uint64) length < n)
-				n = (size_t) length;
-			memmove(st.buf + VARHDRSZ, st.buf + VARHDRSZ + from, n);
-			st.len = n;
-		}
+		total = st.content_length;
+		whole = true;
+		if (object_size >= 0 && total < 0 && (int64) st.len != object_size)
+			s3_raise_short(ep, "the catalog entry's size", st.len, object_size);
 	}
 
+	/* a reply that declares another size than the catalog's: the object changed */
+	if (object_size >= 0 && total >= 0 && total != object_size)
+	{
+		s3_forget_connections();
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("object on S3 server \"%s\" does not match its catalog entry",
+						ep->server_name),
+				 errdetail("The server holds " INT64_FORMAT " bytes; the entry records "
+						   INT64_FORMAT ".", total, object_size)));
+	}
+	if (whole)
+		check_md5(ep, &st, st.buf ? st.buf + VARHDRSZ : "", st.len);
+
+	if (st.status != 206 && st.status != 416 && call.range_416_empty && st.buf != NULL)
+	{
+		/* the server ignored Range and sent it all: cut the range out */
+		size_t		from = (uint64) offset < st.len ? (size_t) offset : st.len;
+		size_t		n = st.len - from;
+
+		if (length > 0 && (uint64) length < n)
+			n = (size_t) length;
+		memmove(st.buf + VARHDRSZ, st.buf + VARHDRSZ + from, n);
+		st.len = n;
+	}
 	if (object_size >= 0)
 	{
-		if (total >= 0 && total != object_size)
-		{
-			s3_forget_connections();
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("object on S3 server \"%s\" does not match its catalog entry",
-							ep->server_name),
-					 errdetail("The server holds " INT64_FORMAT " bytes; the entry records "
-							   INT64_FORMAT ".", total, object_size)));
-		}
 		expect = offset >= object_size ? 0 : object_size - offset;
 		if (length > 0 && length < expect)
 			expect = length;

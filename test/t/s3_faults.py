@@ -136,6 +136,7 @@ try:
     fails("CR/LF in access_key_id refused by CREATE USER MAPPING",
           "CREATE USER MAPPING FOR CURRENT_USER SERVER stub_tok OPTIONS (access_key_id E'K\\nX: y', "
           "secret_access_key 'S')", "22023")
+    db.execute("DROP USER MAPPING IF EXISTS FOR CURRENT_USER SERVER stub_tok")
     db.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER stub_tok OPTIONS "
                "(access_key_id 'K', secret_access_key 'S', session_token 'tok-ok')")
     fails("CR/LF in session_token refused by ALTER USER MAPPING",

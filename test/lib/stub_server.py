@@ -27,6 +27,7 @@ requests under /_stub/ (no S3 path starts so):
                          arrives on it after the first (a server's idle close racing
                          the client's next request)
         freeze_parts     answer the multipart initiation, then nothing at all
+        freeze           answer nothing at all
     GET  /_stub/log            JSON {"requests": [request heads], "drops": n}
     POST /_stub/reset          forget the log (objects stay)
 
@@ -224,7 +225,7 @@ def serve_s3(conn):
                 state["log"].append(head)
                 fault = state["fault"]
                 frozen = state["frozen"]
-            if frozen:
+            if frozen or fault == "freeze":
                 while conn.recv(65536):     # say nothing until the client gives up
                     pass
                 return

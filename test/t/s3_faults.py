@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -245,6 +246,44 @@ try:
     ok(r[1] == 5 and one("SELECT count(*) FROM lakefs_ls('faults', 'main')")[0] == 2,
        "lakefs_put_object over a dropped connection staged its object")
     db.execute("DELETE FROM lakefs.staging WHERE path = 'ka.bin'")
+
+    # --- the upload runs before the branch lock: a hung store blocks no other writer
+    fault("none")
+    fails("put to a branch that does not exist: nothing is uploaded",
+          "SELECT lakefs_put_object('faults', 'nope', 'x.bin', 'x')", "42704")
+    ok(len(stub_log()["requests"]) == 0, "no request reached the store for a missing branch")
+    fault("freeze")
+    hung = connect(conninfo)
+    hung_pid = hung.execute("SELECT pg_backend_pid()").fetchone()[0]
+    hung_err = []
+
+    def hung_put():
+        try:
+            hung.execute("SELECT lakefs_put_object('faults', 'main', 'hung.bin', 'x')")
+        except Exception as ex:  # noqa: BLE001
+            hung_err.append(ex)
+    th = threading.Thread(target=hung_put)
+    th.start()
+    for _ in range(100):
+        if stub_log()["requests"]:
+            break
+        time.sleep(0.05)
+    other = connect(conninfo)
+    try:
+        other.execute("SET lock_timeout = '3s'")
+        other.execute("SELECT lakefs_stage_object('faults', 'main', 'other.txt', 's3://bkt/other', 1, 'e')")
+        ok(True, "another writer stages on the branch while an upload to it hangs")
+    except Exception as ex:  # noqa: BLE001
+        ok(False, "another writer stages on the branch while an upload to it hangs", text(ex))
+    db.execute("SELECT pg_cancel_backend(%s)", (hung_pid,))
+    th.join(30)
+    ok(len(hung_err) == 1 and getattr(hung_err[0], "sqlstate", None) == "57014",
+       "the hung upload is cancelled", hung_err)
+    other.execute("DELETE FROM lakefs.staging WHERE path = 'other.txt'")
+    other.close()
+    hung.close()
+    fault("none")
+    ok(catalog() == before, "nothing staged by the cancelled upload")
 
     # --- cancel during a multipart upload to a store that stopped answering
     fault("freeze_parts")

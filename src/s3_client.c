@@ -582,7 +582,8 @@ s3_perform_once(const S3Endpoint *ep, const S3Call *call, XferState *st,
 		}
 		/* the one gate of header values: nothing unchecked reaches the wire */
 		for (int i = 0; i < nhdr; i++)
-			s3_check_header_value(header_origin(ep, hdr[i].name), hdr[i].value);
+			if (!s3_header_value_ok(hdr[i].value, strlen(hdr[i].value)))
+				s3_check_header_value(header_origin(ep, hdr[i].name), hdr[i].value);
 		for (int i = 0; ok && i < nhdr; i++)
 			ok = slist_add((struct curl_slist **) &headers,
 						   psprintf("%s: %s", hdr[i].name, hdr[i].value));
@@ -1044,7 +1045,7 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 	S3Call		call;
 	XferState	st;
 	ErrorContextCallback errcb;
-	char		range[64];
+	char		range[64] = "";
 	bytea	   *result;
 	int64		total = -1;		/* object size the reply declares */
 	bool		whole = false;	/* the reply holds the whole object */
@@ -1087,7 +1088,7 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 			ereport(ERROR,
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
 					 errmsg("malformed reply from S3 server \"%s\"", ep->server_name),
-					 errdetail("A partial reply to \"%s\" came with Content-Range \"%s\".",
+					 errdetail("A partial reply to Range \"%s\" came with Content-Range \"%s\".",
 							   range, st.content_range)));
 		}
 		if ((int64) st.len != last - first + 1)

@@ -122,6 +122,13 @@ try:
           "SELECT lakefs_s3_put('stub', 's3://bkt/inj', decode(repeat('00', 6 * 1024 * 1024), 'hex'), "
           "E'text/plain\\nX-Amz-Acl: public-read-write')", "22023")
     db.execute("RESET pg_lakefs.multipart_threshold")
+    db.execute("CREATE SERVER stub_virtual FOREIGN DATA WRAPPER lakefs_s3 OPTIONS "
+               "(endpoint 'http://127.0.0.1:%d', url_style 'virtual', max_retries '0')" % port)
+    db.execute("CREATE USER MAPPING FOR PUBLIC SERVER stub_virtual OPTIONS "
+               "(access_key_id 'STUBKEY', secret_access_key 'stub-secret')")
+    fails("CR/LF in a bucket name bound for a virtual-style Host header",
+          "SELECT lakefs_s3_put('stub_virtual', E's3://bkt\r\nX-Amz-Acl: public-read-write/k', 'x')",
+          "22023", msg="bucket name")
     log = stub_log()["requests"]
     ok(not any("x-amz-acl" in r.lower() for r in log) and len(log) == 0,
        "the stub received no request and no injected header", log)

@@ -1093,6 +1093,15 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 		}
 		if ((int64) st.len != last - first + 1)
 			s3_raise_short(ep, "its Content-Range", st.len, last - first + 1);
+		/* with the object's size known, the range asked for is known too */
+		if (total >= 0)
+		{
+			expect = total - offset;
+			if (length > 0 && length < expect)
+				expect = length;
+			if ((int64) st.len != expect)
+				s3_raise_short(ep, "the range asked for", st.len, expect);
+		}
 		whole = offset == 0 && total == (int64) st.len;
 	}
 	else

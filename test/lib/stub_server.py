@@ -17,6 +17,8 @@ requests under /_stub/ (no S3 path starts so):
         get_overstate    GET: Content-Length 5 bytes more than the body, then close
         get_close_early  GET: 200, no Content-Length, half the body, then close
         get_md5          GET: right length, a wrong byte, the real (plain MD5) ETag
+        get_short_range  GET with Range: 206 with 5 bytes fewer than asked for, the
+                         Content-Range and Content-Length saying so
         put_no_etag      PUT: 200 without an ETag header
         head_no_length   HEAD: 200 without a Content-Length header
         list_unordered   ListObjectsV2: one page with keys [b, a]
@@ -178,6 +180,8 @@ def do_get(conn, bucket, key, headers, fault):
             reply(conn, "416 Requested Range Not Satisfiable", [("Content-Type", "application/xml")],
                   xml("<Error><Code>InvalidRange</Code></Error>"))
             return
+        if fault == "get_short_range":
+            b = max(a, b - 5)
         status, body = "206 Partial Content", data[a:b + 1]
         extra.append(("Content-Range", "bytes %d-%d/%d" % (a, b, len(data))))
     extra += [("ETag", etag), ("Last-Modified", formatdate(usegmt=True))]

@@ -182,6 +182,11 @@ try:
     fault("get_understate")
     e = fails("understated Content-Length: the range message names the Content-Range",
               "SELECT lakefs_s3_get('stub', %s, 10, 100)", "08P01", (addr,), "shorter body")
+    fault("get_short_range")
+    fails("a consistent 206 reply with less than the range asked for: lakefs_s3_get",
+          "SELECT lakefs_s3_get('stub', %s, 10, 100)", "08P01", (addr,), "the range asked for")
+    fails("the same through lakefs_get_object",
+          "SELECT lakefs_get_object('faults', 'main', 'data.bin', 10, 100)", "08P01")
     fault("get_md5")
     fails("wrong bytes under a plain MD5 ETag: data corrupted",
           "SELECT lakefs_get_object('faults', 'main', 'data.bin')", "XX001", msg="checksum")

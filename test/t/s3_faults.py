@@ -198,6 +198,15 @@ try:
        "the session reads correctly again after the broken replies")
     ok(catalog() == before, "the catalog is unchanged by the failed reads")
 
+    # an object overwritten in the store behind the catalog's back
+    db.execute("SELECT lakefs_s3_put('stub', 's3://bkt/changing', '0123456789')")
+    db.execute("SELECT lakefs_link_object('faults', 'main', 'changing.bin', 's3://bkt/changing')")
+    db.execute("SELECT lakefs_s3_put('stub', 's3://bkt/changing', '01234')")
+    fails("an object whose size in the store differs from its entry: data corrupted",
+          "SELECT lakefs_get_object('faults', 'main', 'changing.bin')", "XX001",
+          msg="does not match its catalog entry")
+    db.execute("DELETE FROM lakefs.staging WHERE path = 'changing.bin'")
+
     # --- PUT without ETag, HEAD without Content-Length
     fault("put_no_etag")
     fails("a PUT reply without ETag: lakefs_put_object",

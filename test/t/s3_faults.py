@@ -205,7 +205,7 @@ try:
     fails("an object whose size in the store differs from its entry: data corrupted",
           "SELECT lakefs_get_object('faults', 'main', 'changing.bin')", "XX001",
           msg="does not match its catalog entry")
-    db.execute("DELETE FROM lakefs.staging WHERE path = 'changing.bin'")
+    db.execute("SELECT lakefs_reset('faults', 'main', prefix => 'changing.bin')")
 
     # --- PUT without ETag, HEAD without Content-Length
     fault("put_no_etag")
@@ -225,7 +225,7 @@ try:
     db.execute("SELECT lakefs_link_object('faults', 'main', 'linked.bin', %s)", (addr,))
     ok(one("SELECT size FROM lakefs_stat('faults', 'main', 'linked.bin')")[0] == 1000,
        "with a correct HEAD the link stages the object")
-    db.execute("DELETE FROM lakefs.staging WHERE path = 'linked.bin'")
+    db.execute("SELECT lakefs_reset('faults', 'main', prefix => 'linked.bin')")
     ok(catalog() == before, "(link undone for the next cases)")
 
     # --- listings: strictly ascending, each key once, under the prefix
@@ -266,7 +266,7 @@ try:
        "%r %d %s" % (got2, len(gotbig), etag))
     ok(r[1] == 5 and one("SELECT count(*) FROM lakefs_ls('faults', 'main')")[0] == 2,
        "lakefs_put_object over a dropped connection staged its object")
-    db.execute("DELETE FROM lakefs.staging WHERE path = 'ka.bin'")
+    db.execute("SELECT lakefs_reset('faults', 'main', prefix => 'ka.bin')")
 
     # --- the upload runs before the branch lock: a hung store blocks no other writer
     fault("none")
@@ -300,7 +300,7 @@ try:
     th.join(30)
     ok(len(hung_err) == 1 and getattr(hung_err[0], "sqlstate", None) == "57014",
        "the hung upload is cancelled", hung_err)
-    other.execute("DELETE FROM lakefs.staging WHERE path = 'other.txt'")
+    other.execute("SELECT lakefs_reset('faults', 'main', prefix => 'other.txt')")
     other.close()
     hung.close()
     fault("none")

@@ -38,6 +38,7 @@ struct BlockstoreLister
 	S3Endpoint *ep;
 	char	   *token;			/* continuation token, in cxt */
 	bool		done;
+	char	   *last_key;		/* last key listed so far, in cxt; NULL first */
 	/* local: the whole sorted listing, paged out */
 	BlockstoreEntry *all;
 	int			nall;
@@ -165,6 +166,8 @@ blockstore_put(Oid serverid, const char *namespace_uri, const char *key,
 
 	blockstore_parse_address(uri, &addr);
 	require_key(uri, &addr);
+	/* checked for local:// too, so a value is valid or not wherever it goes */
+	s3_check_header_value("content type", content_type);
 	memset(info, 0, sizeof(*info));
 	if (addr.kind == BLOCKSTORE_S3)
 		bs_s3_put(endpoint_for(serverid), &addr, data, len, content_type, info);
@@ -176,12 +179,20 @@ blockstore_put(Oid serverid, const char *namespace_uri, const char *key,
 /*
  * blockstore_get
  *		length bytes from offset (to the end when length < 0); an offset at
- *		or past the end gives an empty bytea.
+ *		or past the end gives an empty bytea. object_size is the size the
+ *		caller knows the object has (its catalog entry), -1 when unknown: a
+ *		read that returns other than what that size allows is an error, never
+ *		a silently short value (ERRCODE_PROTOCOL_VIOLATION from a store that
+ *		sent less than it announced, ERRCODE_DATA_CORRUPTED for an object that
+ *		no longer matches its size or checksum).
  */
 bytea *
-blockstore_get(Oid serverid, const char *address, int64 offset, int64 length)
+blockstore_get(Oid serverid, const char *address, int64 offset, int64 length,
+			   int64 object_size)
 {
 	BlockstoreAddress addr;
+	bytea	   *result;
+	int64		expect;
 
 	if (offset < 0)
 		ereport(ERROR,
@@ -190,8 +201,22 @@ blockstore_get(Oid serverid, const char *address, int64 offset, int64 length)
 	blockstore_parse_address(address, &addr);
 	require_key(address, &addr);
 	if (addr.kind == BLOCKSTORE_S3)
-		return bs_s3_get(endpoint_for(serverid), &addr, offset, length);
-	return bs_local_get(&addr, offset, length);
+		return bs_s3_get(endpoint_for(serverid), &addr, offset, length, object_size);
+	result = bs_local_get(&addr, offset, length);
+	if (object_size >= 0)
+	{
+		expect = offset >= object_size ? 0 : object_size - offset;
+		if (length >= 0 && length < expect)
+			expect = length;
+		if ((int64) VARSIZE_ANY_EXHDR(result) != expect)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("object \"%s\" does not match its catalog entry", address),
+					 errdetail("Reading " INT64_FORMAT " bytes from offset " INT64_FORMAT
+							   " gave %zu.", expect, offset,
+							   (size_t) VARSIZE_ANY_EXHDR(result))));
+	}
+	return result;
 }
 
 /*
@@ -336,8 +361,60 @@ blockstore_list_begin(Oid serverid, const char *prefix_uri, const char *delimite
 }
 
 /*
+ * check_s3_page
+ *		A listing page from an S3 server must continue the listing in strictly
+ *		ascending key order (S3 lists in UTF-8 byte order, each key once, also
+ *		across pages) and hold only keys under the requested prefix. Anything
+ *		else is ERRCODE_PROTOCOL_VIOLATION, raised here so that no consumer
+ *		(import, lakefs_list_objects, the foreign table) sees such a page.
+ *		Remembers the page's last key in the lister.
+ */
+static void
+check_s3_page(BlockstoreLister *l, const BlockstoreEntry *e, int n)
+{
+	size_t		plen = strlen(l->prefix.key);
+	const char *prev = l->last_key;
+	MemoryContext old;
+
+	for (int i = 0; i < n; prev = e[i++].key)
+	{
+		int			c = prev ? strcmp(prev, e[i].key) : -1;
+
+		if (strncmp(e[i].key, l->prefix.key, plen) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("S3 server \"%s\" listed a key outside the requested prefix",
+							l->ep->server_name),
+					 errdetail("Key \"%s\" does not start with \"%s\".",
+							   e[i].key, l->prefix.key),
+					 errcontext("LIST objects in s3://%s/%s", l->prefix.bucket,
+								l->prefix.key)));
+		if (c >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("S3 server \"%s\" listed keys out of order", l->ep->server_name),
+					 c == 0 ?
+					 errdetail("Key \"%s\" was listed twice.", e[i].key) :
+					 errdetail("Key \"%s\" came after \"%s\"; a listing is in strictly "
+							   "ascending order.", e[i].key, prev),
+					 errcontext("LIST objects in s3://%s/%s", l->prefix.bucket,
+								l->prefix.key)));
+	}
+	if (n > 0)
+	{
+		old = MemoryContextSwitchTo(l->cxt);
+		if (l->last_key)
+			pfree(l->last_key);
+		l->last_key = pstrdup(e[n - 1].key);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
  * blockstore_list_next
- *		The next page; 0 when the listing is over.
+ *		The next page; 0 when the listing is over. An S3 page out of key
+ *		order, repeating a key, or with a key outside the prefix is
+ *		ERRCODE_PROTOCOL_VIOLATION (check_s3_page).
  */
 int
 blockstore_list_next(BlockstoreLister *l, BlockstoreEntry **entries)
@@ -363,6 +440,7 @@ blockstore_list_next(BlockstoreLister *l, BlockstoreEntry **entries)
 				pfree(l->token);
 			l->token = token ? pstrdup(token) : NULL;
 			MemoryContextSwitchTo(old);
+			check_s3_page(l, *entries, n);
 		}
 		return n;
 	}

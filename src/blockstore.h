@@ -77,7 +77,7 @@ extern void blockstore_put(Oid serverid, const char *namespace_uri, const char *
 						   const char *data, size_t len, const char *content_type,
 						   BlockstoreObjectInfo *info);
 extern bytea *blockstore_get(Oid serverid, const char *address, int64 offset,
-							 int64 length);
+							 int64 length, int64 object_size);
 extern void blockstore_head(Oid serverid, const char *address,
 							BlockstoreObjectInfo *info);
 extern void blockstore_delete(Oid serverid, const char *address);
@@ -104,7 +104,7 @@ extern void bs_s3_put(const S3Endpoint *ep, const BlockstoreAddress *addr,
 					  const char *data, size_t len, const char *content_type,
 					  BlockstoreObjectInfo *info);
 extern bytea *bs_s3_get(const S3Endpoint *ep, const BlockstoreAddress *addr,
-						int64 offset, int64 length);
+						int64 offset, int64 length, int64 object_size);
 extern void bs_s3_head(const S3Endpoint *ep, const BlockstoreAddress *addr,
 					   BlockstoreObjectInfo *info);
 extern void bs_s3_delete(const S3Endpoint *ep, const BlockstoreAddress *addr);

@@ -84,13 +84,14 @@ bs_s3_put(const S3Endpoint *ep, const BlockstoreAddress *addr,
 
 /*
  * bs_s3_get
- *		Range GET (length < 0: to the end).
+ *		Range GET (length < 0: to the end), verified against the reply's
+ *		headers and object_size (-1: unknown); see s3_get_object.
  */
 bytea *
 bs_s3_get(const S3Endpoint *ep, const BlockstoreAddress *addr,
-		  int64 offset, int64 length)
+		  int64 offset, int64 length, int64 object_size)
 {
-	return s3_get_object(ep, addr->bucket, addr->key, offset, length);
+	return s3_get_object(ep, addr->bucket, addr->key, offset, length, object_size);
 }
 
 /*

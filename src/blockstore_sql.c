@@ -233,7 +233,7 @@ lakefs_s3_get(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("length must not be negative")));
-	PG_RETURN_BYTEA_P(blockstore_get(serverid, uri, offset, length));
+	PG_RETURN_BYTEA_P(blockstore_get(serverid, uri, offset, length, -1));
 }
 
 /*

@@ -166,9 +166,32 @@ stage_stored(LkRepo *repo, const char *branch, LkStaged *s, const char *address,
 }
 
 /*
+ * require_branch: the branch must exist (ERRCODE_UNDEFINED_OBJECT, as
+ * lock_branch says it) before anything is uploaded for it; no lock is taken.
+ */
+static void
+require_branch(LkRepo *repo, const char *branch)
+{
+	LkCommitId	head;
+
+	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, head))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
+				 errhint("Create it with lakefs_create_branch().")));
+}
+
+/*
  * lakefs_put_object(repo, branch, path, data, content_type, metadata)
  *		Upload to <namespace>/data/<id> (multipart above the threshold) and
  *		stage the entry; returns (physical_address, size, checksum).
+ *
+ *		The upload runs before the branch's writer lock is taken, so a slow or
+ *		hung store holds up this call only, never the other writers of the
+ *		branch; the lock covers just the staging write, and re-checks that the
+ *		branch still exists. The object goes to a fresh key no one else
+ *		writes, so uploading unlocked races with nothing; if the call fails
+ *		after the upload, the object is garbage that GC reclaims.
  */
 Datum
 lakefs_put_object(PG_FUNCTION_ARGS)
@@ -189,10 +212,11 @@ lakefs_put_object(PG_FUNCTION_ARGS)
 	s.path = path;
 	s.content_type = ARG_TEXT_OR(4, NULL);
 	s.metadata = object_metadata_arg(fcinfo, 5);
-	lock_branch(repo, branch, head);
+	require_branch(repo, branch);
 	address = blockstore_join(repo->storage_namespace, new_data_key());
 	blockstore_put(repo_server(repo), address, "", VARDATA_ANY(data),
 				   VARSIZE_ANY_EXHDR(data), s.content_type, &info);
+	lock_branch(repo, branch, head);
 	stage_stored(repo, branch, &s, address, &info);
 	PG_RETURN_DATUM(object_row(fcinfo, address, s.size, s.checksum));
 }
@@ -216,8 +240,9 @@ lakefs_get_object(PG_FUNCTION_ARGS)
 		PG_RETURN_BYTEA_P((bytea *) cstring_to_text_with_len("", 0));
 	if (length < 0 || length > e.size - offset)
 		length = e.size - offset;
+	/* the entry's size is what the store must return: never a short value */
 	PG_RETURN_BYTEA_P(blockstore_get(repo_server(repo), entry_full_address(repo, &e),
-									 offset, length));
+									 offset, length, e.size));
 }
 
 static int
@@ -279,7 +304,8 @@ lakefs_upload_url(PG_FUNCTION_ARGS)
 
 /*
  * lakefs_link_object(repo, branch, path, physical_address, content_type, metadata)
- *		HEAD the object for its size and ETag, then stage it at path.
+ *		HEAD the object for its size and ETag, then stage it at path. As in
+ *		lakefs_put_object, the store is asked before the branch is locked.
  */
 Datum
 lakefs_link_object(PG_FUNCTION_ARGS)
@@ -297,8 +323,9 @@ lakefs_link_object(PG_FUNCTION_ARGS)
 	s.path = path;
 	s.content_type = ARG_TEXT_OR(4, NULL);
 	s.metadata = object_metadata_arg(fcinfo, 5);
-	lock_branch(repo, branch, head);
+	require_branch(repo, branch);
 	blockstore_head(repo_server(repo), address, &info);
+	lock_branch(repo, branch, head);
 	stage_stored(repo, branch, &s, address, &info);
 	PG_RETURN_DATUM(object_row(fcinfo, address, s.size, s.checksum));
 }

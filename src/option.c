@@ -177,6 +177,14 @@ check_option_value(DefElem *def)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 					 errmsg("option \"%s\" must not be empty", name)));
+		/* the access key travels in the Authorization header */
+		if (strcmp(name, "access_key_id") == 0)
+			s3_check_header_value("option \"access_key_id\"", value);
+	}
+	else if (strcmp(name, "session_token") == 0)
+	{
+		/* sent as x-amz-security-token; the same check as every header */
+		s3_check_header_value("option \"session_token\"", value);
 	}
 	else if (strcmp(name, "secret_access_key") == 0)
 	{

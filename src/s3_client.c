@@ -32,7 +32,10 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <time.h>
 
 #include "common/base64.h"
@@ -97,6 +100,10 @@ typedef struct XferState
 	bool		cancelled;
 	long		status;
 	int64		content_length; /* -1 when not sent */
+	bool		content_length_bad; /* sent, but not a decimal number */
+	char		content_range[128];
+	char		sse[64];		/* x-amz-server-side-encryption */
+	bool		sse_customer;	/* SSE-C: the ETag is no MD5 */
 	char		etag[256];
 	char		last_modified[64];
 	char		request_id[128];
@@ -203,6 +210,22 @@ read_cb(char *out, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * Rewind the upload: libcurl calls this before it re-sends a request on a
+ * fresh connection, e.g. when a kept-alive connection the server had closed
+ * died under the request. The body is in memory, so any offset can be had.
+ */
+static int
+seek_cb(void *arg, curl_off_t offset, int origin)
+{
+	XferState  *st = (XferState *) arg;
+
+	if (origin != SEEK_SET || offset < 0 || (uint64) offset > st->call->body_len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	st->body_pos = (size_t) offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* Copy a header value (trimmed, quotes kept) into dst. */
 static void
 header_value(char *dst, size_t dstlen, const char *v, size_t n)
@@ -215,6 +238,23 @@ header_value(char *dst, size_t dstlen, const char *v, size_t n)
 		n = dstlen - 1;
 	memcpy(dst, v, n);
 	dst[n] = '\0';
+}
+
+/* A Content-Length value: decimal digits only, no overflow; -1 otherwise. */
+static int64
+parse_content_length(const char *s)
+{
+	int64		v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++)
+	{
+		if (*s < '0' || *s > '9' || v > (PG_INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
 }
 
 static size_t
@@ -232,7 +272,9 @@ header_cb(char *line, size_t size, size_t nitems, void *arg)
 
 		st->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		st->content_length = -1;
+		st->content_length_bad = st->sse_customer = false;
 		st->etag[0] = st->last_modified[0] = st->request_id[0] = '\0';
+		st->content_range[0] = st->sse[0] = '\0';
 		return n;
 	}
 	if (colon == NULL)
@@ -264,7 +306,8 @@ header_cb(char *line, size_t size, size_t nitems, void *arg)
 		char		tmp[32];
 
 		header_value(tmp, sizeof(tmp), colon, n - nlen - 1);
-		st->content_length = strtoll(tmp, NULL, 10);
+		st->content_length = parse_content_length(tmp);
+		st->content_length_bad = st->content_length < 0;
 		/* size the body buffer once for a successful GET */
 		if (st->status >= 200 && st->status < 300 && st->content_length > 0 &&
 			strcmp(st->call->method, "GET") == 0)
@@ -275,6 +318,12 @@ header_cb(char *line, size_t size, size_t nitems, void *arg)
 				(void) xfer_reserve(st, (size_t) st->content_length);
 		}
 	}
+	else if (HDR_IS("content-range"))
+		header_value(st->content_range, sizeof(st->content_range), colon, n - nlen - 1);
+	else if (HDR_IS("x-amz-server-side-encryption"))
+		header_value(st->sse, sizeof(st->sse), colon, n - nlen - 1);
+	else if (HDR_IS("x-amz-server-side-encryption-customer-algorithm"))
+		st->sse_customer = true;
 #undef HDR_IS
 	return n;
 }
@@ -401,6 +450,57 @@ slist_add(struct curl_slist **list, const char *line)
 }
 
 /*
+ * s3_header_value_ok
+ *		False when value[0..len) holds a CR, LF or NUL: in an HTTP header
+ *		such a byte ends the header and lets the rest pass for headers of its
+ *		own (header injection). Never throws.
+ */
+bool
+s3_header_value_ok(const char *value, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0')
+			return false;
+	return true;
+}
+
+/*
+ * s3_check_header_value
+ *		Throw ERRCODE_INVALID_PARAMETER_VALUE when value (a C string) cannot
+ *		be sent in an HTTP header. what names the value in the message
+ *		("content type", "option \"session_token\""); the value itself is
+ *		never printed, since it may be a secret.
+ */
+void
+s3_check_header_value(const char *what, const char *value)
+{
+	if (value != NULL && !s3_header_value_ok(value, strlen(value)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not contain carriage return, line feed or NUL characters",
+						what),
+				 errdetail("The value is sent in an HTTP header, which such a character "
+						   "would end.")));
+}
+
+/* Where the value of a request header comes from, for the message. */
+static const char *
+header_origin(const S3Endpoint *ep, const char *name)
+{
+	if (pg_strcasecmp(name, "content-type") == 0)
+		return "content type";
+	if (pg_strcasecmp(name, "x-amz-security-token") == 0)
+		return psprintf("option \"session_token\" of the user mapping for server \"%s\"",
+						ep->server_name);
+	if (pg_strcasecmp(name, "authorization") == 0)
+		return psprintf("option \"access_key_id\" of the user mapping for server \"%s\"",
+						ep->server_name);
+	if (pg_strcasecmp(name, "host") == 0)
+		return "bucket name";
+	return psprintf("HTTP header \"%s\"", name);
+}
+
+/*
  * s3_perform_once
  *		Sign and perform one attempt. Returns the curl result; fills st and
  *		errbuf. Frees its header list on every path (may throw on OOM).
@@ -460,21 +560,33 @@ s3_perform_once(const S3Endpoint *ep, const S3Call *call, XferState *st,
 
 	PG_TRY();
 	{
-		char	   *line;
+		S3KeyValue	hdr[1 + S3_MAX_SIGNED_HEADERS + S3_MAX_EXTRA + 1];
+		int			nhdr = 0;
 
+		/* every header of the request, collected in palloc'd memory */
+		hdr[nhdr].name = "Host";
+		hdr[nhdr++].value = host;
 		s3_sign_headers(&sh, &req, &cred);
-		line = psprintf("Host: %s", host);
-		ok = slist_add((struct curl_slist **) &headers, line);
-		for (int i = 0; ok && i < sh.n; i++)
-			ok = slist_add((struct curl_slist **) &headers,
-						   psprintf("%s: %s", sh.name[i].data, sh.value[i].data));
+		for (int i = 0; i < sh.n; i++)
+		{
+			hdr[nhdr].name = pstrdup(sh.name[i].data);
+			hdr[nhdr++].value = pstrdup(sh.value[i].data);
+		}
 		s3_signed_headers_free(&sh);
-		for (int i = 0; ok && i < call->nextra; i++)
+		for (int i = 0; i < call->nextra; i++)
+			hdr[nhdr++] = call->extra[i];
+		if (call->content_type)
+		{
+			hdr[nhdr].name = "Content-Type";
+			hdr[nhdr++].value = call->content_type;
+		}
+		/* the one gate of header values: nothing unchecked reaches the wire */
+		for (int i = 0; i < nhdr; i++)
+			if (!s3_header_value_ok(hdr[i].value, strlen(hdr[i].value)))
+				s3_check_header_value(header_origin(ep, hdr[i].name), hdr[i].value);
+		for (int i = 0; ok && i < nhdr; i++)
 			ok = slist_add((struct curl_slist **) &headers,
-						   psprintf("%s: %s", call->extra[i].name, call->extra[i].value));
-		if (ok && call->content_type)
-			ok = slist_add((struct curl_slist **) &headers,
-						   psprintf("Content-Type: %s", call->content_type));
+						   psprintf("%s: %s", hdr[i].name, hdr[i].value));
 		if (ok)
 			ok = slist_add((struct curl_slist **) &headers, "Expect:");
 		if (!ok)
@@ -511,6 +623,8 @@ s3_perform_once(const S3Endpoint *ep, const S3Call *call, XferState *st,
 			curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call->method);
 			curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
 			curl_easy_setopt(curl, CURLOPT_READDATA, st);
+			curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, seek_cb);
+			curl_easy_setopt(curl, CURLOPT_SEEKDATA, st);
 			curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t) call->body_len);
 		}
 		else if (strcmp(call->method, "GET") != 0)
@@ -534,6 +648,21 @@ s3_perform_once(const S3Endpoint *ep, const S3Call *call, XferState *st,
 	pfree(host);
 	pfree(path);
 	return rc;
+}
+
+/*
+ * s3_forget_connections
+ *		Drop the cached handle and with it every kept-alive connection: after
+ *		a reply that broke the protocol (a body longer or shorter than its
+ *		length), whatever is left on the connection cannot be trusted to
+ *		start the next reply.
+ */
+static void
+s3_forget_connections(void)
+{
+	if (cached_curl != NULL)
+		curl_easy_cleanup(cached_curl);
+	cached_curl = NULL;
 }
 
 /* Is this curl failure worth another attempt? */
@@ -691,7 +820,9 @@ s3_perform(const S3Endpoint *ep, const S3Call *call, XferState *st)
 		st->oom = st->too_large = st->cancelled = false;
 		st->status = 0;
 		st->content_length = -1;
+		st->content_length_bad = st->sse_customer = false;
 		st->etag[0] = st->last_modified[0] = st->request_id[0] = '\0';
+		st->content_range[0] = st->sse[0] = '\0';
 
 		rc = s3_perform_once(ep, call, st, errbuf);
 
@@ -712,6 +843,22 @@ s3_perform(const S3Endpoint *ep, const S3Call *call, XferState *st)
 					 errmsg("S3 object is too large to return as one value"),
 					 errhint("Read it in ranges of less than 1 GB.")));
 
+		if (rc == CURLE_PARTIAL_FILE && attempt >= ep->max_retries)
+		{
+			/* the body ended before the length the server announced */
+			s3_forget_connections();
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("incomplete reply from S3 server \"%s\"", ep->server_name),
+					 st->content_length >= 0 ?
+					 errdetail("The reply announced a body of " INT64_FORMAT " bytes but "
+							   "ended after %zu, after %d attempt%s.",
+							   st->content_length, st->len, attempt + 1,
+							   attempt == 0 ? "" : "s") :
+					 errdetail("%s, after %d attempt%s.",
+							   errbuf[0] ? errbuf : curl_easy_strerror(rc),
+							   attempt + 1, attempt == 0 ? "" : "s")));
+		}
 		if (rc != CURLE_OK)
 		{
 			if (!curl_retryable(rc) || attempt >= ep->max_retries)
@@ -728,6 +875,14 @@ s3_perform(const S3Endpoint *ep, const S3Call *call, XferState *st)
 		}
 		else
 		{
+			if (st->status >= 200 && st->status < 300 && st->content_length_bad)
+			{
+				s3_forget_connections();
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("malformed reply from S3 server \"%s\"", ep->server_name),
+						 errdetail("The Content-Length header is not a number of bytes.")));
+			}
 			if ((st->status >= 200 && st->status < 300) ||
 				(st->status == 416 && call->range_416_empty))
 				return;
@@ -784,21 +939,117 @@ s3_raise_malformed(const S3Endpoint *ep, const char *what, const char *reason)
 	} while (0)
 #define S3_POP_CONTEXT(errcb) (error_context_stack = (errcb).previous)
 
+/* Parse "bytes FIRST-LAST/TOTAL" (TOTAL may be "*": -1); false if malformed. */
+static bool
+parse_content_range(const char *s, int64 *first, int64 *last, int64 *total)
+{
+	long long	a,
+				b,
+				t = -1;
+	int			n = 0;
+
+	if (sscanf(s, "bytes %lld-%lld/%n", &a, &b, &n) != 2 || n == 0)
+		return false;
+	s += n;
+	if (strcmp(s, "*") != 0)
+	{
+		char		tail;
+
+		if (sscanf(s, "%lld%c", &t, &tail) != 1 || t < 0)
+			return false;
+	}
+	if (a < 0 || b < a || (t >= 0 && b >= t))
+		return false;
+	*first = a;
+	*last = b;
+	*total = t;
+	return true;
+}
+
+/* Is etag a plain MD5 (32 hex digits), as S3 gives a single-PUT object? */
+static bool
+etag_is_md5(const char *etag)
+{
+	if (strlen(etag) != 32)
+		return false;
+	for (int i = 0; i < 32; i++)
+		if (!isxdigit((unsigned char) etag[i]))
+			return false;
+	return true;
+}
+
+/* Raise a GET reply whose body does not match what it should carry. */
+static void
+s3_raise_short(const S3Endpoint *ep, const char *what, size_t got, int64 want)
+{
+	s3_forget_connections();
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("S3 server \"%s\" sent %s body than expected", ep->server_name,
+					(int64) got < want ? "a shorter" : "a longer"),
+			 errdetail("The reply carries %zu bytes; %s says " INT64_FORMAT ".",
+					   got, what, want)));
+}
+
+/*
+ * check_md5
+ *		When the reply holds the whole object and its ETag is a plain MD5
+ *		(no "-N" multipart suffix, no SSE-KMS or SSE-C, whose ETags are no
+ *		MD5 of the bytes), the bytes must hash to it: ERRCODE_DATA_CORRUPTED.
+ */
+static void
+check_md5(const S3Endpoint *ep, const XferState *st, const char *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char		hex[2 * EVP_MAX_MD_SIZE + 1];
+
+	if (!etag_is_md5(st->etag) || st->sse_customer ||
+		pg_strncasecmp(st->sse, "aws:kms", 7) == 0)
+		return;
+	if (EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL) != 1 || mdlen != 16)
+		return;					/* no MD5 here (FIPS mode): nothing to check */
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (pg_strcasecmp(hex, st->etag) != 0)
+	{
+		s3_forget_connections();
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("object read from S3 server \"%s\" does not match its checksum",
+						ep->server_name),
+				 errdetail("The MD5 of the %zu bytes received is %s; the ETag says %s.",
+						   len, hex, st->etag)));
+	}
+}
+
 /*
  * s3_get_object
  *		GET bucket/key, the bytes [offset, offset+length) or to the end when
  *		length < 0. A range starting at or beyond the end gives an empty
- *		bytea. Result palloc'd in the current context. Throws.
+ *		bytea. object_size is the size the caller knows the object to have
+ *		(its catalog entry), -1 when unknown. Result palloc'd in the current
+ *		context. Throws.
+ *
+ *		The reply is verified, never silently truncated: a body that differs
+ *		from the reply's own Content-Length or Content-Range, from the range
+ *		asked for, or from object_size is ERRCODE_PROTOCOL_VIOLATION; an
+ *		object whose declared size differs from object_size, or whose bytes
+ *		(read whole) do not hash to its plain-MD5 ETag, is
+ *		ERRCODE_DATA_CORRUPTED.
  */
 bytea *
 s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
-			  int64 offset, int64 length)
+			  int64 offset, int64 length, int64 object_size)
 {
 	S3Call		call;
 	XferState	st;
 	ErrorContextCallback errcb;
-	char		range[64];
+	char		range[64] = "";
 	bytea	   *result;
+	int64		total = -1;		/* object size the reply declares */
+	bool		whole = false;	/* the reply holds the whole object */
+	int64		expect;
 
 	if (length == 0)
 	{
@@ -820,11 +1071,63 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 	memset(&st, 0, sizeof(st));
 	S3_PUSH_CONTEXT(errcb, call);
 	s3_perform(ep, &call, &st);
-	S3_POP_CONTEXT(errcb);
 
+	if (st.content_length >= 0 && st.status != 416 && (int64) st.len != st.content_length)
+		s3_raise_short(ep, "its Content-Length", st.len, st.content_length);
 	if (st.status == 416)
 		st.len = 0;
-	else if (call.range_416_empty && st.status == 200 && st.buf != NULL)
+	else if (st.status == 206)
+	{
+		int64		first,
+					last;
+
+		if (!parse_content_range(st.content_range, &first, &last, &total) ||
+			first != offset || (length > 0 && last - first + 1 > length))
+		{
+			s3_forget_connections();
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("malformed reply from S3 server \"%s\"", ep->server_name),
+					 errdetail("A partial reply to Range \"%s\" came with Content-Range \"%s\".",
+							   range, st.content_range)));
+		}
+		if ((int64) st.len != last - first + 1)
+			s3_raise_short(ep, "its Content-Range", st.len, last - first + 1);
+		/* with the object's size known, the range asked for is known too */
+		if (total >= 0)
+		{
+			expect = total - offset;
+			if (length > 0 && length < expect)
+				expect = length;
+			if ((int64) st.len != expect)
+				s3_raise_short(ep, "the range asked for", st.len, expect);
+		}
+		whole = offset == 0 && total == (int64) st.len;
+	}
+	else
+	{
+		/* 200: the whole object, also when the server ignored Range */
+		total = st.content_length;
+		whole = true;
+		if (object_size >= 0 && total < 0 && (int64) st.len != object_size)
+			s3_raise_short(ep, "the catalog entry's size", st.len, object_size);
+	}
+
+	/* a reply that declares another size than the catalog's: the object changed */
+	if (object_size >= 0 && total >= 0 && total != object_size)
+	{
+		s3_forget_connections();
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("object on S3 server \"%s\" does not match its catalog entry",
+						ep->server_name),
+				 errdetail("The server holds " INT64_FORMAT " bytes; the entry records "
+						   INT64_FORMAT ".", total, object_size)));
+	}
+	if (whole)
+		check_md5(ep, &st, st.buf ? st.buf + VARHDRSZ : "", st.len);
+
+	if (st.status != 206 && st.status != 416 && call.range_416_empty && st.buf != NULL)
 	{
 		/* the server ignored Range and sent it all: cut the range out */
 		size_t		from = (uint64) offset < st.len ? (size_t) offset : st.len;
@@ -835,6 +1138,16 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 		memmove(st.buf + VARHDRSZ, st.buf + VARHDRSZ + from, n);
 		st.len = n;
 	}
+	if (object_size >= 0)
+	{
+		expect = offset >= object_size ? 0 : object_size - offset;
+		if (length > 0 && length < expect)
+			expect = length;
+		if ((int64) st.len != expect)
+			s3_raise_short(ep, "the catalog entry's size", st.len, expect);
+	}
+	S3_POP_CONTEXT(errcb);
+
 	if (st.buf == NULL)
 		st.buf = palloc(VARHDRSZ);
 	result = (bytea *) st.buf;
@@ -874,6 +1187,10 @@ s3_head_object(const S3Endpoint *ep, const char *bucket, const char *key,
 	memset(&st, 0, sizeof(st));
 	S3_PUSH_CONTEXT(errcb, call);
 	s3_perform(ep, &call, &st);
+	if (st.content_length < 0)
+		s3_raise_malformed(ep, "HEAD reply", "no Content-Length header");
+	if (st.etag[0] == '\0')
+		s3_raise_malformed(ep, "HEAD reply", "no ETag header");
 	S3_POP_CONTEXT(errcb);
 	xfer_free(&st);
 
@@ -902,6 +1219,9 @@ s3_put_object(const S3Endpoint *ep, const char *bucket, const char *key,
 	memset(&st, 0, sizeof(st));
 	S3_PUSH_CONTEXT(errcb, call);
 	s3_perform(ep, &call, &st);
+	/* the ETag becomes the entry's checksum: without one nothing is staged */
+	if (st.etag[0] == '\0')
+		s3_raise_malformed(ep, "PutObject reply", "no ETag header");
 	S3_POP_CONTEXT(errcb);
 	xfer_free(&st);
 	return pstrdup(st.etag);
@@ -1267,23 +1587,35 @@ s3_put_object_multipart(const S3Endpoint *ep, const char *bucket, const char *ke
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		/* a cancel must not be eaten by the abort's own progress check */
-		HOLD_INTERRUPTS();
-		/* the abort is short: the server may be what failed */
-		abort_ep.max_retries = Min(ep->max_retries, 1);
-		if (abort_ep.request_timeout_ms == 0 || abort_ep.request_timeout_ms > 5000)
-			abort_ep.request_timeout_ms = 5000;
-		PG_TRY();
+
+		/*
+		 * The abort is best effort, and after a cancel it is skipped: a user
+		 * who cancels wants control back now, and the store that failed may
+		 * be frozen. Leaving the upload incomplete is safe: its parts never
+		 * become a visible object, nothing in the catalog points at it, and
+		 * the store reclaims it (an AbortIncompleteMultipartUpload lifecycle
+		 * rule; RGW's and MinIO's multipart garbage collection). After any
+		 * other error the abort gets one attempt bounded to a second.
+		 */
+		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
 		{
-			s3_multipart_abort(&abort_ep, bucket, key, upload_id);
+			/* a cancel must not be eaten by the abort's own progress check */
+			HOLD_INTERRUPTS();
+			abort_ep.max_retries = 0;
+			abort_ep.connect_timeout_ms = Min(ep->connect_timeout_ms, 1000);
+			abort_ep.request_timeout_ms = 1000;
+			PG_TRY();
+			{
+				s3_multipart_abort(&abort_ep, bucket, key, upload_id);
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(oldcxt);
+				FlushErrorState();
+			}
+			PG_END_TRY();
+			RESUME_INTERRUPTS();
 		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(oldcxt);
-			FlushErrorState();
-		}
-		PG_END_TRY();
-		RESUME_INTERRUPTS();
 		ReThrowError(edata);
 	}
 	PG_END_TRY();

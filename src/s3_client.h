@@ -52,8 +52,11 @@ extern PGDLLIMPORT int lakefs_max_retries;
 
 extern void s3_client_init(void);
 
+extern bool s3_header_value_ok(const char *value, size_t len);
+extern void s3_check_header_value(const char *what, const char *value);
 extern bytea *s3_get_object(const S3Endpoint *ep, const char *bucket,
-							const char *key, int64 offset, int64 length);
+							const char *key, int64 offset, int64 length,
+							int64 object_size);
 extern void s3_head_object(const S3Endpoint *ep, const char *bucket,
 						   const char *key, S3ObjectInfo *info);
 extern char *s3_put_object(const S3Endpoint *ep, const char *bucket,

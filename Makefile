@@ -18,10 +18,10 @@ OBJS = \
 	src/api_diff.o \
 	src/api_objects.o \
 	src/api_refs.o \
+	src/api_s3.o \
 	src/blockstore.o \
 	src/blockstore_local.o \
 	src/blockstore_s3.o \
-	src/blockstore_sql.o \
 	src/catalog.o \
 	src/catalog_spi.o \
 	src/commit.o \

@@ -89,3 +89,19 @@ commit_metadata_arg(FunctionCallInfo fcinfo, int n)
 				 errhint("For example: '{\"accuracy\": \"0.93\"}'.")));
 	return md;
 }
+
+/* object_metadata_arg: see api_args.h */
+char *
+object_metadata_arg(FunctionCallInfo fcinfo, int n)
+{
+	Jsonb	   *md;
+
+	if (PG_ARGISNULL(n))
+		return NULL;
+	md = PG_GETARG_JSONB_P(n);
+	if (!JB_ROOT_IS_OBJECT(md) || JB_ROOT_IS_SCALAR(md))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("object metadata must be a JSON object")));
+	return JsonbToCString(NULL, &md->root, VARSIZE(md));
+}

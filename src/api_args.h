@@ -45,6 +45,12 @@ extern char *lk_arg_name(FunctionCallInfo fcinfo, int n);
  */
 extern Jsonb *commit_metadata_arg(FunctionCallInfo fcinfo, int n);
 
+/*
+ * object_metadata_arg: argument n, an object's user metadata, as the text of
+ * a JSON object (palloc'd), NULL for SQL NULL; 22023 for any other JSON.
+ */
+extern char *object_metadata_arg(FunctionCallInfo fcinfo, int n);
+
 #define ARG_TEXT(n) lk_arg_text(fcinfo, (n))
 #define ARG_TEXT_OR(n, dflt) lk_arg_text_or(fcinfo, (n), (dflt))
 

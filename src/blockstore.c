@@ -19,9 +19,9 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "blockstore.h"
+#include "blockstore_int.h"
 #include "names.h"
-#include "fdw.h"
+#include "option.h"
 
 int			lakefs_list_page_size = 1000;
 int			lakefs_multipart_threshold = 16 * 1024 * 1024;

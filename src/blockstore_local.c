@@ -28,7 +28,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "blockstore.h"
+#include "blockstore_int.h"
 
 char	   *lakefs_local_root = NULL;
 

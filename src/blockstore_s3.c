@@ -16,7 +16,7 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "blockstore.h"
+#include "blockstore_int.h"
 #include "s3_client.h"
 #include "s3_xml.h"
 

@@ -33,7 +33,7 @@
 #include "utils/rel.h"
 
 #include "blockstore.h"
-#include "fdw.h"
+#include "option.h"
 
 typedef enum ScanColumn
 {

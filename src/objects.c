@@ -25,7 +25,7 @@
 #include "blockstore.h"
 #include "catalog.h"
 #include "commit.h"
-#include "fdw.h"
+#include "option.h"
 #include "listing.h"
 #include "names.h"
 #include "objects.h"
@@ -128,22 +128,6 @@ object_row(FunctionCallInfo fcinfo, const char *address, int64 size, const char 
 	v[1] = Int64GetDatum(size);
 	v[2] = checksum ? CStringGetTextDatum(checksum) : (Datum) 0;
 	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n));
-}
-
-/* object_metadata_arg: argument n as JSON object text, NULL when SQL NULL */
-char *
-object_metadata_arg(FunctionCallInfo fcinfo, int n)
-{
-	Jsonb	   *md;
-
-	if (PG_ARGISNULL(n))
-		return NULL;
-	md = PG_GETARG_JSONB_P(n);
-	if (!JB_ROOT_IS_OBJECT(md) || JB_ROOT_IS_SCALAR(md))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("object metadata must be a JSON object")));
-	return JsonbToCString(NULL, &md->root, VARSIZE(md));
 }
 
 /*
@@ -289,10 +273,9 @@ lakefs_upload_url(PG_FUNCTION_ARGS)
 	Datum		v[2];
 	bool		n[2] = {false, false};
 
-	LkCommitId	head;
-
+	/* issuing a URL writes nothing: the branch must exist, no lock is held */
 	check_path(ARG_TEXT(2));
-	lock_branch(repo, branch, head);
+	require_branch(repo, branch);
 	address = blockstore_join(repo->storage_namespace, new_data_key());
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");

@@ -16,6 +16,5 @@
 extern Oid	repo_server(LkRepo *repo);
 extern char *new_data_key(void);
 extern void repository_check_namespace(LkRepo *repo);
-extern char *object_metadata_arg(FunctionCallInfo fcinfo, int n);
 
 #endif							/* LAKEFS_OBJECTS_H */

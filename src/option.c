@@ -25,7 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
-#include "fdw.h"
+#include "option.h"
 
 typedef struct LakefsOption
 {

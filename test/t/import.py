@@ -377,7 +377,7 @@ try:
        "the stub's correct listing imports (the control)", paths("main", "stubrepo"))
     # (the listing layer may refuse the last three itself, in its own words)
     for bucket, desc, word in [
-        ("outside", "a listed key outside the requested prefix", "outside the prefix"),
+        ("outside", "a listed key outside the requested prefix", "outside the"),
         ("unordered", "listed keys out of order", None),
         ("duplicate", "a key listed twice on one page", None),
         ("repeat", "a page's last key repeated on the next page", None),

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * blockstore_sql.c
+ * api_s3.c
  *		SQL functions over the blockstore: listing, presigning and the
  *		low-level object calls (thin fmgr wrappers).
  *
@@ -27,7 +27,7 @@
 
 #include "api_args.h"
 #include "blockstore.h"
-#include "fdw.h"
+#include "option.h"
 
 PG_FUNCTION_INFO_V1(lakefs_list_objects);
 PG_FUNCTION_INFO_V1(lakefs_s3_presign);

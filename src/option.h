@@ -1,13 +1,14 @@
 /*-------------------------------------------------------------------------
  *
- * fdw.h
- *		The lakefs_s3 foreign data wrapper: options, endpoints, the bucket
- *		listing foreign table.
+ * option.h
+ *		option.c's declarations: the lakefs_s3 foreign data wrapper's
+ *		options, a server's endpoint (with the caller's user mapping) and
+ *		option values. (fdw.c, the foreign-table scan, needs no header.)
  *
  *-------------------------------------------------------------------------
  */
-#ifndef LAKEFS_FDW_H
-#define LAKEFS_FDW_H
+#ifndef LAKEFS_OPTION_H
+#define LAKEFS_OPTION_H
 
 #include "nodes/pg_list.h"
 
@@ -39,4 +40,4 @@ extern const char *lakefs_parse_endpoint_url(const char *url, char **scheme,
 /* The value of option name in a DefElem list, or NULL. */
 extern const char *lakefs_option_value(List *options, const char *name);
 
-#endif							/* LAKEFS_FDW_H */
+#endif							/* LAKEFS_OPTION_H */

@@ -16,9 +16,11 @@ state as before, it runs the operation again and kills, after a delay of 25%,
   * the postmaster: kill -9 on the pid in postmaster.pid (and on its orphaned
     children), then pg_ctl start.
 
-After each crash and recovery: lakefs_fsck() returns no rows, and the branch
+After each crash and recovery: lakefs_fsck() returns no rows, the branch
 holds exactly the state before or exactly the state after the operation
-(head, committed listing, staged listing all on the same side); an operation
+(head, committed listing, staged listing all on the same side; a new head's
+parents and message are the reference run's, its id differs only by its
+time), every other branch and tag is unchanged; an operation
 whose result reached the client before the kill must be there (durability).
 Where each kill landed (during the operation or after it) is printed, not
 asserted. Last, with the server stopped, a page of the metaranges' TOAST
@@ -161,6 +163,14 @@ def state(branch):
             "tree": tree(branch + "@"), "staged": staged(branch)}
 
 
+def refs(but):
+    """every branch and tag of the repository but one branch, with its commit"""
+    return conn.execute(
+        "SELECT 'branch ' || branch, head_commit FROM lakefs_branches WHERE repository = %s"
+        " AND branch <> %s UNION ALL SELECT 'tag ' || tag, commit_id FROM lakefs_tags"
+        " WHERE repository = %s ORDER BY 1", (REPO, but, REPO)).fetchall()
+
+
 def side(st, before, after, moves_head):
     """'before' or 'after' when st is exactly one of them, else a description"""
     if st["head"] == before["head"] and st["tree"] == before["tree"]:
@@ -214,6 +224,7 @@ def crash_once(op, kind, frac, n):
     op.prepare(branch)
     conn.execute("CHECKPOINT")
     before = state(branch)
+    others = refs(branch)
     worker = connect("crash-worker")
     pid = one("SELECT pid FROM pg_stat_activity WHERE application_name = 'crash-worker'")[0]
     outcome = {}
@@ -257,11 +268,13 @@ def crash_once(op, kind, frac, n):
     conn = connect()
     problems = conn.execute("SELECT kind, object, detail FROM lakefs_fsck()").fetchall()
     where = side(state(branch), before, op.after, op.moves_head)
+    others_now = refs(branch)
     desc = "%s, kill -9 %s after %.0f ms (%s)" % (
         op.name, kind, delay * 1000,
         "after it finished" if done_before_kill else "during it: " + outcome.get("result", "?"))
     ok(not problems, "%s: lakefs_fsck() finds nothing" % desc, problems[:10])
     ok(where in ("before", "after"), "%s: the branch is exactly before or after: %s" % (desc, where))
+    ok(others_now == others, "%s: every other branch and tag is as it was (%d)" % (desc, len(others)))
     if outcome.get("result") == "ok" and outcome["at"] < kill_at:
         ok(where == "after", "%s: the acknowledged result survived" % desc)
     return where, done_before_kill
@@ -311,6 +324,7 @@ try:
         (REPO, "minio" if env else None))
     one("SELECT lakefs_stage_objects(%s, 'main', 'SELECT * FROM big WHERE mod(size, 2) = 1')", (REPO,))
     one("SELECT lakefs_commit(%s, 'main', 'base: every odd path')", (REPO,))
+    one("SELECT lakefs_create_tag(%s, 'base', 'main')", (REPO,))
     # merge source: changes half of the base paths and adds the even ones up to N/2
     one("SELECT lakefs_create_branch(%s, 'msrc', 'main')", (REPO,))
     one("SELECT lakefs_stage_objects(%s, 'msrc', 'SELECT * FROM changed"

@@ -23,7 +23,9 @@ parents and message are the reference run's, its id differs only by its
 time), every other branch and tag is unchanged; an operation
 whose result reached the client before the kill must be there (durability).
 Where each kill landed (during the operation or after it) is printed, not
-asserted. Last, with the server stopped, a page of the metaranges' TOAST
+asserted. Before the crashes, lakefs_fsck() runs while another session
+creates, stages on, commits to and deletes branches, and reports nothing.
+Last, with the server stopped, a page of the metaranges' TOAST
 table is zeroed: lakefs_fsck() reports the unreadable values as decode_error
 rows instead of failing. LAKEFS_CRASH_PGPORT picks the private port (default: PGPORT + 1).
 """
@@ -364,6 +366,36 @@ try:
     for op in ops:
         run_reference(op)
     note("reference runs done (%.1f s)" % (time.time() - T0))
+
+    # lakefs_fsck() while other sessions commit, branch, stage and delete
+    # branches: it reads one snapshot, so it reports nothing
+    def churn(stop):
+        with connect("crash-churn") as c:
+            for i in range(10 ** 6):
+                if stop.is_set():
+                    return i
+                b = "churn%d" % i
+                c.execute("SELECT lakefs_create_branch(%s, %s, 'main')", (REPO, b))
+                c.execute("SELECT lakefs_stage_objects(%s, %s, 'SELECT * FROM big LIMIT 5000')",
+                          (REPO, b))
+                c.execute("SELECT lakefs_stage_object(%s, %s, 'x', 'x', 1, 'x')", (REPO, b))
+                c.execute("SELECT lakefs_commit(%s, %s, 'churn')", (REPO, b))
+                c.execute("SELECT lakefs_stage_object(%s, %s, 'y', 'y', 1, 'y')", (REPO, b))
+                c.execute("SELECT lakefs_delete_branch(%s, %s)", (REPO, b))
+    stop = threading.Event()
+    churned = {}
+    th = threading.Thread(target=lambda: churned.setdefault("n", churn(stop)))
+    th.start()
+    found, runs = [], 0
+    t = time.time()
+    while time.time() - t < 3:
+        found += conn.execute("SELECT kind, object FROM lakefs_fsck()").fetchall()
+        runs += 1
+    stop.set()
+    th.join()
+    ok(not found and churned.get("n", 0) > 0,
+       "lakefs_fsck() ran %d times during %s rounds of branch, stage, commit, delete: nothing"
+       " reported" % (runs, churned.get("n")), found[:5])
 
     landed = {}
     for op in ops:

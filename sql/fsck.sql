@@ -165,7 +165,8 @@ SELECT * FROM lakefs_fsck('fsck-repo');
 ROLLBACK;
 
 -- 9. A metarange (stored under its true hash) that gives the victim range
---    other bounds than the range's own keys and than the real metaranges.
+--    other bounds than the range's own keys and than the real metaranges. Its
+--    first key is not valid text ("raw", a zero byte, 0xff): shown in hex.
 CREATE FUNCTION pg_temp.varint(v bigint) RETURNS bytea LANGUAGE plpgsql AS $$
 DECLARE
 	b bytea := '';
@@ -181,10 +182,12 @@ INSERT INTO lakefs.metaranges (repo_id, id, ranges, entries, data)
 SELECT r.repo_id, sha256(x.d), 1, r.entries, x.d
 FROM lakefs.ranges r,
 	 LATERAL (SELECT '\x4c4b4d01'::bytea || '\x01'::bytea || r.id ||
-			 '\x03'::bytea || 'raw'::bytea || '\x01'::bytea || 'z'::bytea ||
+			 '\x05'::bytea || '\x72617700ff'::bytea || '\x01'::bytea || 'z'::bytea ||
 			 pg_temp.varint(r.entries) || pg_temp.varint(octet_length(r.data)) AS d) x
 WHERE r.repo_id = (SELECT id FROM repo) AND r.id = (SELECT id FROM victim);
-SELECT * FROM pg_temp.problems();
+SELECT kind, split_part(object, ' ', 1) AS object_type,
+	   regexp_replace(detail, '[0-9a-f]{64}', '<id>', 'g') AS detail
+FROM lakefs_fsck('fsck-repo');
 ROLLBACK;
 
 -- 10. Staged changes of branches that do not exist: a row for a branch never

@@ -283,8 +283,8 @@ keys_equal(const char *a, uint32 alen, const char *b, uint32 blen)
 /*
  * read_blob: detoast column c of row i of tt into the current memory
  * context, inside a subtransaction. Returns NULL and sets *err (a message)
- * when the stored value is corrupt (SQLSTATE class XX0); rethrows any other
- * error.
+ * when the stored value is corrupt (XX001 data_corrupted, XX002
+ * index_corrupted); rethrows any other error (a cancel, out of memory).
  */
 static bytea *
 read_blob(SPITupleTable *tt, uint64 i, int c, char **err)

@@ -16,12 +16,16 @@ state as before, it runs the operation again and kills, after a delay of 25%,
   * the postmaster: kill -9 on the pid in postmaster.pid (and on its orphaned
     children), then pg_ctl start.
 
-After each crash and recovery: lakefs_fsck() returns no rows, and the branch
+After each crash and recovery: lakefs_fsck() returns no rows, the branch
 holds exactly the state before or exactly the state after the operation
-(head, committed listing, staged listing all on the same side); an operation
+(head, committed listing, staged listing all on the same side; a new head's
+parents and message are the reference run's, its id differs only by its
+time), every other branch and tag is unchanged; an operation
 whose result reached the client before the kill must be there (durability).
 Where each kill landed (during the operation or after it) is printed, not
-asserted. Last, with the server stopped, a page of the metaranges' TOAST
+asserted. Before the crashes, lakefs_fsck() runs while another session
+creates, stages on, commits to and deletes branches, and reports nothing.
+Last, with the server stopped, a page of the metaranges' TOAST
 table is zeroed: lakefs_fsck() reports the unreadable values as decode_error
 rows instead of failing. LAKEFS_CRASH_PGPORT picks the private port (default: PGPORT + 1).
 """
@@ -161,6 +165,14 @@ def state(branch):
             "tree": tree(branch + "@"), "staged": staged(branch)}
 
 
+def refs(but):
+    """every branch and tag of the repository but one branch, with its commit"""
+    return conn.execute(
+        "SELECT 'branch ' || branch, head_commit FROM lakefs_branches WHERE repository = %s"
+        " AND branch <> %s UNION ALL SELECT 'tag ' || tag, commit_id FROM lakefs_tags"
+        " WHERE repository = %s ORDER BY 1", (REPO, but, REPO)).fetchall()
+
+
 def side(st, before, after, moves_head):
     """'before' or 'after' when st is exactly one of them, else a description"""
     if st["head"] == before["head"] and st["tree"] == before["tree"]:
@@ -214,6 +226,7 @@ def crash_once(op, kind, frac, n):
     op.prepare(branch)
     conn.execute("CHECKPOINT")
     before = state(branch)
+    others = refs(branch)
     worker = connect("crash-worker")
     pid = one("SELECT pid FROM pg_stat_activity WHERE application_name = 'crash-worker'")[0]
     outcome = {}
@@ -257,11 +270,13 @@ def crash_once(op, kind, frac, n):
     conn = connect()
     problems = conn.execute("SELECT kind, object, detail FROM lakefs_fsck()").fetchall()
     where = side(state(branch), before, op.after, op.moves_head)
+    others_now = refs(branch)
     desc = "%s, kill -9 %s after %.0f ms (%s)" % (
         op.name, kind, delay * 1000,
         "after it finished" if done_before_kill else "during it: " + outcome.get("result", "?"))
     ok(not problems, "%s: lakefs_fsck() finds nothing" % desc, problems[:10])
     ok(where in ("before", "after"), "%s: the branch is exactly before or after: %s" % (desc, where))
+    ok(others_now == others, "%s: every other branch and tag is as it was (%d)" % (desc, len(others)))
     if outcome.get("result") == "ok" and outcome["at"] < kill_at:
         ok(where == "after", "%s: the acknowledged result survived" % desc)
     return where, done_before_kill
@@ -311,6 +326,7 @@ try:
         (REPO, "minio" if env else None))
     one("SELECT lakefs_stage_objects(%s, 'main', 'SELECT * FROM big WHERE mod(size, 2) = 1')", (REPO,))
     one("SELECT lakefs_commit(%s, 'main', 'base: every odd path')", (REPO,))
+    one("SELECT lakefs_create_tag(%s, 'base', 'main')", (REPO,))
     # merge source: changes half of the base paths and adds the even ones up to N/2
     one("SELECT lakefs_create_branch(%s, 'msrc', 'main')", (REPO,))
     one("SELECT lakefs_stage_objects(%s, 'msrc', 'SELECT * FROM changed"
@@ -350,6 +366,36 @@ try:
     for op in ops:
         run_reference(op)
     note("reference runs done (%.1f s)" % (time.time() - T0))
+
+    # lakefs_fsck() while other sessions commit, branch, stage and delete
+    # branches: it reads one snapshot, so it reports nothing
+    def churn(stop):
+        with connect("crash-churn") as c:
+            for i in range(10 ** 6):
+                if stop.is_set():
+                    return i
+                b = "churn%d" % i
+                c.execute("SELECT lakefs_create_branch(%s, %s, 'main')", (REPO, b))
+                c.execute("SELECT lakefs_stage_objects(%s, %s, 'SELECT * FROM big LIMIT 5000')",
+                          (REPO, b))
+                c.execute("SELECT lakefs_stage_object(%s, %s, 'x', 'x', 1, 'x')", (REPO, b))
+                c.execute("SELECT lakefs_commit(%s, %s, 'churn')", (REPO, b))
+                c.execute("SELECT lakefs_stage_object(%s, %s, 'y', 'y', 1, 'y')", (REPO, b))
+                c.execute("SELECT lakefs_delete_branch(%s, %s)", (REPO, b))
+    stop = threading.Event()
+    churned = {}
+    th = threading.Thread(target=lambda: churned.setdefault("n", churn(stop)))
+    th.start()
+    found, runs = [], 0
+    t = time.time()
+    while time.time() - t < 3:
+        found += conn.execute("SELECT kind, object FROM lakefs_fsck()").fetchall()
+        runs += 1
+    stop.set()
+    th.join()
+    ok(not found and churned.get("n", 0) > 0,
+       "lakefs_fsck() ran %d times during %s rounds of branch, stage, commit, delete: nothing"
+       " reported" % (runs, churned.get("n")), found[:5])
 
     landed = {}
     for op in ops:

@@ -54,3 +54,93 @@ COMMENT ON FUNCTION lakefs_fsck(text) IS
 'problem: dangling_ref, missing_parent, missing_metarange, commit_id_mismatch, '
 'hash_mismatch, decode_error, key_order, count_mismatch, bounds_mismatch, missing_range, '
 'orphan_staging; no rows when healthy. Reads each range once';
+
+-- Documentation: every function and view says what it does (\df+ and \dv+ show
+-- it); shapes, units and SQLSTATEs are in the README.
+COMMENT ON FUNCTION lakefs_version() IS
+'the version of the loaded pg_lakefs library';
+COMMENT ON FUNCTION lakefs_create_repository(text, text, text, name) IS
+'create a repository on a storage namespace (s3://bucket/prefix with a lakefs_s3 server, or '
+'local://name) with its default branch on an empty first commit; returns that commit id';
+COMMENT ON FUNCTION lakefs_delete_repository(text) IS
+'delete a repository and its whole catalog (branches, tags, commits, ranges, staging); '
+'objects in the store are kept';
+COMMENT ON FUNCTION lakefs_create_branch(text, text, text) IS
+'create a branch at a ref (default: the default branch), O(1); returns its head commit id';
+COMMENT ON FUNCTION lakefs_delete_branch(text, text) IS
+'delete a branch and its staged changes (not the default branch)';
+COMMENT ON FUNCTION lakefs_create_tag(text, text, text) IS
+'create a tag at a ref; returns the tagged commit id';
+COMMENT ON FUNCTION lakefs_delete_tag(text, text) IS
+'delete a tag';
+COMMENT ON FUNCTION lakefs_resolve_ref(text, text) IS
+'the commit id a ref expression names (branch, tag, commit id or prefix, ~N, ^N, branch@)';
+COMMENT ON FUNCTION lakefs_stage_object(text, text, text, text, bigint, text, text, jsonb, timestamptz) IS
+'stage one entry (path -> physical address, size in bytes, checksum) on a branch, without I/O';
+COMMENT ON FUNCTION lakefs_delete_object(text, text, text) IS
+'stage the deletion (a tombstone) of a path on a branch';
+COMMENT ON FUNCTION lakefs_reset(text, text, text) IS
+'drop a branch''s staged changes (under a prefix, or all); returns how many were dropped';
+COMMENT ON FUNCTION lakefs_commit(text, text, text, jsonb, boolean) IS
+'commit a branch''s staged changes with a message and JSON-object metadata; returns the commit id';
+COMMENT ON FUNCTION lakefs_log(text, text, bigint) IS
+'the history of a ref, newest first (every commit after all of its descendants)';
+COMMENT ON FUNCTION lakefs_ls(text, text, text, text) IS
+'the entries of a ref under a prefix, in path order; with a delimiter, common prefixes as '
+'rows of path_type ''common_prefix'' (as S3 ListObjectsV2)';
+COMMENT ON FUNCTION lakefs_stat(text, text, text) IS
+'the entry at one path of a ref';
+COMMENT ON FUNCTION lakefs_s3_fdw_handler() IS
+'handler of the lakefs_s3 foreign data wrapper (a bucket listing as a foreign table)';
+COMMENT ON FUNCTION lakefs_s3_fdw_validator(text[], oid) IS
+'validator of the lakefs_s3 options of servers, user mappings and foreign tables';
+COMMENT ON FUNCTION lakefs_list_objects(text, text, text) IS
+'list the objects under an s3:// or local:// prefix, streaming (ListObjectsV2 pages)';
+COMMENT ON FUNCTION lakefs_s3_presign(text, text, text, interval, timestamptz) IS
+'a SigV4 presigned URL (GET, PUT or HEAD) for an object, valid 1 second to 7 days';
+COMMENT ON FUNCTION lakefs_s3_put(text, text, bytea, text) IS
+'write bytes to an object address (multipart above pg_lakefs.multipart_threshold); returns etag and size';
+COMMENT ON FUNCTION lakefs_s3_get(text, text, bigint, bigint) IS
+'read an object''s bytes, or a range of them (offset and length in bytes)';
+COMMENT ON FUNCTION lakefs_s3_stat(text, text) IS
+'an object''s size in bytes, ETag and last-modified time (HEAD)';
+COMMENT ON FUNCTION lakefs_s3_delete(text, text) IS
+'delete one object address';
+COMMENT ON FUNCTION lakefs_s3_delete(text, text[]) IS
+'delete object addresses in one bucket (DeleteObjects, 1,000 a request); returns how many were given';
+COMMENT ON FUNCTION lakefs_s3_create_bucket(text, text) IS
+'create a bucket on a lakefs_s3 server';
+COMMENT ON FUNCTION lakefs_put_object(text, text, text, bytea, text, jsonb) IS
+'upload bytes to the repository''s namespace and stage them at a path of a branch; returns '
+'(physical_address, size, checksum)';
+COMMENT ON FUNCTION lakefs_get_object(text, text, text, bigint, bigint) IS
+'the bytes of the object at a path of a ref (or a range of them), verified against the entry';
+COMMENT ON FUNCTION lakefs_stat_object(text, text, text) IS
+'the entry at a path of a ref, for an object-store workflow (same row as lakefs_stat)';
+COMMENT ON FUNCTION lakefs_presign(text, text, text, interval) IS
+'a presigned GET URL for the object at a path of a ref (default 15 minutes)';
+COMMENT ON FUNCTION lakefs_upload_url(text, text, text, interval) IS
+'a fresh physical address and a presigned PUT URL for it; upload, then lakefs_link_object';
+COMMENT ON FUNCTION lakefs_link_object(text, text, text, text, text, jsonb) IS
+'stage an uploaded object (HEAD for its size and ETag) at a path of a branch';
+COMMENT ON FUNCTION lakefs_diff(text, text, text, text) IS
+'the changes from left_ref to right_ref under a prefix (added, removed, changed), streaming; '
+'equal ranges are skipped unread';
+COMMENT ON FUNCTION lakefs_diff_uncommitted(text, text, text) IS
+'a branch''s staged changes against its committed head';
+COMMENT ON FUNCTION lakefs_merge_conflicts(text, text, text) IS
+'the paths that merging source_ref into dest_branch would find in conflict';
+COMMENT ON FUNCTION lakefs_revert(text, text, text, integer) IS
+'commit on a branch the inverse of a commit''s change (against parent_number); as lakeFS''s revert';
+COMMENT ON FUNCTION lakefs_cherry_pick(text, text, text) IS
+'commit on a branch the change of another commit (against its first parent); as git cherry-pick';
+COMMENT ON VIEW lakefs_repositories IS
+'the repositories: name, storage namespace, default branch, server, owner, created_at';
+COMMENT ON VIEW lakefs_branches IS
+'the branches with their head commit''s message and metadata and whether they have staged changes';
+COMMENT ON VIEW lakefs_tags IS
+'the tags and the commits they name';
+COMMENT ON VIEW lakefs_commits IS
+'every commit of every repository, with its number of objects';
+COMMENT ON VIEW lakefs_staged_changes IS
+'the staged (uncommitted) changes of every branch';

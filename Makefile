@@ -39,6 +39,8 @@ OBJS = \
 	src/range_cache.o \
 	src/refs.o \
 	src/s3_client.o \
+	src/s3_multipart.o \
+	src/s3_object.o \
 	src/staging.o \
 	src/staging_bulk.o \
 

@@ -63,7 +63,6 @@
 #include "objects.h"
 #include "pg_lakefs.h"
 #include "refs.h"
-#include "staging.h"
 
 PG_FUNCTION_INFO_V1(lakefs_import);
 PG_FUNCTION_INFO_V1(lakefs_import_jsonb);

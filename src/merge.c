@@ -41,7 +41,6 @@
 
 #include "diff.h"
 #include "merge.h"
-#include "staging.h"
 #include "refs.h"
 
 /* the state behind the merge's ChangeSource */

@@ -1,7 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * s3_client.c
- *		The S3 HTTP layer: signed requests on libcurl, retries, errors.
+ *		The S3 HTTP layer's transport: signed requests on libcurl, retries,
+ *		errors. The operations built on it are in s3_object.c (GET, HEAD,
+ *		PUT, DELETE, listing, presigning) and s3_multipart.c (multipart
+ *		uploads); s3_client_int.h is what the three share.
  *
  * Design
  * ------
@@ -32,27 +35,18 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
-#include <time.h>
 
-#include "common/base64.h"
-#include "common/md5.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
-#include "pgtime.h"
 #include "storage/latch.h"
-#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "lk_alloc.h"
-#include "s3_client.h"
-#include "s3_sign.h"
+#include "s3_client_int.h"
 #include "s3_xml.h"
 
 /* GUC defaults of the server options. */
@@ -63,55 +57,10 @@ int			lakefs_max_retries = 3;
 #define S3_BACKOFF_BASE_MS	100
 #define S3_BACKOFF_CAP_MS	5000
 #define S3_ERROR_BODY_MAX	(64 * 1024)
-#define S3_MAX_QUERY		8
-#define S3_MAX_EXTRA		4
 
 /* The cached easy handle (malloc'd by libcurl; lives as long as the backend). */
 static CURL *cached_curl = NULL;
 
-/* One logical request. */
-typedef struct S3Call
-{
-	const char *method;			/* GET, HEAD, PUT, POST, DELETE */
-	const char *bucket;			/* NULL: service level */
-	const char *key;			/* NULL: bucket level */
-	S3KeyValue	query[S3_MAX_QUERY];
-	int			nquery;
-	S3KeyValue	extra[S3_MAX_EXTRA];	/* signed and sent: range, content-md5 */
-	int			nextra;
-	const char *content_type;	/* sent, not signed; NULL for none */
-	const char *body;			/* PUT/POST body (may be NULL with len 0) */
-	size_t		body_len;
-	const char *op;				/* words for errcontext, e.g. "GET object" */
-	bool		range_416_empty;	/* a 416 reply means "empty range" */
-} S3Call;
-
-/* State shared with the curl callbacks; they never throw. */
-typedef struct XferState
-{
-	MemoryContext cxt;
-	size_t		body_pos;		/* upload cursor */
-	const S3Call *call;
-	char	   *buf;			/* response body, VARHDRSZ reserved in front */
-	size_t		len;			/* bytes of body, excluding the reserve */
-	size_t		cap;			/* bytes allocated, including the reserve */
-	bool		oom;
-	bool		too_large;
-	bool		cancelled;
-	long		status;
-	int64		content_length; /* -1 when not sent */
-	bool		content_length_bad; /* sent, but not a decimal number */
-	char		content_range[128];
-	char		sse[64];		/* x-amz-server-side-encryption */
-	bool		sse_customer;	/* SSE-C: the ETag is no MD5 */
-	char		etag[256];
-	char		last_modified[64];
-	char		request_id[128];
-} XferState;
-
-static void s3_call_init(S3Call *call, const char *op, const char *method,
-						 const char *bucket, const char *key);
-static void s3_perform(const S3Endpoint *ep, const S3Call *call, XferState *st);
 
 /*
  * s3_client_init
@@ -349,7 +298,7 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
  * ---------------------------------------------------------------------
  */
 
-static void
+void
 s3_call_init(S3Call *call, const char *op, const char *method,
 			 const char *bucket, const char *key)
 {
@@ -360,7 +309,7 @@ s3_call_init(S3Call *call, const char *op, const char *method,
 	call->key = key;
 }
 
-static void
+void
 s3_call_query(S3Call *call, const char *name, const char *value)
 {
 	Assert(call->nquery < S3_MAX_QUERY);
@@ -369,7 +318,7 @@ s3_call_query(S3Call *call, const char *name, const char *value)
 	call->nquery++;
 }
 
-static void
+void
 s3_call_header(S3Call *call, const char *name, const char *value)
 {
 	Assert(call->nextra < S3_MAX_EXTRA);
@@ -379,8 +328,8 @@ s3_call_header(S3Call *call, const char *name, const char *value)
 }
 
 /* Append s URI-encoded to a StringInfo. */
-static void
-append_encoded(StringInfo out, const char *s, bool keep_slash)
+void
+s3_append_encoded(StringInfo out, const char *s, bool keep_slash)
 {
 	StrBuf		sb;
 
@@ -395,7 +344,7 @@ append_encoded(StringInfo out, const char *s, bool keep_slash)
  *		The Host header value and raw path of a call (path or virtual style).
  *		Both palloc'd.
  */
-static void
+void
 s3_target(const S3Endpoint *ep, const char *bucket, const char *key,
 		  char **host, char **path)
 {
@@ -426,13 +375,13 @@ s3_url(const S3Endpoint *ep, const char *host, const char *path,
 
 	initStringInfo(&u);
 	appendStringInfo(&u, "%s://%s", ep->scheme, host);
-	append_encoded(&u, path, true);
+	s3_append_encoded(&u, path, true);
 	for (int i = 0; i < nquery; i++)
 	{
 		appendStringInfoChar(&u, i == 0 ? '?' : '&');
-		append_encoded(&u, query[i].name, false);
+		s3_append_encoded(&u, query[i].name, false);
 		appendStringInfoChar(&u, '=');
-		append_encoded(&u, query[i].value, false);
+		s3_append_encoded(&u, query[i].value, false);
 	}
 	return u.data;
 }
@@ -657,7 +606,7 @@ s3_perform_once(const S3Endpoint *ep, const S3Call *call, XferState *st,
  *		length), whatever is left on the connection cannot be trusted to
  *		start the next reply.
  */
-static void
+void
 s3_forget_connections(void)
 {
 	if (cached_curl != NULL)
@@ -708,7 +657,7 @@ s3_backoff(int attempt)
 }
 
 /* errcontext callback: which request on which object. */
-static void
+void
 s3_error_context(void *arg)
 {
 	const S3Call *call = (const S3Call *) arg;
@@ -803,7 +752,7 @@ s3_raise_reply(const S3Endpoint *ep, XferState *st, int attempts)
  *		416 when call->range_416_empty); otherwise throws the mapped error.
  *		st->buf holds the response body in st->cxt.
  */
-static void
+void
 s3_perform(const S3Endpoint *ep, const S3Call *call, XferState *st)
 {
 	char		errbuf[CURL_ERROR_SIZE];
@@ -896,8 +845,8 @@ s3_perform(const S3Endpoint *ep, const S3Call *call, XferState *st)
 }
 
 /* Body as a NUL-terminated C string (in place; st->buf has room). */
-static char *
-xfer_text(XferState *st)
+char *
+s3_xfer_text(XferState *st)
 {
 	if (!xfer_reserve(st, st->len + 1))
 		ereport(ERROR,
@@ -907,8 +856,8 @@ xfer_text(XferState *st)
 	return st->buf + VARHDRSZ;
 }
 
-static void
-xfer_free(XferState *st)
+void
+s3_xfer_free(XferState *st)
 {
 	if (st->buf)
 		pfree(st->buf);
@@ -916,710 +865,11 @@ xfer_free(XferState *st)
 }
 
 /* Raise a malformed-reply error. */
-static void
+void
 s3_raise_malformed(const S3Endpoint *ep, const char *what, const char *reason)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_PROTOCOL_VIOLATION),
 			 errmsg("malformed reply from S3 server \"%s\"", ep->server_name),
 			 errdetail("Could not parse the %s: %s.", what, reason)));
-}
-
-/* ---------------------------------------------------------------------
- * operations
- * ---------------------------------------------------------------------
- */
-
-#define S3_PUSH_CONTEXT(errcb, call) \
-	do { \
-		(errcb).callback = s3_error_context; \
-		(errcb).arg = (void *) &(call); \
-		(errcb).previous = error_context_stack; \
-		error_context_stack = &(errcb); \
-	} while (0)
-#define S3_POP_CONTEXT(errcb) (error_context_stack = (errcb).previous)
-
-/* Parse "bytes FIRST-LAST/TOTAL" (TOTAL may be "*": -1); false if malformed. */
-static bool
-parse_content_range(const char *s, int64 *first, int64 *last, int64 *total)
-{
-	long long	a,
-				b,
-				t = -1;
-	int			n = 0;
-
-	if (sscanf(s, "bytes %lld-%lld/%n", &a, &b, &n) != 2 || n == 0)
-		return false;
-	s += n;
-	if (strcmp(s, "*") != 0)
-	{
-		char		tail;
-
-		if (sscanf(s, "%lld%c", &t, &tail) != 1 || t < 0)
-			return false;
-	}
-	if (a < 0 || b < a || (t >= 0 && b >= t))
-		return false;
-	*first = a;
-	*last = b;
-	*total = t;
-	return true;
-}
-
-/* Is etag a plain MD5 (32 hex digits), as S3 gives a single-PUT object? */
-static bool
-etag_is_md5(const char *etag)
-{
-	if (strlen(etag) != 32)
-		return false;
-	for (int i = 0; i < 32; i++)
-		if (!isxdigit((unsigned char) etag[i]))
-			return false;
-	return true;
-}
-
-/* Raise a GET reply whose body does not match what it should carry. */
-static void
-s3_raise_short(const S3Endpoint *ep, const char *what, size_t got, int64 want)
-{
-	s3_forget_connections();
-	ereport(ERROR,
-			(errcode(ERRCODE_PROTOCOL_VIOLATION),
-			 errmsg("S3 server \"%s\" sent %s body than expected", ep->server_name,
-					(int64) got < want ? "a shorter" : "a longer"),
-			 errdetail("The reply carries %zu bytes; %s says " INT64_FORMAT ".",
-					   got, what, want)));
-}
-
-/*
- * check_md5
- *		When the reply holds the whole object and its ETag is a plain MD5
- *		(no "-N" multipart suffix, no SSE-KMS or SSE-C, whose ETags are no
- *		MD5 of the bytes), the bytes must hash to it: ERRCODE_DATA_CORRUPTED.
- */
-static void
-check_md5(const S3Endpoint *ep, const XferState *st, const char *data, size_t len)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char		hex[2 * EVP_MAX_MD_SIZE + 1];
-
-	if (!etag_is_md5(st->etag) || st->sse_customer ||
-		pg_strncasecmp(st->sse, "aws:kms", 7) == 0)
-		return;
-	if (EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL) != 1 || mdlen != 16)
-		return;					/* no MD5 here (FIPS mode): nothing to check */
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (pg_strcasecmp(hex, st->etag) != 0)
-	{
-		s3_forget_connections();
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("object read from S3 server \"%s\" does not match its checksum",
-						ep->server_name),
-				 errdetail("The MD5 of the %zu bytes received is %s; the ETag says %s.",
-						   len, hex, st->etag)));
-	}
-}
-
-/*
- * s3_get_object
- *		GET bucket/key, the bytes [offset, offset+length) or to the end when
- *		length < 0. A range starting at or beyond the end gives an empty
- *		bytea. object_size is the size the caller knows the object to have
- *		(its catalog entry), -1 when unknown. Result palloc'd in the current
- *		context. Throws.
- *
- *		The reply is verified, never silently truncated: a body that differs
- *		from the reply's own Content-Length or Content-Range, from the range
- *		asked for, or from object_size is ERRCODE_PROTOCOL_VIOLATION; an
- *		object whose declared size differs from object_size, or whose bytes
- *		(read whole) do not hash to its plain-MD5 ETag, is
- *		ERRCODE_DATA_CORRUPTED.
- */
-bytea *
-s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
-			  int64 offset, int64 length, int64 object_size)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-	char		range[64] = "";
-	bytea	   *result;
-	int64		total = -1;		/* object size the reply declares */
-	bool		whole = false;	/* the reply holds the whole object */
-	int64		expect;
-
-	if (length == 0)
-	{
-		result = palloc(VARHDRSZ);
-		SET_VARSIZE(result, VARHDRSZ);
-		return result;
-	}
-	s3_call_init(&call, "GET object", "GET", bucket, key);
-	if (offset > 0 || length > 0)
-	{
-		if (length > 0)
-			snprintf(range, sizeof(range), "bytes=" INT64_FORMAT "-" INT64_FORMAT,
-					 offset, offset + length - 1);
-		else
-			snprintf(range, sizeof(range), "bytes=" INT64_FORMAT "-", offset);
-		s3_call_header(&call, "range", range);
-		call.range_416_empty = true;
-	}
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-
-	if (st.content_length >= 0 && st.status != 416 && (int64) st.len != st.content_length)
-		s3_raise_short(ep, "its Content-Length", st.len, st.content_length);
-	if (st.status == 416)
-		st.len = 0;
-	else if (st.status == 206)
-	{
-		int64		first,
-					last;
-
-		if (!parse_content_range(st.content_range, &first, &last, &total) ||
-			first != offset || (length > 0 && last - first + 1 > length))
-		{
-			s3_forget_connections();
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("malformed reply from S3 server \"%s\"", ep->server_name),
-					 errdetail("A partial reply to Range \"%s\" came with Content-Range \"%s\".",
-							   range, st.content_range)));
-		}
-		if ((int64) st.len != last - first + 1)
-			s3_raise_short(ep, "its Content-Range", st.len, last - first + 1);
-		/* with the object's size known, the range asked for is known too */
-		if (total >= 0)
-		{
-			expect = total - offset;
-			if (length > 0 && length < expect)
-				expect = length;
-			if ((int64) st.len != expect)
-				s3_raise_short(ep, "the range asked for", st.len, expect);
-		}
-		whole = offset == 0 && total == (int64) st.len;
-	}
-	else
-	{
-		/* 200: the whole object, also when the server ignored Range */
-		total = st.content_length;
-		whole = true;
-		if (object_size >= 0 && total < 0 && (int64) st.len != object_size)
-			s3_raise_short(ep, "the catalog entry's size", st.len, object_size);
-	}
-
-	/* a reply that declares another size than the catalog's: the object changed */
-	if (object_size >= 0 && total >= 0 && total != object_size)
-	{
-		s3_forget_connections();
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("object on S3 server \"%s\" does not match its catalog entry",
-						ep->server_name),
-				 errdetail("The server holds " INT64_FORMAT " bytes; the entry records "
-						   INT64_FORMAT ".", total, object_size)));
-	}
-	if (whole)
-		check_md5(ep, &st, st.buf ? st.buf + VARHDRSZ : "", st.len);
-
-	if (st.status != 206 && st.status != 416 && call.range_416_empty && st.buf != NULL)
-	{
-		/* the server ignored Range and sent it all: cut the range out */
-		size_t		from = (uint64) offset < st.len ? (size_t) offset : st.len;
-		size_t		n = st.len - from;
-
-		if (length > 0 && (uint64) length < n)
-			n = (size_t) length;
-		memmove(st.buf + VARHDRSZ, st.buf + VARHDRSZ + from, n);
-		st.len = n;
-	}
-	if (object_size >= 0)
-	{
-		expect = offset >= object_size ? 0 : object_size - offset;
-		if (length > 0 && length < expect)
-			expect = length;
-		if ((int64) st.len != expect)
-			s3_raise_short(ep, "the catalog entry's size", st.len, expect);
-	}
-	S3_POP_CONTEXT(errcb);
-
-	if (st.buf == NULL)
-		st.buf = palloc(VARHDRSZ);
-	result = (bytea *) st.buf;
-	SET_VARSIZE(result, VARHDRSZ + st.len);
-	return result;
-}
-
-/* Parse an HTTP date (RFC 1123) into a timestamptz; false if it is not one. */
-static bool
-http_date(const char *s, TimestampTz *out)
-{
-	time_t		t;
-
-	if (s == NULL || s[0] == '\0')
-		return false;
-	t = curl_getdate(s, NULL);
-	if (t == (time_t) -1)
-		return false;
-	*out = time_t_to_timestamptz((pg_time_t) t);
-	return true;
-}
-
-/*
- * s3_head_object
- *		HEAD bucket/key into *info (etag palloc'd). Throws; a missing object
- *		is ERRCODE_UNDEFINED_OBJECT.
- */
-void
-s3_head_object(const S3Endpoint *ep, const char *bucket, const char *key,
-			   S3ObjectInfo *info)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-
-	s3_call_init(&call, "HEAD object", "HEAD", bucket, key);
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	if (st.content_length < 0)
-		s3_raise_malformed(ep, "HEAD reply", "no Content-Length header");
-	if (st.etag[0] == '\0')
-		s3_raise_malformed(ep, "HEAD reply", "no ETag header");
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-
-	info->size = st.content_length;
-	info->etag = pstrdup(st.etag);
-	info->have_last_modified = http_date(st.last_modified, &info->last_modified);
-}
-
-/*
- * s3_put_object
- *		Single PUT of len bytes; returns the ETag (palloc'd, no quotes).
- *		x-amz-content-sha256 is the body's real hash. Throws.
- */
-char *
-s3_put_object(const S3Endpoint *ep, const char *bucket, const char *key,
-			  const char *data, size_t len, const char *content_type)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-
-	s3_call_init(&call, "PUT object", "PUT", bucket, key);
-	call.body = data;
-	call.body_len = len;
-	call.content_type = content_type;
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	/* the ETag becomes the entry's checksum: without one nothing is staged */
-	if (st.etag[0] == '\0')
-		s3_raise_malformed(ep, "PutObject reply", "no ETag header");
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-	return pstrdup(st.etag);
-}
-
-/*
- * s3_delete_object
- *		DELETE bucket/key (S3 answers 204 also when it did not exist). Throws.
- */
-void
-s3_delete_object(const S3Endpoint *ep, const char *bucket, const char *key)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-
-	s3_call_init(&call, "DELETE object", "DELETE", bucket, key);
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-}
-
-/* Base64 of the MD5 of a buffer (Content-MD5), palloc'd. */
-static char *
-content_md5(const char *data, size_t len)
-{
-	uint8		digest[16];
-	const char *errstr = NULL;
-	char	   *out = palloc(pg_b64_enc_len(16) + 1);
-	int			n;
-
-	if (!pg_md5_binary(data, len, digest, &errstr))
-		elog(ERROR, "could not compute MD5: %s", errstr ? errstr : "unknown");
-	n = pg_b64_encode((const char *) digest, 16, out, pg_b64_enc_len(16));
-	out[n] = '\0';
-	return out;
-}
-
-/*
- * s3_delete_objects
- *		Multi-object delete (Quiet) of up to 1000 keys of one bucket. Throws
- *		if the reply lists any per-key error.
- */
-void
-s3_delete_objects(const S3Endpoint *ep, const char *bucket,
-				  char *const *keys, int nkeys)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-	StrBuf		body;
-	char	   *pbody;
-	char		reason[256];
-	int			nerrors = 0;
-
-	if (nkeys <= 0)
-		return;
-	if (nkeys > 1000)
-		elog(ERROR, "s3_delete_objects: %d keys in one request", nkeys);
-	sb_init(&body);
-	s3_build_delete_objects(&body, keys, nkeys);
-	pbody = pnstrdup(body.data, body.len);
-	sb_free(&body);
-
-	s3_call_init(&call, "DELETE objects in", "POST", bucket, NULL);
-	s3_call_query(&call, "delete", "");
-	call.body = pbody;
-	call.body_len = strlen(pbody);
-	call.content_type = "application/xml";
-	s3_call_header(&call, "content-md5", content_md5(pbody, call.body_len));
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	if (s3_parse_delete_result(xfer_text(&st), st.len, &nerrors,
-							   reason, sizeof(reason)) != 0)
-		s3_raise_malformed(ep, "DeleteResult", reason);
-	if (nerrors > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("S3 server could not delete %d of %d objects", nerrors, nkeys),
-				 errdetail("First failure: %s.", reason)));
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-	pfree(pbody);
-}
-
-/*
- * s3_create_bucket
- *		PUT bucket (a test and demo convenience), with a LocationConstraint
- *		outside us-east-1. Throws; an existing bucket of another owner is
- *		ERRCODE_DUPLICATE_OBJECT (S3 lets the owner create it again).
- */
-void
-s3_create_bucket(const S3Endpoint *ep, const char *bucket)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-
-	s3_call_init(&call, "CREATE bucket", "PUT", bucket, NULL);
-	if (strcmp(ep->region, "us-east-1") != 0)
-	{
-		/* outside us-east-1, AWS wants the region named in the body */
-		call.body = psprintf("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-							 "<LocationConstraint>%s</LocationConstraint>"
-							 "</CreateBucketConfiguration>", ep->region);
-		call.body_len = strlen(call.body);
-		call.content_type = "application/xml";
-	}
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-}
-
-/*
- * s3_list_objects_page
- *		One ListObjectsV2 page (encoding-type=url, so keys come back decoded).
- *		*page is filled by s3_xml (lk_alloc memory): the caller releases it
- *		with s3_list_page_free. Throws; a malformed reply is
- *		ERRCODE_PROTOCOL_VIOLATION.
- */
-void
-s3_list_objects_page(const S3Endpoint *ep, const char *bucket,
-					 const char *prefix, const char *delimiter,
-					 const char *continuation, int max_keys, S3ListPage *page)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-	char		maxkeys[16];
-	char		reason[256];
-
-	s3_call_init(&call, "LIST objects in", "GET", bucket, NULL);
-	s3_call_query(&call, "list-type", "2");
-	s3_call_query(&call, "encoding-type", "url");
-	snprintf(maxkeys, sizeof(maxkeys), "%d", max_keys);
-	s3_call_query(&call, "max-keys", maxkeys);
-	if (prefix && prefix[0])
-		s3_call_query(&call, "prefix", prefix);
-	if (delimiter && delimiter[0])
-		s3_call_query(&call, "delimiter", delimiter);
-	if (continuation)
-		s3_call_query(&call, "continuation-token", continuation);
-	memset(&st, 0, sizeof(st));
-	memset(page, 0, sizeof(*page));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	if (s3_parse_list_page(xfer_text(&st), st.len, page, reason, sizeof(reason)) != 0)
-	{
-		s3_list_page_free(page);
-		s3_raise_malformed(ep, "ListObjectsV2 reply", reason);
-	}
-	if (page->is_truncated && (page->next_token == NULL || page->next_token[0] == '\0'))
-	{
-		s3_list_page_free(page);
-		s3_raise_malformed(ep, "ListObjectsV2 reply",
-						   "truncated listing without a continuation token");
-	}
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-}
-
-/*
- * s3_presign_url
- *		A presigned URL for method on bucket/key valid expires_seconds from
- *		when. No network. Result palloc'd.
- */
-char *
-s3_presign_url(const S3Endpoint *ep, const char *method, const char *bucket,
-			   const char *key, int expires_seconds, pg_time_t when)
-{
-	S3SignRequest req;
-	S3Credentials cred;
-	StrBuf		query;
-	StringInfoData url;
-	char	   *host;
-	char	   *path;
-
-	s3_target(ep, bucket, key, &host, &path);
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.host = host;
-	req.path = path;
-	req.payload_hash = S3_UNSIGNED_PAYLOAD;
-	req.region = ep->region;
-	req.service = "s3";
-	req.when = (time_t) when;
-	cred.access_key_id = ep->access_key_id;
-	cred.secret_access_key = ep->secret_access_key;
-	cred.session_token = ep->session_token;
-
-	sb_init(&query);
-	s3_presign_query(&query, &req, &cred, expires_seconds);
-	initStringInfo(&url);
-	appendStringInfo(&url, "%s://%s", ep->scheme, host);
-	append_encoded(&url, path, true);
-	appendStringInfo(&url, "?%s", query.data);
-	sb_free(&query);
-	return url.data;
-}
-
-/* ---------------------------------------------------------------------
- * multipart upload
- * ---------------------------------------------------------------------
- */
-
-static char *
-s3_multipart_initiate(const S3Endpoint *ep, const char *bucket, const char *key,
-					  const char *content_type)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-	char	   *upload_id = NULL;
-	char	   *result;
-	char		reason[256];
-
-	s3_call_init(&call, "INITIATE multipart upload of", "POST", bucket, key);
-	s3_call_query(&call, "uploads", "");
-	call.content_type = content_type;
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	if (s3_parse_upload_id(xfer_text(&st), st.len, &upload_id, reason, sizeof(reason)) != 0)
-		s3_raise_malformed(ep, "InitiateMultipartUploadResult", reason);
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-	result = pstrdup(upload_id);
-	lk_free(upload_id);
-	return result;
-}
-
-static char *
-s3_multipart_part(const S3Endpoint *ep, const char *bucket, const char *key,
-				  const char *upload_id, int partno, const char *data, size_t len)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-	char		num[16];
-
-	snprintf(num, sizeof(num), "%d", partno);
-	s3_call_init(&call, "UPLOAD part of", "PUT", bucket, key);
-	s3_call_query(&call, "partNumber", num);
-	s3_call_query(&call, "uploadId", upload_id);
-	call.body = data;
-	call.body_len = len;
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-	if (st.etag[0] == '\0')
-		s3_raise_malformed(ep, "UploadPart reply", "no ETag header");
-	return pstrdup(st.etag);
-}
-
-static void
-s3_multipart_complete(const S3Endpoint *ep, const char *bucket, const char *key,
-					  const char *upload_id, char **etags, int nparts)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-	StrBuf		body;
-	char	   *pbody;
-	char	   *etag = NULL;
-	char		reason[256];
-
-	sb_init(&body);
-	s3_build_complete_multipart(&body, etags, nparts);
-	pbody = pnstrdup(body.data, body.len);
-	sb_free(&body);
-
-	s3_call_init(&call, "COMPLETE multipart upload of", "POST", bucket, key);
-	s3_call_query(&call, "uploadId", upload_id);
-	call.body = pbody;
-	call.body_len = strlen(pbody);
-	call.content_type = "application/xml";
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-
-	/*
-	 * S3 may answer 200 with an Error document after a long completion; the
-	 * parser reports that as a malformed CompleteMultipartUploadResult.
-	 */
-	if (s3_parse_complete_multipart(xfer_text(&st), st.len, &etag, reason, sizeof(reason)) != 0)
-		s3_raise_malformed(ep, "CompleteMultipartUploadResult", reason);
-	lk_free(etag);
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-	pfree(pbody);
-}
-
-static void
-s3_multipart_abort(const S3Endpoint *ep, const char *bucket, const char *key,
-				   const char *upload_id)
-{
-	S3Call		call;
-	XferState	st;
-	ErrorContextCallback errcb;
-
-	s3_call_init(&call, "ABORT multipart upload of", "DELETE", bucket, key);
-	s3_call_query(&call, "uploadId", upload_id);
-	memset(&st, 0, sizeof(st));
-	S3_PUSH_CONTEXT(errcb, call);
-	s3_perform(ep, &call, &st);
-	S3_POP_CONTEXT(errcb);
-	xfer_free(&st);
-}
-
-/*
- * s3_put_object_multipart
- *		Upload len bytes in parts of part_size (the last may be smaller) and
- *		complete. On any error the upload is aborted (best effort, the abort's
- *		own failure is swallowed) and the original error re-thrown. Returns
- *		the object's ETag from a HEAD after completion (RGW sends an empty
- *		one in the completion reply), palloc'd.
- */
-char *
-s3_put_object_multipart(const S3Endpoint *ep, const char *bucket, const char *key,
-						const char *data, size_t len, size_t part_size,
-						const char *content_type)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-	S3Endpoint	abort_ep = *ep;
-	char	   *upload_id;
-	int			nparts = (int) ((len + part_size - 1) / part_size);
-	char	  **etags;
-	S3ObjectInfo info;
-
-	if (nparts < 1)
-		nparts = 1;
-	if (nparts > 10000)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("object of %zu bytes needs more than 10000 parts", len),
-				 errhint("Raise pg_lakefs.multipart_part_size.")));
-	upload_id = s3_multipart_initiate(ep, bucket, key, content_type);
-	etags = palloc0(sizeof(char *) * nparts);
-
-	PG_TRY();
-	{
-		for (int i = 0; i < nparts; i++)
-		{
-			size_t		off = (size_t) i * part_size;
-			size_t		n = Min(part_size, len - off);
-
-			etags[i] = s3_multipart_part(ep, bucket, key, upload_id, i + 1,
-										 data + off, n);
-		}
-		s3_multipart_complete(ep, bucket, key, upload_id, etags, nparts);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-
-		/*
-		 * The abort is best effort, and after a cancel it is skipped: a user
-		 * who cancels wants control back now, and the store that failed may
-		 * be frozen. Leaving the upload incomplete is safe: its parts never
-		 * become a visible object, nothing in the catalog points at it, and
-		 * the store reclaims it (an AbortIncompleteMultipartUpload lifecycle
-		 * rule; RGW's and MinIO's multipart garbage collection). After any
-		 * other error the abort gets one attempt bounded to a second.
-		 */
-		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
-		{
-			/* a cancel must not be eaten by the abort's own progress check */
-			HOLD_INTERRUPTS();
-			abort_ep.max_retries = 0;
-			abort_ep.connect_timeout_ms = Min(ep->connect_timeout_ms, 1000);
-			abort_ep.request_timeout_ms = 1000;
-			PG_TRY();
-			{
-				s3_multipart_abort(&abort_ep, bucket, key, upload_id);
-			}
-			PG_CATCH();
-			{
-				MemoryContextSwitchTo(oldcxt);
-				FlushErrorState();
-			}
-			PG_END_TRY();
-			RESUME_INTERRUPTS();
-		}
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
-
-	s3_head_object(ep, bucket, key, &info);
-	return info.etag;
 }

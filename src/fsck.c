@@ -424,10 +424,17 @@ check_commit_row(Fsck *f, SPITupleTable *tt, uint64 i)
 		report(f, "commit_id_mismatch", object, "its fields hash to %s", computed);
 }
 
+typedef void (*FsckRowCheck) (Fsck *f, SPITupleTable *tt, uint64 i);
+
+/*
+ * fsck_scan: run catalog query q as a cursor and call check on every row,
+ * FSCK_BATCH rows a fetch, in f->row_cxt reset after each row (an SPI call
+ * returns in SPI's own context, so the switch follows every fetch).
+ */
 static void
-check_commits(Fsck *f)
+fsck_scan(Fsck *f, FsckPlan q, FsckRowCheck check)
 {
-	Portal		portal = fsck_cursor(f, F_COMMITS);
+	Portal		portal = fsck_cursor(f, q);
 
 	for (;;)
 	{
@@ -445,13 +452,19 @@ check_commits(Fsck *f)
 		for (uint64 i = 0; i < n; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
-			check_commit_row(f, tt, i);
+			check(f, tt, i);
 			MemoryContextReset(f->row_cxt);
 		}
 		MemoryContextSwitchTo(old);
 		SPI_freetuptable(tt);
 	}
 	SPI_cursor_close(portal);
+}
+
+static void
+check_commits(Fsck *f)
+{
+	fsck_scan(f, F_COMMITS, check_commit_row);
 }
 
 /* ---- metaranges ---- */
@@ -541,31 +554,7 @@ check_metarange_row(Fsck *f, SPITupleTable *tt, uint64 i)
 static void
 check_metaranges(Fsck *f)
 {
-	Portal		portal = fsck_cursor(f, F_METARANGES);
-
-	for (;;)
-	{
-		SPITupleTable *tt;
-		uint64		n;
-		MemoryContext old;
-
-		SPI_cursor_fetch(portal, true, FSCK_BATCH);
-		tt = SPI_tuptable;
-		n = SPI_processed;
-		if (n == 0)
-			break;
-		/* an SPI call returns in SPI's own context: switch after each fetch */
-		old = MemoryContextSwitchTo(f->row_cxt);
-		for (uint64 i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			check_metarange_row(f, tt, i);
-			MemoryContextReset(f->row_cxt);
-		}
-		MemoryContextSwitchTo(old);
-		SPI_freetuptable(tt);
-	}
-	SPI_cursor_close(portal);
+	fsck_scan(f, F_METARANGES, check_metarange_row);
 }
 
 /* ---- ranges ---- */
@@ -646,34 +635,10 @@ check_range_row(Fsck *f, SPITupleTable *tt, uint64 i)
 static void
 check_ranges(Fsck *f)
 {
-	Portal		portal = fsck_cursor(f, F_RANGES);
 	HASH_SEQ_STATUS seq;
 	RangeRef   *r;
 
-	for (;;)
-	{
-		SPITupleTable *tt;
-		uint64		n;
-		MemoryContext old;
-
-		SPI_cursor_fetch(portal, true, FSCK_BATCH);
-		tt = SPI_tuptable;
-		n = SPI_processed;
-		if (n == 0)
-			break;
-		/* an SPI call returns in SPI's own context: switch after each fetch */
-		old = MemoryContextSwitchTo(f->row_cxt);
-		for (uint64 i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			check_range_row(f, tt, i);
-			MemoryContextReset(f->row_cxt);
-		}
-		MemoryContextSwitchTo(old);
-		SPI_freetuptable(tt);
-	}
-	SPI_cursor_close(portal);
-
+	fsck_scan(f, F_RANGES, check_range_row);
 	hash_seq_init(&seq, f->refs);
 	while ((r = hash_seq_search(&seq)) != NULL)
 		if (!r->seen)

@@ -238,10 +238,14 @@ verify_in_database(GwRequest *r, const SigInput *in, const char *sts, GwError *e
 
 	if (res == NULL)
 	{
-		if (err->status == 500 || err->status == 503)
+		char		why[sizeof(err->message)];
+
+		if (err->status == 503)
 			return false;
-		gw_error_set(err, 500, "InternalError", "the signature could not be checked: %s",
-					 err->message);
+		memcpy(why, err->message, sizeof(why));
+		gw_error_set(err, 500, "InternalError", "the signature could not be checked: %s", why);
+		gw_log(GW_LOG_ERROR, "lakefs_verify_signature failed: %s (is EXECUTE granted to the "
+			   "gateway's role?)", why);
 		return false;
 	}
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
@@ -439,6 +443,13 @@ gw_authenticate(GwRequest *r, GwError *err)
 		remember(r, &in, when);
 		snprintf(r->auth.content_sha256, sizeof(r->auth.content_sha256), "%s", S3_UNSIGNED_PAYLOAD);
 		return true;
+	}
+	if (gw_query(r, "AWSAccessKeyId"))
+	{
+		gw_error_set(err, 400, "InvalidRequest",
+					 "Signature Version 2 is not supported: presign with AWS4-HMAC-SHA256 "
+					 "(boto3: Config(signature_version='s3v4')).");
+		return false;
 	}
 	gw_error_set(err, 403, "AccessDenied",
 				 "Anonymous access is not allowed: sign requests with an access key "

@@ -71,8 +71,10 @@ keys_owner(void)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute("SELECT relowner FROM pg_catalog.pg_class WHERE oid = '"
-					KEYS_TABLE "'::regclass", true, 1) != SPI_OK_SELECT ||
+	if (SPI_execute("SELECT c.relowner FROM pg_catalog.pg_class c"
+					" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					" WHERE n.nspname = 'lakefs_keys' AND c.relname = 'access_keys'",
+					true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "access key table is missing");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);

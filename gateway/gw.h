@@ -93,6 +93,7 @@ struct GwRequest
 	uint64_t	bytes_out;
 	double		started;
 	bool		responded;
+	bool		deferred;		/* no body: start at the second call */
 	/* a request with a body: called per chunk, then once at its end */
 	GwBodyFn	on_body;
 	GwFinishFn	on_finish;
@@ -174,6 +175,8 @@ typedef struct GwStore GwStore;
 extern GwStore *gw_store_get(const char *url, int64_t offset, int64_t length);
 extern ssize_t gw_store_read(GwStore *s, char *buf, size_t max);
 extern bool gw_store_wait_headers(GwStore *s, long *status);
+extern ssize_t gw_store_fetch(const char *url, int64_t offset, int64_t length, char *buf,
+							  size_t cap, long *status);
 extern GwStore *gw_store_put(const char *url, int64_t length, const char *content_type);
 extern bool gw_store_write(GwStore *s, const char *data, size_t len);
 extern bool gw_store_finish(GwStore *s, long *status);

@@ -6,7 +6,8 @@
  *		error documents and the one log line per request.
  *
  * Request life: the first call of the access handler (headers only)
- * allocates a GwRequest, verifies the signature and dispatches. An
+ * allocates a GwRequest; it is verified and dispatched at once when a body
+ * follows, else at the next call (see access_handler). An
  * operation either responds at once or installs on_body/on_finish; body
  * chunks go to on_body, and on_finish runs after the last one (MHD allows a
  * response only at the first or the last call, so an operation that fails
@@ -273,6 +274,37 @@ parse_path(GwRequest *r, const char *url)
 		r->key = strdup(slash + 1);
 }
 
+/* does the request announce a body? */
+static bool
+has_body(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+
+	return (cl && strcmp(cl, "0") != 0) ||
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
+
+/* verify and dispatch; an error is answered at once */
+static void
+start(GwRequest *r)
+{
+	GwError		err;
+
+	memset(&err, 0, sizeof(err));
+	if (!gw_authenticate(r, &err))
+		gw_respond_error(r, &err);
+	else
+		dispatch(r);
+}
+
+/*
+ * MHD calls this once with the headers, then once per body chunk, then once
+ * more. A response queued at the first call closes the connection (MHD
+ * cannot tell whether a body follows), so requests without a body start at
+ * the second call and keep their connection alive; requests with a body
+ * start at the first, so that a refused upload is refused before its body
+ * is read.
+ */
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			   const char *method, const char *version, const char *upload_data,
@@ -294,12 +326,15 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		r->method = method;
 		r->started = gw_now();
 		parse_path(r, url);
-		memset(&err, 0, sizeof(err));
-		if (!gw_authenticate(r, &err))
-			gw_respond_error(r, &err);
-		else
-			dispatch(r);
+		r->deferred = !has_body(conn);
+		if (!r->deferred)
+			start(r);
 		return MHD_YES;
+	}
+	if (r->deferred)
+	{
+		r->deferred = false;
+		start(r);
 	}
 	if (*upload_data_size > 0)
 	{

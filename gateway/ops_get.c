@@ -21,6 +21,9 @@
 
 #include "gw.h"
 
+/* objects up to this size are fetched whole on the request's thread */
+#define GW_SMALL_OBJECT (256 * 1024)
+
 typedef struct ObjectInfo
 {
 	int64_t		size;
@@ -212,6 +215,37 @@ preconditions(GwRequest *r, const ObjectInfo *o)
 	return false;
 }
 
+/* an object of at most GW_SMALL_OBJECT bytes: fetched whole, then sent */
+static void
+get_small(GwRequest *r, const ObjectInfo *o, int64_t off, int64_t len, int range)
+{
+	char	   *buf = malloc(len > 0 ? len : 1);
+	long		status = 0;
+	ssize_t		n = buf ? gw_store_fetch(o->url, off, range ? len : -1, buf, len, &status) : -1;
+	struct MHD_Response *resp;
+	GwError		err;
+	char		cr[128];
+
+	if (n != len || status < 200 || status >= 300)
+	{
+		free(buf);
+		gw_error_set(&err, 502, "InternalError",
+					 "The object store did not serve the object's bytes.");
+		gw_respond_error(r, &err);
+		return;
+	}
+	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	object_headers(resp, o);
+	if (range)
+	{
+		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long) off,
+				 (long long) (off + len - 1), (long long) o->size);
+		MHD_add_response_header(resp, "Content-Range", cr);
+	}
+	r->bytes_out += len;
+	gw_respond_response(r, range ? 206 : 200, resp);
+}
+
 /* GetObject and HeadObject */
 void
 gw_get_object(GwRequest *r, bool head)
@@ -251,6 +285,11 @@ gw_get_object(GwRequest *r, bool head)
 												 no_body, NULL, NULL);
 		object_headers(resp, &o);
 		gw_respond_response(r, range ? 206 : 200, resp);
+		goto out;
+	}
+	if (len <= GW_SMALL_OBJECT)
+	{
+		get_small(r, &o, off, len, range);
 		goto out;
 	}
 	s = gw_store_get(o.url, off, range ? len : -1);

@@ -5,12 +5,14 @@
  *		presigned URLs the database hands out (the gateway holds no store
  *		credentials).
  *
- * Each transfer is one libcurl easy handle driven by its own multi handle
- * from the HTTP side's thread: a download is pulled as the client reads
- * (the write callback buffers at most GW_STORE_BUFFER bytes and pauses the
- * transfer beyond that), an upload is pushed as the client's body arrives
- * (the read callback pauses when it has nothing). Memory per transfer is
- * bounded whatever the object's size. Connections to the store are shared
+ A download runs curl_easy_perform on a thread of its own; its write
+ * callback fills a ring of GW_STORE_BUFFER bytes and blocks while the ring
+ * is full, and the HTTP side's reader empties it as the client takes the
+ * bytes (freeing the GwStore cancels the transfer and joins the thread). An
+ * upload is one easy handle driven by a multi handle from the HTTP side's
+ * thread, pushed as the client's body arrives (the read callback pauses
+ * when it has nothing). Memory per transfer is bounded whatever the
+ * object's size. Connections to the store are shared
  * between transfers through a curl share handle (keep-alive).
  *
  *-------------------------------------------------------------------------
@@ -33,12 +35,17 @@ struct GwStore
 	struct curl_slist *hdrs;
 	bool		done;
 	CURLcode	result;
-	/* download */
-	char	   *buf;
-	size_t		len;
-	size_t		off;
-	bool		paused;
+	/* download: curl_easy_perform on its own thread, a bounded ring between */
+	pthread_t	thread;
+	bool		started;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	char	   *buf;			/* ring of GW_STORE_BUFFER bytes */
+	size_t		head;			/* first unread byte */
+	size_t		len;			/* unread bytes */
 	bool		got_data;
+	bool		cancel;
+	long		status;
 	/* upload */
 	const char *up_data;
 	size_t		up_len;
@@ -80,27 +87,57 @@ share_init(void)
 	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
+/* the store's bytes into the ring; blocks while it is full (curl's thread) */
 static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	GwStore    *s = arg;
 	size_t		n = size * nmemb;
+	size_t		done = 0;
+	bool		cancel;
 
-	if (s->off > 0)
-	{
-		memmove(s->buf, s->buf + s->off, s->len - s->off);
-		s->len -= s->off;
-		s->off = 0;
-	}
-	if (s->len + n > GW_STORE_BUFFER)
-	{
-		s->paused = true;
-		return CURL_WRITEFUNC_PAUSE;
-	}
-	memcpy(s->buf + s->len, ptr, n);
-	s->len += n;
+	pthread_mutex_lock(&s->lock);
+	if (!s->got_data)
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
 	s->got_data = true;
-	return n;
+	while (done < n && !s->cancel)
+	{
+		size_t		tail = (s->head + s->len) % GW_STORE_BUFFER;
+		size_t		room = GW_STORE_BUFFER - s->len;
+		size_t		k = n - done;
+
+		if (room == 0)
+		{
+			pthread_cond_wait(&s->changed, &s->lock);
+			continue;
+		}
+		if (k > room)
+			k = room;
+		if (k > GW_STORE_BUFFER - tail)
+			k = GW_STORE_BUFFER - tail;
+		memcpy(s->buf + tail, ptr + done, k);
+		s->len += k;
+		done += k;
+		pthread_cond_broadcast(&s->changed);
+	}
+	cancel = s->cancel;
+	pthread_mutex_unlock(&s->lock);
+	return cancel ? 0 : n;
+}
+
+static void *
+download_thread(void *arg)
+{
+	GwStore    *s = arg;
+	CURLcode	rc = curl_easy_perform(s->easy);
+
+	pthread_mutex_lock(&s->lock);
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
+	s->result = rc;
+	s->done = true;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
 }
 
 /* the store's answer to an upload: not needed beyond its status */
@@ -213,7 +250,14 @@ gw_store_get(const char *url, int64_t offset, int64_t length)
 	curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
-	curl_multi_add_handle(s->multi, s->easy);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->changed, NULL);
+	if (pthread_create(&s->thread, NULL, download_thread, s) != 0)
+	{
+		gw_store_free(s);
+		return NULL;
+	}
+	s->started = true;
 	return s;
 }
 
@@ -224,45 +268,118 @@ gw_store_get(const char *url, int64_t offset, int64_t length)
 bool
 gw_store_wait_headers(GwStore *s, long *status)
 {
+	bool		ok;
+
+	pthread_mutex_lock(&s->lock);
 	while (!s->done && !s->got_data)
-		drive(s, 1000);
-	*status = 0;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, status);
-	if (s->done && s->result != CURLE_OK)
-	{
+		pthread_cond_wait(&s->changed, &s->lock);
+	*status = s->status;
+	ok = !(s->done && s->result != CURLE_OK);
+	pthread_mutex_unlock(&s->lock);
+	if (!ok)
 		gw_log(GW_LOG_WARNING, "object store transfer failed: %s",
 			   s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result));
-		return false;
-	}
-	return true;
+	return ok;
 }
 
 /* gw_store_read: up to max bytes; 0 at the end, -1 on a failed transfer */
 ssize_t
 gw_store_read(GwStore *s, char *buf, size_t max)
 {
-	for (;;)
-	{
-		if (s->len > s->off)
-		{
-			size_t		n = s->len - s->off;
+	ssize_t		n;
 
-			if (n > max)
-				n = max;
-			memcpy(buf, s->buf + s->off, n);
-			s->off += n;
-			return (ssize_t) n;
-		}
-		if (s->done)
-			return s->result == CURLE_OK ? 0 : -1;
-		if (s->paused)
-		{
-			s->paused = false;
-			curl_easy_pause(s->easy, CURLPAUSE_CONT);
-			continue;
-		}
-		drive(s, 1000);
+	pthread_mutex_lock(&s->lock);
+	while (s->len == 0 && !s->done)
+		pthread_cond_wait(&s->changed, &s->lock);
+	if (s->len == 0)
+		n = s->result == CURLE_OK ? 0 : -1;
+	else
+	{
+		size_t		k = s->len;
+
+		if (k > max)
+			k = max;
+		if (k > GW_STORE_BUFFER - s->head)
+			k = GW_STORE_BUFFER - s->head;
+		memcpy(buf, s->buf + s->head, k);
+		s->head = (s->head + k) % GW_STORE_BUFFER;
+		s->len -= k;
+		n = (ssize_t) k;
+		pthread_cond_broadcast(&s->changed);
 	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+typedef struct FetchBuf
+{
+	char	   *buf;
+	size_t		len;
+	size_t		cap;
+} FetchBuf;
+
+static size_t
+fetch_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	FetchBuf   *f = arg;
+	size_t		n = size * nmemb;
+
+	if (n > f->cap - f->len)
+		return 0;				/* more than asked for: fail the transfer */
+	memcpy(f->buf + f->len, ptr, n);
+	f->len += n;
+	return n;
+}
+
+/*
+ * gw_store_fetch: GET at most cap bytes of url (a range when offset > 0 or
+ * length >= 0) into buf, on the calling thread with a handle it keeps for
+ * its next fetch; for small objects, where a transfer thread costs more than
+ * the transfer. Returns the bytes read, or -1 (logged); *status is the HTTP
+ * status.
+ */
+ssize_t
+gw_store_fetch(const char *url, int64_t offset, int64_t length, char *buf, size_t cap,
+			   long *status)
+{
+	static __thread CURL *easy;
+	FetchBuf	f = {buf, 0, cap};
+	char		range[64];
+	char		errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode	rc;
+
+	pthread_once(&share_once, share_init);
+	if (easy == NULL && (easy = curl_easy_init()) == NULL)
+		return -1;
+	curl_easy_reset(easy);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_SHARE, share);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_cb);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &f);
+	if (offset > 0 || length >= 0)
+	{
+		if (length >= 0)
+			snprintf(range, sizeof(range), "%lld-%lld", (long long) offset,
+					 (long long) (offset + length - 1));
+		else
+			snprintf(range, sizeof(range), "%lld-", (long long) offset);
+		curl_easy_setopt(easy, CURLOPT_RANGE, range);
+	}
+	rc = curl_easy_perform(easy);
+	*status = 0;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
+	if (rc != CURLE_OK)
+	{
+		gw_log(GW_LOG_WARNING, "object store transfer failed: %s",
+			   errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return -1;
+	}
+	return (ssize_t) f.len;
 }
 
 /*
@@ -336,6 +453,16 @@ gw_store_free(GwStore *s)
 {
 	if (s == NULL)
 		return;
+	if (s->started)
+	{
+		pthread_mutex_lock(&s->lock);
+		s->cancel = true;
+		pthread_cond_broadcast(&s->changed);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->changed);
+	}
 	if (s->multi && s->easy)
 		curl_multi_remove_handle(s->multi, s->easy);
 	if (s->easy)

@@ -13,6 +13,7 @@ OBJS = \
 	src/common/s3_sign.o \
 	src/common/s3_xml.o \
 	src/common/strbuf.o \
+	src/access_keys.o \
 	src/api_args.o \
 	src/api_commit.o \
 	src/api_diff.o \
@@ -61,6 +62,19 @@ EXTRA_CLEAN = src/exports.map tmp_install results regression.diffs regression.ou
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The S3 gateway, a separate program: gateway/Makefile builds pg_lakefs_gateway and
+# installs it into the server's bindir (README: "Use it from any S3 client").
+.PHONY: gateway-program install-gateway-program clean-gateway-program
+all: gateway-program
+install: install-gateway-program
+clean: clean-gateway-program
+gateway-program:
+	$(MAKE) -C gateway PG_CONFIG='$(PG_CONFIG)'
+install-gateway-program: gateway-program
+	$(MAKE) -C gateway install PG_CONFIG='$(PG_CONFIG)'
+clean-gateway-program:
+	$(MAKE) -C gateway clean
 
 # Only the SQL entry points (every PG_FUNCTION_INFO_V1), _PG_init and the magic
 # block are exported: the library's internal symbols stay out of a server that

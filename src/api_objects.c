@@ -146,11 +146,24 @@ entry_values(LkRepo *repo, const LakefsEntry *e, Datum *v, bool *n)
 		n[7] = true;
 }
 
+/* true when path[0..len) sorts at or before after (bytewise, as paths do) */
+static bool
+at_or_before(const char *path, size_t len, const char *after, size_t alen)
+{
+	int			c = memcmp(path, after, Min(len, alen));
+
+	return c < 0 || (c == 0 && len <= alen);
+}
+
 /*
- * lakefs_ls(repo, ref, prefix, delimiter)
+ * lakefs_ls(repo, ref, prefix, delimiter, after, amount)
  *		Entries under prefix at ref, in path order. With a delimiter, paths
  *		that continue past the next delimiter fold into one common_prefix row
  *		each, as S3's ListObjects does; the listing skips past them by seek.
+ *		Rows (paths or common prefixes) at or before after are left out, and
+ *		at most amount rows come back: a page starts by seeking to after, so
+ *		it costs O(page) at any depth (S3's start-after / continuation token).
+ *		The 0.1.0 declaration has only the first four arguments (PG_NARGS).
  */
 Datum
 lakefs_ls(PG_FUNCTION_ARGS)
@@ -159,48 +172,67 @@ lakefs_ls(PG_FUNCTION_ARGS)
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *prefix = ARG_TEXT_OR(2, "");
 	char	   *delim = PG_ARGISNULL(3) ? NULL : ARG_TEXT(3);
+	char	   *after = PG_NARGS() > 4 ? ARG_TEXT_OR(4, NULL) : NULL;
+	int64		amount = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ? PG_GETARG_INT64(5) : -1;
 	size_t		plen = strlen(prefix);
 	size_t		dlen = delim ? strlen(delim) : 0;
+	size_t		alen = after ? strlen(after) : 0;
+	int64		rows = 0;
 	LkRef		ref;
 	RefListing *l;
 	LakefsEntry e;
 	MemoryContext rowcxt;
 
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5) && amount < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amount must not be negative")));
 	InitMaterializedSRF(fcinfo, 0);
 	refs_resolve(repo, ARG_TEXT(1), &ref);
-	l = listing_open(repo, &ref, prefix);
+	l = listing_open(repo, &ref, (after && strcmp(after, prefix) > 0) ? after : prefix);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs ls row",
 								   ALLOCSET_SMALL_SIZES);
-	while (listing_next(l, &e))
+	while (amount < 0 || rows < amount)
 	{
 		Datum		v[8];
 		bool		n[8];
 		MemoryContext old;
 		const char *d;
 
+		if (!listing_next(l, &e))
+			break;
 		CHECK_FOR_INTERRUPTS();
 		if (e.path_len < plen || memcmp(e.path, prefix, plen) != 0)
 			break;
-		old = MemoryContextSwitchTo(rowcxt);
 		d = dlen ? memmem(e.path + plen, e.path_len - plen, delim, dlen) : NULL;
 		if (d == NULL)
 		{
+			if (after && at_or_before(e.path, e.path_len, after, alen))
+				continue;
+			old = MemoryContextSwitchTo(rowcxt);
 			entry_values(repo, &e, v, n);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(rowcxt);
+			rows++;
 			continue;
 		}
 		else
 		{
 			size_t		cplen = d + dlen - e.path;
-			char	   *next = lk_prefix_successor(e.path, cplen);
+			char	   *next;
 
-			memset(n, true, sizeof(n));
-			n[0] = n[1] = false;
-			v[0] = PointerGetDatum(cstring_to_text_with_len(e.path, cplen));
-			v[1] = CStringGetTextDatum("common_prefix");
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+			old = MemoryContextSwitchTo(rowcxt);
+			next = lk_prefix_successor(e.path, cplen);
+			if (!(after && at_or_before(e.path, cplen, after, alen)))
+			{
+				memset(n, true, sizeof(n));
+				n[0] = n[1] = false;
+				v[0] = PointerGetDatum(cstring_to_text_with_len(e.path, cplen));
+				v[1] = CStringGetTextDatum("common_prefix");
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+				rows++;
+			}
 			MemoryContextSwitchTo(old);
 			if (next == NULL)
 				break;

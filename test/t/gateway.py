@@ -1,0 +1,457 @@
+"""test/t/gateway.py — the S3 gateway (pg_lakefs_gateway) driven by boto3.
+
+Starts the gateway next to the throwaway cluster and the RGW test server, logged
+in as an "authenticator" role that may become the roles of the access keys, and
+replays the reference workflow's S3 calls: ListObjectsV2 with Delimiter='/',
+download_fileobj (HEAD + ranged GETs above the multipart threshold), put_object,
+a SQL commit and the result read back by commit id. Then paging, odd keys,
+copy, delete, presigned URLs, aws-chunked bodies, and the bad input a client
+can send: wrong secret, unknown key, a write to a tag or a commit id, missing
+repository or key, a role without privileges, a lying Content-Length, a
+malformed or wrongly signed aws-chunked body, 100 concurrent connections. The
+gateway must answer each with the right S3 error and keep serving; SIGTERM
+ends it with status 0.
+
+LAKEFS_GATEWAY_PORT chooses its port (default 17480).
+"""
+import atexit
+import datetime
+import hashlib
+import hmac
+import io
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from lakefs_test import (ok, note, done, fresh_database, connect, s3_env, skip_all,  # noqa: E402
+                         create_s3_server)
+
+if not s3_env():
+    skip_all("no S3 test server (LAKEFS_S3_ENDPOINT unset)")
+try:
+    import boto3
+    import botocore.config
+    from botocore.exceptions import ClientError
+except ImportError:
+    skip_all("python3-boto3 is not installed")
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PORT = int(os.environ.get("LAKEFS_GATEWAY_PORT", "17480"))
+ENDPOINT = "http://127.0.0.1:%d" % PORT
+DB = "lakefs_gateway"
+AUTH_ROLE = "lk_gw_authenticator"
+ROLES = ("lk_gw_writer", "lk_gw_reader", "lk_gw_nobody")
+
+
+def gateway_binary():
+    for d in (os.environ.get("PGBIN"), os.path.join(ROOT, "gateway")):
+        if d and os.access(os.path.join(d, "pg_lakefs_gateway"), os.X_OK):
+            return os.path.join(d, "pg_lakefs_gateway")
+    skip_all("pg_lakefs_gateway is not built")
+
+
+conninfo = fresh_database(DB)
+conn = connect(conninfo)
+create_s3_server(conn)
+try:
+    conn.execute("SELECT lakefs_s3_create_bucket('minio', 'gateway')")
+except Exception:  # noqa: BLE001 - it is there from an earlier run
+    pass
+conn.execute("SELECT lakefs_create_repository('repo', 's3://gateway/repo-%d', server => 'minio')"
+             % int(time.time() * 1000))
+
+# roles: the authenticator the gateway logs in as, and the roles keys stand for
+for role in ROLES + (AUTH_ROLE,):
+    conn.execute("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN "
+                 "EXECUTE 'DROP OWNED BY %s'; EXECUTE 'DROP ROLE %s'; END IF; END $$" % (role, role, role))
+conn.execute("CREATE ROLE %s LOGIN NOINHERIT" % AUTH_ROLE)
+for role in ROLES:
+    conn.execute("CREATE ROLE %s" % role)
+    conn.execute("GRANT %s TO %s" % (role, AUTH_ROLE))
+conn.execute("GRANT EXECUTE ON FUNCTION lakefs_verify_signature(text, text, text, text, text, text) TO %s"
+             % AUTH_ROLE)
+for role, tables in (("lk_gw_writer", "SELECT, INSERT, UPDATE, DELETE"), ("lk_gw_reader", "SELECT")):
+    conn.execute("GRANT USAGE ON SCHEMA lakefs TO %s" % role)
+    conn.execute("GRANT %s ON ALL TABLES IN SCHEMA lakefs TO %s" % (tables, role))
+    conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA lakefs TO %s" % role)
+    conn.execute("GRANT SELECT ON lakefs_repositories, lakefs_branches, lakefs_tags TO %s" % role)
+    conn.execute("GRANT USAGE ON FOREIGN SERVER minio TO %s" % role)
+
+
+def one(sql, *args):
+    return conn.execute(sql, args).fetchone()
+
+
+keys = {role: one("SELECT access_key_id, secret_access_key FROM lakefs_create_access_key(%s)", role)
+        for role in ROLES}
+ok(one("SELECT count(*) FROM lakefs_access_keys")[0] == 3, "three access keys, listed without secrets")
+ok("secret_access_key" not in [c.name for c in conn.execute("SELECT * FROM lakefs_access_keys").description],
+   "the lakefs_access_keys view has no secret column")
+
+# fixtures: images on main, committed; a tag; a branch for the experiment
+images = {}
+for cat in ("cat", "dog", "bird"):
+    for i in range(3):
+        path = "raw/Images/%s/%d.jpg" % (cat, i)
+        images[path] = os.urandom(1000 + i)
+        conn.execute("SELECT lakefs_put_object('repo', 'main', %s, %s)", (path, images[path]))
+big = os.urandom(12 * 1024 * 1024 + 17)
+conn.execute("SET pg_lakefs.multipart_threshold = '5MB'")
+conn.execute("SELECT lakefs_put_object('repo', 'main', 'raw/big.bin', %s)", (big,))
+main_commit = one("SELECT lakefs_commit('repo', 'main', 'images')")[0]
+conn.execute("SELECT lakefs_create_tag('repo', 'v1', 'main')")
+conn.execute("SELECT lakefs_create_branch('repo', 'experiment-1', 'main')")
+
+log = open(os.path.join(ROOT, "tmp_check", "gateway.log") if os.path.isdir(os.path.join(ROOT, "tmp_check"))
+           else os.devnull, "w")
+dsn = "%s user=%s" % (conninfo, AUTH_ROLE)
+gw = subprocess.Popen([gateway_binary(), "--dsn", dsn, "--listen", "127.0.0.1:%d" % PORT,
+                       "--workers", "4", "--log-level", "info"], stdout=log, stderr=log)
+atexit.register(lambda: gw.poll() is None and gw.kill())
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+ok(gw.poll() is None, "the gateway starts and listens on port %d" % PORT)
+
+
+def client(role="lk_gw_writer", secret=None, akid=None, **cfg):
+    k = keys[role]
+    return boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
+                        aws_access_key_id=akid or k[0], aws_secret_access_key=secret or k[1],
+                        config=botocore.config.Config(retries={"max_attempts": 0}, signature_version="s3v4",
+                                                      **cfg))
+
+
+def error_of(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except ClientError as e:
+        return (e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"].get("Code"))
+    return None
+
+
+s3 = client()
+
+# ---------------------------------------------------------------- reading
+buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+ok(buckets == ["repo"], "ListBuckets lists the repository", buckets)
+ok(s3.head_bucket(Bucket="repo")["ResponseMetadata"]["HTTPStatusCode"] == 200, "HeadBucket")
+r = s3.list_objects_v2(Bucket="repo", Prefix="experiment-1/raw/Images/", Delimiter="/")
+cps = [p["Prefix"] for p in r.get("CommonPrefixes", [])]
+ok(cps == ["experiment-1/raw/Images/bird/", "experiment-1/raw/Images/cat/", "experiment-1/raw/Images/dog/"]
+   and "Contents" not in r, "ListObjectsV2 with Delimiter='/' gives the categories as CommonPrefixes", cps)
+got_all = True
+for cp in cps:
+    listed = s3.list_objects_v2(Bucket="repo", Prefix=cp)["Contents"]
+    for o in listed:
+        buf = io.BytesIO()
+        s3.download_fileobj("repo", o["Key"], buf)
+        path = o["Key"][len("experiment-1/"):]
+        got_all = got_all and buf.getvalue() == images[path] and o["Size"] == len(images[path])
+ok(got_all, "every image of every category downloads byte for byte (download_fileobj)")
+r = s3.list_objects_v2(Bucket="repo", Prefix="", Delimiter="/")
+ok([p["Prefix"] for p in r["CommonPrefixes"]] == ["experiment-1/", "main/"],
+   "a listing without a ref lists the branches as common prefixes")
+buf = io.BytesIO()
+s3.download_fileobj("repo", "main/raw/big.bin", buf,
+                    Config=boto3.s3.transfer.TransferConfig(multipart_threshold=4 * 1024 * 1024,
+                                                            multipart_chunksize=4 * 1024 * 1024))
+ok(buf.getvalue() == big, "a 12 MiB object downloads in ranged GETs byte for byte")
+r = s3.get_object(Bucket="repo", Key="main/raw/big.bin", Range="bytes=100-199")
+ok(r["Body"].read() == big[100:200] and r["ContentRange"] == "bytes 100-199/%d" % len(big),
+   "GetObject with Range answers 206 with the slice and Content-Range")
+r = s3.get_object(Bucket="repo", Key="main/raw/big.bin", Range="bytes=-10")
+ok(r["Body"].read() == big[-10:], "a suffix range gives the last bytes")
+ok(error_of(s3.get_object, Bucket="repo", Key="main/raw/big.bin", Range="bytes=%d-" % (len(big) + 5))
+   == (416, "InvalidRange"), "a range past the end is 416 InvalidRange")
+h = s3.head_object(Bucket="repo", Key="v1/raw/big.bin")
+ok(h["ContentLength"] == len(big), "HeadObject by tag gives the size")
+etag = h["ETag"]
+ok(error_of(s3.get_object, Bucket="repo", Key="main/raw/big.bin", IfNoneMatch=etag) == (304, "304"),
+   "If-None-Match with the ETag answers 304")
+ok(error_of(s3.get_object, Bucket="repo", Key="main/raw/big.bin", IfMatch='"nope"') == (412, "PreconditionFailed"),
+   "If-Match with another ETag answers 412")
+
+# ---------------------------------------------------------------- writing
+model = os.urandom(300_000)
+r = s3.put_object(Bucket="repo", Key="experiment-1/artifacts/model.pkl", Body=model,
+                  ContentType="application/x-pickle", Metadata={"framework": "sklearn"})
+ok(r["ETag"] == '"%s"' % hashlib.md5(model).hexdigest(), "put_object answers the ETag (MD5)")
+staged = one("SELECT size, content_type, metadata->>'framework' FROM lakefs_staged('repo', 'experiment-1') "
+             "WHERE path = 'artifacts/model.pkl'")
+ok(staged == (len(model), "application/x-pickle", "sklearn"), "the object is staged on the branch", staged)
+h = s3.head_object(Bucket="repo", Key="experiment-1/artifacts/model.pkl")
+ok(h["ContentType"] == "application/x-pickle" and h["Metadata"] == {"framework": "sklearn"},
+   "HeadObject gives Content-Type and x-amz-meta-* back", h.get("Metadata"))
+commit = one("SELECT lakefs_commit('repo', 'experiment-1', 'model')")[0]
+got = s3.get_object(Bucket="repo", Key="%s/artifacts/model.pkl" % commit)["Body"].read()
+ok(got == model, "after a SQL commit the object reads back by commit id")
+ok(error_of(s3.head_object, Bucket="repo", Key="main/artifacts/model.pkl") == (404, "404"),
+   "and not on main")
+
+# odd keys round trip byte for byte
+odd = ["dir with space/a b.txt", "plus+sign.txt", "per%cent%20.txt", "ünïcödé/日本.txt", "double//slash.txt",
+       "q?mark&amp=1.txt", "dir/"]
+for k in odd:
+    s3.put_object(Bucket="repo", Key="experiment-1/odd/" + k, Body=k.encode())
+listed = [o["Key"] for o in s3.list_objects_v2(Bucket="repo", Prefix="experiment-1/odd/")["Contents"]]
+ok(listed == sorted(["experiment-1/odd/" + k for k in odd], key=lambda s: s.encode()),
+   "keys with spaces, +, %, unicode, // and a 0-byte dir/ marker list as written", listed)
+ok(all(s3.get_object(Bucket="repo", Key="experiment-1/odd/" + k)["Body"].read() == k.encode() for k in odd),
+   "and read back byte for byte")
+ok(sorted(p for (p,) in conn.execute("SELECT path FROM lakefs_ls('repo', 'experiment-1', 'odd/')"))
+   == sorted("odd/" + k for k in odd), "the catalog holds exactly those paths")
+
+# paging: O(page) listings through lakefs_ls(after, amount)
+for i in range(25):
+    conn.execute("SELECT lakefs_stage_object('repo', 'experiment-1', %s, 'data/x', 1, 'c')", ("page/%02d" % i,))
+pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket="repo", Prefix="experiment-1/page/",
+                                                          PaginationConfig={"PageSize": 7}))
+keys_seen = [o["Key"] for p in pages for o in p.get("Contents", [])]
+ok(len(pages) == 4 and keys_seen == ["experiment-1/page/%02d" % i for i in range(25)],
+   "ListObjectsV2 pages of 7 with continuation tokens: 4 pages, every key once, in order", len(pages))
+r = s3.list_objects_v2(Bucket="repo", Prefix="experiment-1/page/", StartAfter="experiment-1/page/20")
+ok([o["Key"][-2:] for o in r["Contents"]] == ["21", "22", "23", "24"], "StartAfter starts after the key")
+pages = list(s3.get_paginator("list_objects").paginate(Bucket="repo", Prefix="experiment-1/page/",
+                                                       PaginationConfig={"PageSize": 10}))
+ok([o["Key"] for p in pages for o in p.get("Contents", [])] == keys_seen, "ListObjects v1 pages with markers")
+r = s3.list_objects_v2(Bucket="repo", Prefix="experiment-1/", Delimiter="/", MaxKeys=2)
+r2 = s3.list_objects_v2(Bucket="repo", Prefix="experiment-1/", Delimiter="/",
+                        ContinuationToken=r["NextContinuationToken"])
+ok([p["Prefix"] for p in r["CommonPrefixes"]] == ["experiment-1/artifacts/", "experiment-1/odd/"]
+   and [p["Prefix"] for p in r2["CommonPrefixes"]] == ["experiment-1/page/", "experiment-1/raw/"],
+   "common prefixes page by token without repeating")
+ok(one("SELECT count(*) FROM lakefs_ls('repo', 'experiment-1', 'page/', NULL, 'page/10', 3)")[0] == 3 and
+   one("SELECT min(path) FROM lakefs_ls('repo', 'experiment-1', 'page/', NULL, 'page/10', 3)")[0] == "page/11",
+   "lakefs_ls(after, amount) returns the page after the path")
+ok(error_of(s3.list_objects_v2, Bucket="repo", Prefix="main/", ContinuationToken="!!!") == (400, "InvalidArgument"),
+   "a bad continuation token is 400 InvalidArgument")
+
+# copy (shallow) and delete
+s3.copy_object(Bucket="repo", Key="experiment-1/artifacts/model-copy.pkl",
+               CopySource={"Bucket": "repo", "Key": "experiment-1/artifacts/model.pkl"})
+a = one("SELECT physical_address FROM lakefs_stat_object('repo', 'experiment-1', 'artifacts/model.pkl')")
+b = one("SELECT physical_address FROM lakefs_stat_object('repo', 'experiment-1', 'artifacts/model-copy.pkl')")
+ok(a == b, "CopyObject is shallow: the copy points at the same physical object")
+s3.delete_object(Bucket="repo", Key="experiment-1/artifacts/model-copy.pkl")
+ok(error_of(s3.head_object, Bucket="repo", Key="experiment-1/artifacts/model-copy.pkl") == (404, "404"),
+   "DeleteObject stages a tombstone")
+ok(s3.delete_object(Bucket="repo", Key="experiment-1/never-there")["ResponseMetadata"]["HTTPStatusCode"] == 204,
+   "deleting a missing key succeeds, as on S3")
+r = s3.delete_objects(Bucket="repo", Delete={"Objects": [{"Key": "experiment-1/page/%02d" % i} for i in range(5)]})
+ok(len(r.get("Deleted", [])) == 5 and one("SELECT count(*) FROM lakefs_ls('repo', 'experiment-1', 'page/')")[0] == 20,
+   "DeleteObjects deletes every key it lists")
+
+# presigned URLs work with a plain HTTP client
+url = s3.generate_presigned_url("get_object", Params={"Bucket": "repo", "Key": "main/raw/Images/cat/0.jpg"},
+                                ExpiresIn=60)
+ok(urllib.request.urlopen(url).read() == images["raw/Images/cat/0.jpg"], "a presigned GET URL works with urllib")
+url = s3.generate_presigned_url("put_object", Params={"Bucket": "repo", "Key": "experiment-1/presigned.txt"},
+                                ExpiresIn=60)
+req = urllib.request.Request(url, data=b"via presigned PUT", method="PUT")
+urllib.request.urlopen(req).read()
+ok(s3.get_object(Bucket="repo", Key="experiment-1/presigned.txt")["Body"].read() == b"via presigned PUT",
+   "a presigned PUT URL uploads (UNSIGNED-PAYLOAD)")
+url = s3.generate_presigned_url("get_object", Params={"Bucket": "repo", "Key": "main/raw/Images/cat/0.jpg"},
+                                ExpiresIn=1)
+time.sleep(2)
+try:
+    urllib.request.urlopen(url)
+    code = 200
+except urllib.error.HTTPError as e:
+    code = e.code
+ok(code == 403, "an expired presigned URL is 403")
+
+
+# ---------------------------------------------------------------- by hand
+def sign(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def raw_request(method, path, body=b"", headers=None, role="lk_gw_writer", when=None, payload_hash=None,
+                send_body=None):
+    """A SigV4 header-auth request written by hand (for what boto3 never sends)."""
+    akid, secret = keys[role]
+    when = when or datetime.datetime.now(datetime.timezone.utc)
+    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
+    date = amz_date[:8]
+    headers = dict(headers or {})
+    headers["host"] = "127.0.0.1:%d" % PORT
+    headers["x-amz-date"] = amz_date
+    headers["x-amz-content-sha256"] = payload_hash or hashlib.sha256(body).hexdigest()
+    names = sorted(h.lower() for h in headers)
+    canon = "\n".join([method, urllib.parse.quote(path, safe="/~"), "",
+                       "".join("%s:%s\n" % (n, headers[n]) for n in names), ";".join(names),
+                       headers["x-amz-content-sha256"]])
+    scope = "%s/us-east-1/s3/aws4_request" % date
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canon.encode()).hexdigest()])
+    k = sign(sign(sign(sign(("AWS4" + secret).encode(), date), "us-east-1"), "s3"), "aws4_request")
+    sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
+        akid, scope, ";".join(names), sig)
+    return headers, k, sig, amz_date, scope
+
+
+def send(method, path, headers, body):
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=30)
+    head = "%s %s HTTP/1.1\r\n" % (method, urllib.parse.quote(path, safe="/~"))
+    head += "".join("%s: %s\r\n" % kv for kv in headers.items())
+    s.sendall(head.encode() + b"\r\n" + body)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        if b"\r\n\r\n" in data:
+            hdr, _, rest = data.partition(b"\r\n\r\n")
+            cl = [int(line.split(b":")[1]) for line in hdr.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+            if cl and len(rest) >= cl[0]:
+                break
+    s.close()
+    return int(data.split(b" ")[1]) if data else 0, data
+
+
+def chunked_body(chunks, k, seed, amz_date, scope, corrupt=None):
+    out, prev = b"", seed
+    for i, c in enumerate(chunks + [b""]):
+        sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev,
+                         hashlib.sha256(b"").hexdigest(), hashlib.sha256(c).hexdigest()])
+        sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+        prev = sig
+        if corrupt == i:
+            sig = "0" * 64
+        out += b"%x;chunk-signature=%s\r\n" % (len(c), sig.encode()) + c + b"\r\n"
+    return out
+
+
+def put_chunked(path, chunks, corrupt=None, malformed=False, truncate=False):
+    data = b"".join(chunks)
+    hdrs = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
+    headers, k, seed, amz_date, scope = raw_request("PUT", path, headers=hdrs,
+                                                    payload_hash="STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    body = chunked_body(chunks, k, seed, amz_date, scope, corrupt)
+    if malformed:
+        body = body.replace(b";chunk-signature=", b";chunk-signatur=", 1)
+    if truncate:
+        body = body[:-90]
+    headers["content-length"] = str(len(body))
+    return send("PUT", path, headers, body)
+
+
+chunks = [os.urandom(65536), os.urandom(65536), os.urandom(1000)]
+status, _ = put_chunked("/repo/experiment-1/chunked.bin", chunks)
+got = s3.get_object(Bucket="repo", Key="experiment-1/chunked.bin")["Body"].read() if status == 200 else None
+ok(status == 200 and got == b"".join(chunks), "an aws-chunked upload with every chunk signed is stored", status)
+status, data = put_chunked("/repo/experiment-1/badsig.bin", chunks, corrupt=1)
+ok(status == 403 and b"SignatureDoesNotMatch" in data, "a chunk with a wrong signature is refused (403)", status)
+status, data = put_chunked("/repo/experiment-1/malformed.bin", chunks, malformed=True)
+ok(status == 400 and b"IncompleteBody" in data, "a malformed aws-chunked chunk header is refused (400)", status)
+status, data = put_chunked("/repo/experiment-1/truncated.bin", chunks, truncate=True)
+ok(status == 400 and b"IncompleteBody" in data, "an aws-chunked body without its final chunk is refused (400)",
+   status)
+ok(one("SELECT count(*) FROM lakefs_staged('repo', 'experiment-1') "
+       "WHERE path IN ('badsig.bin', 'malformed.bin', 'truncated.bin')")[0] == 0, "and none of them is staged")
+
+body = b"signed payload"
+headers, *_ = raw_request("PUT", "/repo/experiment-1/hash.txt", body=body)
+headers["content-length"] = str(len(body))
+status, data = send("PUT", "/repo/experiment-1/hash.txt", headers, b"signed paylaod")
+ok(status == 400 and b"XAmzContentSHA256Mismatch" in data, "a body that does not match its signed SHA-256 is refused",
+   status)
+old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)
+headers, *_ = raw_request("GET", "/repo", when=old)
+status, data = send("GET", "/repo", headers, b"")
+ok(status == 403 and b"RequestTimeTooSkewed" in data, "a request signed 20 minutes ago is RequestTimeTooSkewed",
+   status)
+
+# a Content-Length that lies: the client sends half and goes away
+headers, *_ = raw_request("PUT", "/repo/experiment-1/liar.bin", payload_hash="UNSIGNED-PAYLOAD")
+headers["content-length"] = "100000"
+s = socket.create_connection(("127.0.0.1", PORT), timeout=30)
+s.sendall(("PUT /repo/experiment-1/liar.bin HTTP/1.1\r\n" + "".join("%s: %s\r\n" % kv for kv in headers.items())
+           + "\r\n").encode() + b"x" * 50000)
+time.sleep(0.3)
+s.close()
+time.sleep(0.5)
+ok(one("SELECT count(*) FROM lakefs_staged('repo', 'experiment-1') WHERE path = 'liar.bin'")[0] == 0,
+   "a client that disconnects mid-upload stages nothing")
+
+# ---------------------------------------------------------------- errors
+ok(error_of(client(secret="wrong" * 8).list_buckets) == (403, "SignatureDoesNotMatch"),
+   "a wrong secret is 403 SignatureDoesNotMatch")
+ok(error_of(client(akid="AKPGNOSUCHKEY0000000").list_buckets) == (403, "InvalidAccessKeyId"),
+   "an unknown key is 403 InvalidAccessKeyId")
+ok(error_of(s3.put_object, Bucket="repo", Key="v1/x.txt", Body=b"x") == (400, "InvalidArgument"),
+   "a write to a tag is refused")
+ok(error_of(s3.put_object, Bucket="repo", Key="%s/x.txt" % main_commit, Body=b"x") == (400, "InvalidArgument"),
+   "a write to a commit id is refused")
+ok(error_of(s3.list_objects_v2, Bucket="nope", Prefix="main/") == (404, "NoSuchBucket"),
+   "a missing repository is 404 NoSuchBucket")
+ok(error_of(s3.get_object, Bucket="nope", Key="main/x") == (404, "NoSuchBucket"),
+   "also for GetObject")
+ok(error_of(s3.get_object, Bucket="repo", Key="main/no/such/key") == (404, "NoSuchKey"),
+   "a missing key is 404 NoSuchKey")
+ok(error_of(s3.get_object, Bucket="repo", Key="no-such-ref/raw/big.bin") == (404, "NoSuchKey"),
+   "a missing ref is 404 NoSuchKey")
+reader = client("lk_gw_reader")
+ok(reader.get_object(Bucket="repo", Key="main/raw/Images/cat/0.jpg")["Body"].read() == images["raw/Images/cat/0.jpg"],
+   "a role with read grants reads")
+ok(error_of(reader.put_object, Bucket="repo", Key="experiment-1/r.txt", Body=b"x") == (403, "AccessDenied"),
+   "a role without write privilege gets AccessDenied for a write")
+ok(error_of(client("lk_gw_nobody").list_objects_v2, Bucket="repo", Prefix="main/") == (403, "AccessDenied"),
+   "a role without any grant gets AccessDenied for a listing")
+ok(error_of(s3.create_multipart_upload, Bucket="repo", Key="experiment-1/mp.bin") == (501, "NotImplemented"),
+   "what the gateway does not serve is 501 NotImplemented")
+try:
+    urllib.request.urlopen(ENDPOINT + "/repo")
+    code = 200
+except urllib.error.HTTPError as e:
+    code = e.code
+ok(code == 403, "an anonymous request is 403")
+
+# 100 concurrent connections
+results = []
+
+
+def worker(n):
+    try:
+        c = client()
+        a = c.list_objects_v2(Bucket="repo", Prefix="main/raw/Images/cat/")["KeyCount"] == 3
+        b = c.get_object(Bucket="repo", Key="main/raw/Images/dog/%d.jpg" % (n % 3))["Body"].read() == \
+            images["raw/Images/dog/%d.jpg" % (n % 3)]
+        results.append(a and b)
+    except Exception as e:  # noqa: BLE001
+        results.append(repr(e))
+
+
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(100)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+ok(results.count(True) == 100, "100 concurrent clients list and read correctly",
+   [r for r in results if r is not True][:3])
+ok(gw.poll() is None, "the gateway is still running after all of it")
+
+# SIGTERM: finishes and exits 0
+t0 = time.time()
+gw.terminate()
+try:
+    rc = gw.wait(timeout=15)
+except subprocess.TimeoutExpired:
+    gw.kill()
+    rc = None
+ok(rc == 0 and time.time() - t0 < 10, "SIGTERM stops the gateway with status 0 within 10 s (%s)" % rc)
+conn.execute("SELECT lakefs_delete_access_key(%s)", (keys["lk_gw_nobody"][0],))
+ok(one("SELECT count(*) FROM lakefs_access_keys")[0] == 2, "lakefs_delete_access_key removes a key")
+done()

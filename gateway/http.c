@@ -383,7 +383,11 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&in_flight, 1);
 }
 
-/* gw_http_start: the daemon, one thread per connection; NULL on failure */
+/*
+ * gw_http_start: the daemon, one thread per connection; NULL on failure.
+ * No SO_REUSEPORT: a second gateway on a port in use must fail, not share
+ * its connections.
+ */
 struct MHD_Daemon *
 gw_http_start(const struct sockaddr_in *addr)
 {
@@ -394,6 +398,5 @@ gw_http_start(const struct sockaddr_in *addr)
 							MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 							MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
 							MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
-							MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
 							MHD_OPTION_END);
 }

@@ -12,7 +12,7 @@ malformed or wrongly signed aws-chunked body, 100 concurrent connections. The
 gateway must answer each with the right S3 error and keep serving; SIGTERM
 ends it with status 0.
 
-LAKEFS_GATEWAY_PORT chooses its port (default 17480).
+LAKEFS_GATEWAY_PORT chooses its port (default: a free port the system picks).
 """
 import atexit
 import datetime
@@ -42,7 +42,15 @@ except ImportError:
     skip_all("python3-boto3 is not installed")
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PORT = int(os.environ.get("LAKEFS_GATEWAY_PORT", "17480"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+PORT = int(os.environ.get("LAKEFS_GATEWAY_PORT") or free_port())
 ENDPOINT = "http://127.0.0.1:%d" % PORT
 DB = "lakefs_gateway"
 AUTH_ROLE = "lk_gw_authenticator"

@@ -2,7 +2,8 @@
 # test/t/gateway_cli.sh — the S3 gateway driven by the AWS CLI (awscli): aws s3 ls,
 # cp both ways, sync of a directory tree to a branch and back, rm, a SQL commit and
 # the tree read back by commit id, and the CLI's view of the errors (a missing key,
-# a write to a tag). LAKEFS_GATEWAY_PORT chooses the gateway's port (default 17480).
+# a write to a tag). LAKEFS_GATEWAY_PORT chooses the gateway's port (default: a free
+# port the system picks).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/test/lib/sqltap.sh"
@@ -11,7 +12,7 @@ command -v aws >/dev/null || { echo "# skip: awscli is not installed"; echo "1..
 GW=${PGBIN:-}/pg_lakefs_gateway
 [ -x "$GW" ] || GW=$ROOT/gateway/pg_lakefs_gateway
 [ -x "$GW" ] || { echo "# skip: pg_lakefs_gateway is not built"; echo "1..0"; exit 0; }
-PORT=${LAKEFS_GATEWAY_PORT:-17480}
+PORT=${LAKEFS_GATEWAY_PORT:-$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 export PGOPTIONS="-c client_min_messages=warning"
 tap_db lakefs_t_gateway_cli >/dev/null || { echo "not ok 1 - create database"; exit 1; }
 

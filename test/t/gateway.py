@@ -259,6 +259,30 @@ r = s3.delete_objects(Bucket="repo", Delete={"Objects": [{"Key": "experiment-1/p
 ok(len(r.get("Deleted", [])) == 5 and one("SELECT count(*) FROM lakefs_ls('repo', 'experiment-1', 'page/')")[0] == 20,
    "DeleteObjects deletes every key it lists")
 
+# the S3A commit protocol, as Spark writes metrics/: part files under _temporary/,
+# HEAD probes, a 0-byte directory marker, rename = CopyObject + DeleteObjects, _SUCCESS
+job = "experiment-1/metrics/"
+ok(error_of(s3.head_object, Bucket="repo", Key=job + "_SUCCESS") == (404, "404"), "S3A: the probe of _SUCCESS is 404")
+s3.put_object(Bucket="repo", Key=job, Body=b"")
+parts = {}
+for i in range(3):
+    parts["part-%05d.json" % i] = os.urandom(5000 + i)
+    s3.put_object(Bucket="repo", Key=job + "_temporary/0/task_%d/part-%05d.json" % (i, i),
+                  Body=parts["part-%05d.json" % i])
+for i, name in enumerate(parts):
+    s3.copy_object(Bucket="repo", Key=job + name,
+                   CopySource={"Bucket": "repo", "Key": job + "_temporary/0/task_%d/%s" % (i, name)})
+tmp = [o["Key"] for o in s3.list_objects_v2(Bucket="repo", Prefix=job + "_temporary/")["Contents"]]
+s3.delete_objects(Bucket="repo", Delete={"Objects": [{"Key": k} for k in tmp], "Quiet": True})
+s3.put_object(Bucket="repo", Key=job + "_SUCCESS", Body=b"")
+r = s3.list_objects_v2(Bucket="repo", Prefix=job, Delimiter="/")
+ok(sorted(o["Key"][len(job):] for o in r["Contents"]) == sorted(["", "_SUCCESS"] + list(parts))
+   and "CommonPrefixes" not in r, "S3A: after the rename only the parts, the marker and _SUCCESS remain",
+   [o["Key"] for o in r["Contents"]])
+s3a_commit = one("SELECT lakefs_commit('repo', 'experiment-1', 'metrics')")[0]
+ok(all(s3.get_object(Bucket="repo", Key="%s/metrics/%s" % (s3a_commit, n))["Body"].read() == b
+       for n, b in parts.items()), "S3A: the committed parts read back by commit id")
+
 # presigned URLs work with a plain HTTP client
 url = s3.generate_presigned_url("get_object", Params={"Bucket": "repo", "Key": "main/raw/Images/cat/0.jpg"},
                                 ExpiresIn=60)

@@ -195,7 +195,7 @@ unsupported_subresource(GwRequest *r)
 		"acl", "policy", "lifecycle", "cors", "tagging", "versioning", "versions",
 		"website", "logging", "notification", "replication", "encryption",
 		"object-lock", "retention", "legal-hold", "torrent", "restore", "select",
-		"uploads", "uploadId", "partNumber", "accelerate", "requestPayment",
+		"uploads", "accelerate", "requestPayment",
 		"inventory", "analytics", "metrics", "ownershipControls", "publicAccessBlock",
 		"attributes", NULL
 	};
@@ -237,7 +237,17 @@ dispatch(GwRequest *r)
 			not_implemented(r, "this bucket operation (repositories are created in SQL)");
 		return;
 	}
-	if ((sub = unsupported_subresource(r)) != NULL)
+	if (strcmp(m, "POST") == 0 && gw_has_query(r, "uploads"))
+		gw_create_multipart(r);
+	else if (strcmp(m, "POST") == 0 && gw_has_query(r, "uploadId"))
+		gw_complete_multipart_begin(r);
+	else if (strcmp(m, "DELETE") == 0 && gw_has_query(r, "uploadId"))
+		gw_abort_multipart(r);
+	else if (gw_has_query(r, "uploadId") &&
+			 !(strcmp(m, "PUT") == 0 && gw_has_query(r, "partNumber") &&
+			   !gw_header(r, "x-amz-copy-source")))
+		not_implemented(r, "this multipart operation (ListParts, UploadPartCopy)");
+	else if ((sub = unsupported_subresource(r)) != NULL)
 		not_implemented(r, sub);
 	else if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
 		gw_get_object(r, m[0] == 'H');

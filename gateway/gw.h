@@ -188,6 +188,7 @@ extern bool gw_store_finish(GwStore *s, long *status);
 extern const char *gw_store_etag(GwStore *s);
 extern bool gw_store_head(const char *url, int64_t *size, char *etag);
 extern void gw_store_free(GwStore *s);
+extern void gw_store_stop(void);
 
 /* ref/path helpers (http.c) */
 extern bool gw_split_key(const char *key, char **ref, char **path);

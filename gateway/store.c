@@ -18,6 +18,7 @@
  *-------------------------------------------------------------------------
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,27 @@ struct GwStore
 };
 
 static CURLSH *share;
+static atomic_bool stopping;
+
+/* gw_store_stop: make every transfer in progress fail now (shutdown) */
+void
+gw_store_stop(void)
+{
+	atomic_store(&stopping, true);
+}
+
+/* libcurl's progress callback: non-zero aborts the transfer */
+static int
+progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			curl_off_t ulnow)
+{
+	(void) arg;
+	(void) dltotal;
+	(void) dlnow;
+	(void) ultotal;
+	(void) ulnow;
+	return atomic_load(&stopping) ? 1 : 0;
+}
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 static pthread_once_t share_once = PTHREAD_ONCE_INIT;
 
@@ -221,6 +243,8 @@ store_new(const char *url)
 	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(s->easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(s->easy, CURLOPT_NOPROGRESS, 0L);
 	return s;
 }
 
@@ -387,6 +411,8 @@ gw_store_fetch(const char *url, int64_t offset, int64_t length, char *buf, size_
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_cb);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &f);
 	if (offset > 0 || length >= 0)

@@ -17,6 +17,7 @@ OBJS = \
 	src/api_args.o \
 	src/api_commit.o \
 	src/api_diff.o \
+	src/api_multipart.o \
 	src/api_objects.o \
 	src/api_refs.o \
 	src/api_s3.o \

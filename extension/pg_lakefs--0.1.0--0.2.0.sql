@@ -215,3 +215,15 @@ CREATE VIEW lakefs_access_keys AS
 	JOIN pg_roles r ON r.oid = k.role_oid
 	WHERE pg_has_role(k.role_oid, 'MEMBER');
 GRANT SELECT ON lakefs_access_keys TO PUBLIC;
+
+CREATE FUNCTION lakefs_multipart_part_url(repository text, branch text, upload_id text,
+										  part_number integer, method text DEFAULT 'PUT',
+										  expires interval DEFAULT '15 minutes')
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_part_url'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_part_url(text, text, text, integer, text, interval) IS
+'presigned GET, PUT or HEAD URL of part part_number of the S3 gateway''s multipart upload '
+'upload_id (the object <namespace>/_lakefs/multipart/<upload_id>/<part>); checks the branch '
+'as a write does';

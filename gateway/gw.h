@@ -157,6 +157,11 @@ extern void gw_get_object(GwRequest *r, bool head);
 extern void gw_put_object_begin(GwRequest *r);
 extern void gw_copy_object(GwRequest *r, const char *source);
 
+/* ops_multipart.c: multipart uploads */
+extern void gw_create_multipart(GwRequest *r);
+extern void gw_complete_multipart_begin(GwRequest *r);
+extern void gw_abort_multipart(GwRequest *r);
+
 /* ops_delete.c: deleting objects */
 extern void gw_delete_object(GwRequest *r);
 extern void gw_delete_objects_begin(GwRequest *r);
@@ -180,7 +185,10 @@ extern ssize_t gw_store_fetch(const char *url, int64_t offset, int64_t length, c
 extern GwStore *gw_store_put(const char *url, int64_t length, const char *content_type);
 extern bool gw_store_write(GwStore *s, const char *data, size_t len);
 extern bool gw_store_finish(GwStore *s, long *status);
+extern const char *gw_store_etag(GwStore *s);
+extern bool gw_store_head(const char *url, int64_t *size, char *etag);
 extern void gw_store_free(GwStore *s);
+extern void gw_store_stop(void);
 
 /* ref/path helpers (http.c) */
 extern bool gw_split_key(const char *key, char **ref, char **path);

@@ -195,7 +195,7 @@ unsupported_subresource(GwRequest *r)
 		"acl", "policy", "lifecycle", "cors", "tagging", "versioning", "versions",
 		"website", "logging", "notification", "replication", "encryption",
 		"object-lock", "retention", "legal-hold", "torrent", "restore", "select",
-		"uploads", "uploadId", "partNumber", "accelerate", "requestPayment",
+		"uploads", "accelerate", "requestPayment",
 		"inventory", "analytics", "metrics", "ownershipControls", "publicAccessBlock",
 		"attributes", NULL
 	};
@@ -237,7 +237,17 @@ dispatch(GwRequest *r)
 			not_implemented(r, "this bucket operation (repositories are created in SQL)");
 		return;
 	}
-	if ((sub = unsupported_subresource(r)) != NULL)
+	if (strcmp(m, "POST") == 0 && gw_has_query(r, "uploads"))
+		gw_create_multipart(r);
+	else if (strcmp(m, "POST") == 0 && gw_has_query(r, "uploadId"))
+		gw_complete_multipart_begin(r);
+	else if (strcmp(m, "DELETE") == 0 && gw_has_query(r, "uploadId"))
+		gw_abort_multipart(r);
+	else if (gw_has_query(r, "uploadId") &&
+			 !(strcmp(m, "PUT") == 0 && gw_has_query(r, "partNumber") &&
+			   !gw_header(r, "x-amz-copy-source")))
+		not_implemented(r, "this multipart operation (ListParts, UploadPartCopy)");
+	else if ((sub = unsupported_subresource(r)) != NULL)
 		not_implemented(r, sub);
 	else if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
 		gw_get_object(r, m[0] == 'H');
@@ -383,7 +393,11 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&in_flight, 1);
 }
 
-/* gw_http_start: the daemon, one thread per connection; NULL on failure */
+/*
+ * gw_http_start: the daemon, one thread per connection; NULL on failure.
+ * No SO_REUSEPORT: a second gateway on a port in use must fail, not share
+ * its connections.
+ */
 struct MHD_Daemon *
 gw_http_start(const struct sockaddr_in *addr)
 {
@@ -394,6 +408,5 @@ gw_http_start(const struct sockaddr_in *addr)
 							MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 							MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
 							MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
-							MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
 							MHD_OPTION_END);
 }

@@ -8,7 +8,7 @@
  *					  [--workers N] [--log-level error|warning|info|debug]
  *
  * On SIGTERM or SIGINT the daemon stops accepting connections, lets the
- * requests in flight finish (at most 8 s), closes idle keep-alive
+ * requests in flight finish (at most 7 s), closes idle keep-alive
  * connections and exits 0.
  *
  *-------------------------------------------------------------------------
@@ -242,8 +242,10 @@ main(int argc, char **argv)
 		;
 	gw_log(GW_LOG_INFO, "signal %d: finishing %d requests in flight", sig, gw_http_in_flight());
 	MHD_quiesce_daemon(d);
-	for (int i = 0; i < 80 && gw_http_in_flight() > 0; i++)
+	for (int i = 0; i < 70 && gw_http_in_flight() > 0; i++)
 		usleep(100 * 1000);
+	/* what is still running fails its store transfer now, so that it ends */
+	gw_store_stop();
 	MHD_stop_daemon(d);
 	gw_pool_close();
 	curl_global_cleanup();

@@ -41,6 +41,8 @@ typedef struct PutOp
 	GwChunked  *chunked;
 	EVP_MD_CTX *sha;			/* for a signed payload */
 	uint64_t	expected_len;
+	const char *upload_id;		/* UploadPart: the upload, else NULL */
+	const char *part_number;
 	bool		failed;
 	GwError		err;
 } PutOp;
@@ -173,6 +175,16 @@ put_finish(GwRequest *r)
 		gw_respond_error(r, &op->err);
 		return;
 	}
+	if (op->upload_id)
+	{
+		/* UploadPart: the part is in place; Complete stages the whole */
+		snprintf(etag, sizeof(etag), "\"%s\"", gw_store_etag(op->store));
+		hdrs[0] = "ETag";
+		hdrs[1] = etag;
+		hdrs[2] = NULL;
+		gw_respond(r, 200, NULL, "", 0, hdrs);
+		return;
+	}
 	p[0] = r->bucket;
 	p[1] = op->ref;
 	p[2] = op->path;
@@ -201,7 +213,7 @@ gw_put_object_begin(GwRequest *r)
 	PutOp	   *op = calloc(1, sizeof(PutOp));
 	const char *sha = r->auth.content_sha256;
 	const char *cl = gw_header(r, "Content-Length");
-	const char *p[3];
+	const char *p[5];
 	PGresult   *res;
 	int64_t		length = cl ? strtoll(cl, NULL, 10) : -1;
 
@@ -250,8 +262,18 @@ gw_put_object_begin(GwRequest *r)
 	p[0] = r->bucket;
 	p[1] = op->ref;
 	p[2] = op->path;
-	res = gw_sql(r, &op->err, "SELECT physical_address, url FROM lakefs_upload_url($1, $2, $3)",
-				 3, p);
+	op->upload_id = gw_query(r, "uploadId");
+	op->part_number = gw_query(r, "partNumber");
+	if (op->upload_id)
+	{
+		p[2] = op->upload_id;
+		p[3] = op->part_number ? op->part_number : "";
+		res = gw_sql(r, &op->err, "SELECT '', lakefs_multipart_part_url($1, $2, $3, $4::integer)",
+					 4, p);
+	}
+	else
+		res = gw_sql(r, &op->err, "SELECT physical_address, url FROM lakefs_upload_url($1, $2, $3)",
+					 3, p);
 	if (res == NULL)
 	{
 		gw_respond_error(r, &op->err);

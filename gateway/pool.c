@@ -7,8 +7,10 @@
  * The gateway logs in as one role (the "authenticator", as PostgREST calls
  * it) that is granted every role its access keys may stand for and EXECUTE
  * on lakefs_verify_signature. Each statement of a request runs as the
- * request's role: SET ROLE before, RESET ROLE after, on a connection taken
- * from the pool for that statement only (object bytes move without one).
+ * request's role: set_config('role'), the statement and RESET ROLE go as
+ * one libpq pipeline (one round trip, one transaction), on a connection
+ * taken from the pool for that statement only (object bytes move without
+ * one).
  * A connection found broken is reset before it is handed out again.
  *
  *-------------------------------------------------------------------------
@@ -136,6 +138,78 @@ gw_sql_error(GwRequest *r, const PGresult *res, GwError *err)
 }
 
 /*
+ * run_as_role: set_config('role'), the statement and RESET ROLE sent as one
+ * pipeline (one round trip, one implicit transaction: when the statement
+ * fails, the transaction's rollback also undoes the role change). Returns
+ * the statement's result, or NULL with *err set.
+ */
+static PGresult *
+run_as_role(PGconn *c, GwRequest *r, GwError *err, const char *sql, int nparams,
+			const char *const *params)
+{
+	const char *p[1] = {r->auth.role};
+	PGresult   *results[3] = {NULL, NULL, NULL};
+	PGresult   *res;
+	int			n = 0;
+	int			nulls = 0;
+
+	if (!PQenterPipelineMode(c) ||
+		!PQsendQueryParams(c, "SELECT pg_catalog.set_config('role', $1, false)", 1, NULL, p,
+						   NULL, NULL, 0) ||
+		!PQsendQueryParams(c, sql, nparams, NULL, params, NULL, NULL, 0) ||
+		!PQsendQueryParams(c, "RESET ROLE", 0, NULL, NULL, NULL, NULL, 0) ||
+		!PQpipelineSync(c))
+	{
+		PQexitPipelineMode(c);
+		gw_error_set(err, 503, "ServiceUnavailable", "the database connection failed: %s",
+					 PQerrorMessage(c));
+		return NULL;
+	}
+	/* three results, each followed by NULL, then the sync */
+	for (;;)
+	{
+		res = PQgetResult(c);
+		if (res == NULL)
+		{
+			if (++nulls > 3 || PQstatus(c) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(res);
+			break;
+		}
+		if (n < 3)
+			results[n++] = res;
+		else
+			PQclear(res);
+	}
+	PQexitPipelineMode(c);
+	if (results[0] == NULL || PQresultStatus(results[0]) != PGRES_TUPLES_OK)
+	{
+		gw_error_set(err, 403, "AccessDenied", "the gateway cannot act as role \"%s\": %s",
+					 r->auth.role, results[0] && PQresultErrorField(results[0], PG_DIAG_MESSAGE_PRIMARY) ?
+					 PQresultErrorField(results[0], PG_DIAG_MESSAGE_PRIMARY) : "connection failed");
+		res = NULL;
+	}
+	else if (results[1] == NULL || (PQresultStatus(results[1]) != PGRES_TUPLES_OK &&
+									PQresultStatus(results[1]) != PGRES_COMMAND_OK))
+	{
+		gw_sql_error(r, results[1], err);
+		res = NULL;
+	}
+	else
+	{
+		res = results[1];
+		results[1] = NULL;
+	}
+	for (int i = 0; i < 3; i++)
+		PQclear(results[i]);
+	return res;
+}
+
+/*
  * gw_sql: run sql with text parameters as the request's role (none when r is
  * NULL or anonymous). Returns the result (PQclear it) or NULL with *err set.
  */
@@ -145,35 +219,19 @@ gw_sql(GwRequest *r, GwError *err, const char *sql, int nparams,
 {
 	PGconn	   *c = gw_pool_get();
 	PGresult   *res;
-	bool		as_role = r && r->auth.role[0];
 
-	if (as_role)
+	if (r && r->auth.role[0])
+		res = run_as_role(c, r, err, sql, nparams, params);
+	else
 	{
-		const char *p[1] = {r->auth.role};
-
-		res = PQexecParams(c, "SELECT pg_catalog.set_config('role', $1, false)",
-						   1, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		res = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
 		{
-			gw_error_set(err, 403, "AccessDenied",
-						 "the gateway cannot act as role \"%s\": %s", r->auth.role,
-						 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
-						 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "connection failed");
+			gw_sql_error(r, res, err);
 			PQclear(res);
-			gw_pool_put(c);
-			return NULL;
+			res = NULL;
 		}
-		PQclear(res);
 	}
-	res = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		gw_sql_error(r, res, err);
-		PQclear(res);
-		res = NULL;
-	}
-	if (as_role)
-		PQclear(PQexec(c, "RESET ROLE"));
 	gw_pool_put(c);
 	return res;
 }

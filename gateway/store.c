@@ -18,9 +18,11 @@
  *-------------------------------------------------------------------------
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -51,10 +53,32 @@ struct GwStore
 	size_t		up_len;
 	bool		up_eof;
 	bool		up_paused;
+	char		etag[128];		/* of the store's answer, unquoted */
 	char		errbuf[CURL_ERROR_SIZE];
 };
 
 static CURLSH *share;
+static atomic_bool stopping;
+
+/* gw_store_stop: make every transfer in progress fail now (shutdown) */
+void
+gw_store_stop(void)
+{
+	atomic_store(&stopping, true);
+}
+
+/* libcurl's progress callback: non-zero aborts the transfer */
+static int
+progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			curl_off_t ulnow)
+{
+	(void) arg;
+	(void) dltotal;
+	(void) dlnow;
+	(void) ultotal;
+	(void) ulnow;
+	return atomic_load(&stopping) ? 1 : 0;
+}
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 static pthread_once_t share_once = PTHREAD_ONCE_INIT;
 
@@ -140,6 +164,32 @@ download_thread(void *arg)
 	return NULL;
 }
 
+/* keep the ETag header of the store's answer (unquoted) in arg (128 bytes) */
+static size_t
+etag_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	char	   *etag = arg;
+	size_t		n = size * nitems;
+
+	if (n > 5 && strncasecmp(buf, "ETag:", 5) == 0)
+	{
+		const char *v = buf + 5;
+		size_t		len = n - 5;
+
+		while (len > 0 && (*v == ' ' || *v == '"'))
+			v++, len--;
+		while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == '"' ||
+						   v[len - 1] == ' '))
+			len--;
+		if (len < 128)
+		{
+			memcpy(etag, v, len);
+			etag[len] = '\0';
+		}
+	}
+	return n;
+}
+
 /* the store's answer to an upload: not needed beyond its status */
 static size_t
 discard_cb(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -193,6 +243,8 @@ store_new(const char *url)
 	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(s->easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(s->easy, CURLOPT_NOPROGRESS, 0L);
 	return s;
 }
 
@@ -359,6 +411,8 @@ gw_store_fetch(const char *url, int64_t offset, int64_t length, char *buf, size_
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_cb);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &f);
 	if (offset > 0 || length >= 0)
@@ -403,6 +457,8 @@ gw_store_put(const char *url, int64_t length, const char *content_type)
 	curl_easy_setopt(s->easy, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(s->easy, CURLOPT_READDATA, s);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, discard_cb);
+	curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, etag_cb);
+	curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s->etag);
 	curl_multi_add_handle(s->multi, s->easy);
 	return s;
 }
@@ -446,6 +502,51 @@ gw_store_finish(GwStore *s, long *status)
 		gw_log(GW_LOG_WARNING, "object store upload failed: %s",
 			   s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result));
 	return s->result == CURLE_OK && *status >= 200 && *status < 300;
+}
+
+/* gw_store_etag: the ETag the store answered a finished upload with, or "" */
+const char *
+gw_store_etag(GwStore *s)
+{
+	return s->etag;
+}
+
+/*
+ * gw_store_head: HEAD url; fills *size and etag (128 bytes, unquoted) and
+ * returns true on a 2xx answer (false, logged, otherwise).
+ */
+bool
+gw_store_head(const char *url, int64_t *size, char *etag)
+{
+	CURL	   *easy;
+	CURLcode	rc;
+	long		status = 0;
+	curl_off_t	len = -1;
+	char		errbuf[CURL_ERROR_SIZE] = "";
+
+	pthread_once(&share_once, share_init);
+	easy = curl_easy_init();
+	if (easy == NULL)
+		return false;
+	etag[0] = '\0';
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_SHARE, share);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, etag_cb);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, etag);
+	rc = curl_easy_perform(easy);
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	curl_easy_cleanup(easy);
+	if (rc != CURLE_OK)
+		gw_log(GW_LOG_WARNING, "object store HEAD failed: %s",
+			   errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	*size = (int64_t) len;
+	return rc == CURLE_OK && status >= 200 && status < 300 && len >= 0;
 }
 
 void

@@ -20,7 +20,7 @@ ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SMALL = 500
 NLIST = 2000
 PAR = 16
-PORT = int(os.environ.get("LAKEFS_GATEWAY_PORT", "17480"))
+PORT = int(os.environ.get("LAKEFS_GATEWAY_PORT", "17480"))  # pick a port of your own
 env = os.environ
 cfg = botocore.config.Config(signature_version="s3v4", max_pool_connections=PAR + 4,
                              retries={"max_attempts": 0})

@@ -25,6 +25,7 @@
 #include "blockstore.h"
 #include "catalog.h"
 #include "commit.h"
+#include "gc.h"
 #include "option.h"
 #include "listing.h"
 #include "names.h"
@@ -224,6 +225,7 @@ lakefs_get_object(PG_FUNCTION_ARGS)
 		PG_RETURN_BYTEA_P((bytea *) cstring_to_text_with_len("", 0));
 	if (length < 0 || length > e.size - offset)
 		length = e.size - offset;
+	gc_check_collected(repo, &e);	/* a collected object: say so, not 404 */
 	/* the entry's size is what the store must return: never a short value */
 	PG_RETURN_BYTEA_P(blockstore_get(repo_server(repo), entry_full_address(repo, &e),
 									 offset, length, e.size));

@@ -531,22 +531,24 @@ gc_run(LkRepo *repo, bool dry_run, GcStats *st)
 }
 
 /*
- * gc_check_collected: for an entry about to be read, 42704 with a hint when
- * garbage collection deleted its object (and when); returns otherwise.
+ * gc_check_collected: for the entry of path about to be read, 42704 with a
+ * hint when garbage collection deleted its object (and when); returns
+ * otherwise. Runs a catalog lookup: e's strings may not survive it.
  */
 void
-gc_check_collected(LkRepo *repo, const LakefsEntry *e)
+gc_check_collected(LkRepo *repo, const char *path, const LakefsEntry *e)
 {
 	TimestampTz at;
 	char	   *rel;
 
 	if (e->flags & LK_ENTRY_FULL_ADDRESS)
 		return;
+	/* e's strings may live in memory the lookup below reuses: copy first */
 	rel = pnstrdup(e->address, e->address_len);
 	if (gc_catalog_swept_at(repo->id, rel, &at))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("object \"%.*s\" was garbage-collected", (int) e->path_len, e->path),
+				 errmsg("object \"%s\" was garbage-collected", path),
 				 errdetail("lakefs_gc() deleted its physical address \"%s\" at %s.",
 						   rel, timestamptz_to_str(at)),
 				 errhint("The commit is outside the repository's retention (see lakefs_gc_rules); "

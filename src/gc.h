@@ -35,7 +35,7 @@ extern PGDLLIMPORT int lakefs_gc_grace_minutes;
 extern void gc_init(void);		/* defines pg_lakefs.gc_grace */
 extern void gc_check_retention(Interval *iv, const char *what);
 extern void gc_run(LkRepo *repo, bool dry_run, GcStats *st);
-extern void gc_check_collected(LkRepo *repo, const LakefsEntry *e);
+extern void gc_check_collected(LkRepo *repo, const char *path, const LakefsEntry *e);
 extern void gc_purge_namespace(LkRepo *repo);
 
 /* gc_catalog.c: the statements on lakefs.gc_* and the mark's temp tables */

@@ -39,6 +39,12 @@
  * records. A run holds the repository's GC lock (an advisory transaction
  * lock), so two runs on one repository never overlap; writers never take it.
  *
+ * The catalog. After the sweep, the same run deletes the commits that no
+ * branch or tag reaches and that are older than the default retention (and
+ * are no ancestor of a younger one), the metaranges no commit names and the
+ * ranges no remaining metarange names, under the repository's catalog lock
+ * (gc_catalog.c) so that a writer reusing a range by id never loses it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -500,6 +506,58 @@ gc_sweep(LkRepo *repo, Oid server, GcStats *st)
 }
 
 /*
+ * gc_collect_catalog: the final bookkeeping, under the exclusive catalog lock
+ * (see gc_catalog.c): delete the commits no branch or tag reaches that are
+ * older than the default retention, the metaranges no commit names, and the
+ * ranges no remaining metarange names (each metarange decoded once).
+ */
+static void
+gc_collect_catalog(LkRepo *repo, Interval *dflt)
+{
+	TimestampTz cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+																 IntervalPGetDatum(dflt)));
+	int64		ncommits;
+	int64		nmetaranges;
+	uint8	   *mids;
+	uint8	   *rids;
+	uint8	   *drop;
+	int			nm;
+	int			nr;
+	int			ndrop = 0;
+	HTAB	   *kept = id_set("lakefs gc kept ranges", sizeof(IdKey));
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "lakefs gc metarange",
+											  ALLOCSET_DEFAULT_SIZES);
+
+	gc_catalog_lock_writers(repo->id);
+	gc_catalog_delete_commits(repo->id, cutoff, &ncommits, &nmetaranges);
+	nm = gc_catalog_metarange_ids(repo->id, &mids);
+	for (int i = 0; i < nm; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(tmp);
+		TreeReader *t = tree_open(repo->id, mids + (Size) i * LK_ID_LEN);
+
+		MemoryContextSwitchTo(old);
+		for (uint32 j = 0; j < t->n; j++)
+			hash_search(kept, t->descs[j].id, HASH_ENTER, NULL);
+		MemoryContextReset(tmp);
+		CHECK_FOR_INTERRUPTS();
+	}
+	nr = gc_catalog_range_ids(repo->id, &rids);
+	drop = palloc((Size) LK_ID_LEN * Max(nr, 1));
+	for (int i = 0; i < nr; i++)
+		if (hash_search(kept, rids + (Size) i * LK_ID_LEN, HASH_FIND, NULL) == NULL)
+			memcpy(drop + (Size) ndrop++ * LK_ID_LEN, rids + (Size) i * LK_ID_LEN, LK_ID_LEN);
+	for (int i = 0; i < ndrop; i += GC_DELETE_BATCH)
+		gc_catalog_delete_ranges(repo->id, drop + (Size) i * LK_ID_LEN,
+								 Min(GC_DELETE_BATCH, ndrop - i));
+	ereport(DEBUG1,
+			(errmsg_internal("lakefs_gc: deleted %lld commits, %lld metaranges, %d ranges",
+							 (long long) ncommits, (long long) nmetaranges, ndrop)));
+	MemoryContextDelete(tmp);
+}
+
+/*
  * gc_run: one garbage collection of the repository (see the header); the
  * figures into st. Throws 55P03 when another run holds the repository,
  * 55000 when it has no rules (or no object store), and whatever the
@@ -527,7 +585,10 @@ gc_run(LkRepo *repo, bool dry_run, GcStats *st)
 	server = repo_server(repo);
 	gc_mark(repo, server, &dflt, rules, st);
 	if (!dry_run)
+	{
 		gc_sweep(repo, server, st);
+		gc_collect_catalog(repo, &dflt);
+	}
 }
 
 /*

@@ -45,6 +45,12 @@ extern bool gc_catalog_try_lock(int32 repo_id);
 extern int	gc_catalog_branches(int32 repo_id, char ***names, LkCommitId **heads);
 extern int	gc_catalog_tagged(int32 repo_id, LkCommitId **commits);
 extern int	gc_catalog_range_ids(int32 repo_id, uint8 **ids);
+extern int	gc_catalog_metarange_ids(int32 repo_id, uint8 **ids);
+extern void gc_catalog_writer_lock(int32 repo_id);
+extern void gc_catalog_lock_writers(int32 repo_id);
+extern void gc_catalog_delete_commits(int32 repo_id, TimestampTz cutoff, int64 *commits,
+									  int64 *metaranges);
+extern void gc_catalog_delete_ranges(int32 repo_id, const uint8 *ids, int n);
 extern void gc_catalog_begin_mark(void);
 extern void gc_catalog_add_live(char **addresses, int n);
 extern void gc_catalog_add_dead(char **addresses, int64 *sizes, int n);

@@ -18,6 +18,16 @@
  * in work_mem and spills to disk beyond it: the mark's memory never grows
  * with the number of entries.
  *
+ * The catalog lock. Ranges are inserted with ON CONFLICT DO NOTHING and
+ * reused by id, so a writer may rely on a range row that no committed
+ * metarange references yet. Every writer therefore holds the repository's
+ * catalog lock in share mode (gc_catalog_writer_lock, from lock_branch and
+ * from the range and metarange inserts) to the end of its transaction, and
+ * the collector takes it exclusively (gc_catalog_lock_writers) only for its
+ * final bookkeeping: it waits for the writers in flight, then sees every
+ * metarange they committed before it deletes anything. Writers of other
+ * branches wait for it only during that bookkeeping.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -25,6 +35,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -55,6 +67,10 @@ typedef enum GcPlan
 	G_MARK_SWEPT,
 	G_SWEPT_AT,
 	G_CANDIDATES,
+	G_DELETE_COMMITS,
+	G_DELETE_METARANGES,
+	G_METARANGE_IDS,
+	G_DELETE_RANGES,
 	NUM_GC_PLANS
 } GcPlan;
 
@@ -110,6 +126,26 @@ static const GcPlanDef gc_plan_defs[NUM_GC_PLANS] = {
 		"AND address = $2 AND swept_at IS NOT NULL", 2, {INT4OID, TEXTOID}},
 	[G_CANDIDATES] = {"SELECT address, size, why FROM lakefs.gc_candidates "
 		"WHERE repo_id = $1 AND swept_at IS NULL ORDER BY address", 1, {INT4OID}},
+	/*
+	 * Commits no branch or tag reaches, older than the cutoff, and not an
+	 * ancestor of a commit that stays (a younger unreachable one).
+	 */
+	[G_DELETE_COMMITS] = {"WITH RECURSIVE keep(id) AS ("
+		"SELECT head FROM lakefs.branches WHERE repo_id = $1 "
+		"UNION SELECT commit_id FROM lakefs.tags WHERE repo_id = $1 "
+		"UNION SELECT id FROM lakefs.commits WHERE repo_id = $1 AND created_at >= $2 "
+		"UNION SELECT unnest(c.parents) FROM keep k JOIN lakefs.commits c "
+		"ON c.repo_id = $1 AND c.id = k.id) "
+		"DELETE FROM lakefs.commits c WHERE c.repo_id = $1 AND c.created_at < $2 "
+		"AND NOT EXISTS (SELECT 1 FROM keep k WHERE k.id = c.id)",
+	2, {INT4OID, TIMESTAMPTZOID}},
+	[G_DELETE_METARANGES] = {"DELETE FROM lakefs.metaranges m WHERE m.repo_id = $1 "
+		"AND NOT EXISTS (SELECT 1 FROM lakefs.commits c WHERE c.repo_id = m.repo_id "
+		"AND c.metarange_id = m.id)", 1, {INT4OID}},
+	[G_METARANGE_IDS] = {"SELECT id FROM lakefs.metaranges WHERE repo_id = $1",
+	1, {INT4OID}},
+	[G_DELETE_RANGES] = {"DELETE FROM lakefs.ranges WHERE repo_id = $1 "
+		"AND id = ANY ($2::bytea[])", 2, {INT4OID, BYTEAARRAYOID}},
 };
 
 static SPIPlanPtr gc_plans[NUM_GC_PLANS];
@@ -242,14 +278,14 @@ gc_catalog_tagged(int32 repo_id, LkCommitId **commits)
  * gc_catalog_range_ids: the ids of every range the repository stores, as
  * n * LK_ID_LEN bytes (palloc'd); 32 bytes a range, never the entries.
  */
-int
-gc_catalog_range_ids(int32 repo_id, uint8 **ids)
+static int
+read_ids(GcPlan p, int32 repo_id, uint8 **ids)
 {
 	Datum		args[1] = {Int32GetDatum(repo_id)};
 	int			n;
 
 	connect_spi();
-	run_gc_plan(G_RANGE_IDS, args, NULL, 0);
+	run_gc_plan(p, args, NULL, 0);
 	n = (int) SPI_processed;
 	*ids = SPI_palloc((Size) LK_ID_LEN * Max(n, 1));
 	for (int i = 0; i < n; i++)
@@ -267,6 +303,88 @@ gc_catalog_range_ids(int32 repo_id, uint8 **ids)
 	}
 	SPI_finish();
 	return n;
+}
+
+int
+gc_catalog_range_ids(int32 repo_id, uint8 **ids)
+{
+	return read_ids(G_RANGE_IDS, repo_id, ids);
+}
+
+/* gc_catalog_metarange_ids: likewise, every metarange the repository stores */
+int
+gc_catalog_metarange_ids(int32 repo_id, uint8 **ids)
+{
+	return read_ids(G_METARANGE_IDS, repo_id, ids);
+}
+
+static void
+catalog_lock_tag(LOCKTAG *tag, int32 repo_id)
+{
+	/* as pg_advisory_xact_lock(1819043684, repo_id) ("lkgd") would take it */
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 1819043684u, (uint32) repo_id, 2);
+}
+
+/*
+ * gc_catalog_writer_lock: the repository's catalog lock in share mode, to the
+ * end of the transaction (see the header). Every writer of ranges,
+ * metaranges or branch heads calls it; cheap when already held.
+ */
+void
+gc_catalog_writer_lock(int32 repo_id)
+{
+	LOCKTAG		tag;
+
+	catalog_lock_tag(&tag, repo_id);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+}
+
+/* gc_catalog_lock_writers: the catalog lock exclusively, waiting for writers */
+void
+gc_catalog_lock_writers(int32 repo_id)
+{
+	LOCKTAG		tag;
+
+	catalog_lock_tag(&tag, repo_id);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * gc_catalog_delete_commits: delete the commits no branch or tag reaches
+ * that are older than cutoff (keeping the ancestors of younger ones), then
+ * the metaranges no commit names; the counts into *commits, *metaranges.
+ */
+void
+gc_catalog_delete_commits(int32 repo_id, TimestampTz cutoff, int64 *commits,
+						  int64 *metaranges)
+{
+	Datum		args[2] = {Int32GetDatum(repo_id), TimestampTzGetDatum(cutoff)};
+
+	connect_spi();
+	run_gc_plan(G_DELETE_COMMITS, args, NULL, 0);
+	*commits = (int64) SPI_processed;
+	run_gc_plan(G_DELETE_METARANGES, args, NULL, 0);
+	*metaranges = (int64) SPI_processed;
+	SPI_finish();
+}
+
+/* gc_catalog_delete_ranges: delete these n ranges (ids packed, 32 bytes each) */
+void
+gc_catalog_delete_ranges(int32 repo_id, const uint8 *ids, int n)
+{
+	Datum	   *d;
+	Datum		args[2];
+
+	if (n == 0)
+		return;
+	d = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		d[i] = bytea_datum(ids + (Size) i * LK_ID_LEN, LK_ID_LEN);
+	args[0] = Int32GetDatum(repo_id);
+	args[1] = PointerGetDatum(construct_array(d, n, BYTEAOID, -1, false, TYPALIGN_INT));
+	connect_spi();
+	run_gc_plan(G_DELETE_RANGES, args, NULL, 0);
+	SPI_finish();
 }
 
 /* gc_catalog_begin_mark: empty working sets, created on first use */

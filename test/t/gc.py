@@ -257,6 +257,32 @@ ok(left == n - 1000 + 1, "the first 1,000 keys are gone, the rest stay (%d left)
 Proxy.deletes = -100
 st = gc("flaky", False)
 ok(st[4] == n and len(keys("s3://" + BUCKET + "/flaky/data/")) == 1, "the rerun finishes the sweep (%s)" % (st,))
+
+
+def catalog_rows(repo):
+    return one("SELECT (SELECT count(*) FROM lakefs.commits c WHERE c.repo_id = r.id), "
+               "(SELECT count(*) FROM lakefs.metaranges m WHERE m.repo_id = r.id), "
+               "(SELECT count(*) FROM lakefs.ranges g WHERE g.repo_id = r.id) "
+               "FROM lakefs.repositories r WHERE r.name = %s", repo)
+
+
+# the catalog: the deleted branch's old commit, its tree and its ranges went with the sweep
+rows = catalog_rows("flaky")
+ok(rows[0] == 2 and one("SELECT count(*) FROM lakefs_commits WHERE repository = 'flaky' AND message = 'c'")[0] == 1,
+   "the unreachable old commit is deleted from the catalog, the reachable ones stay (%s)" % (rows,))
+ok(one("SELECT count(*) FROM lakefs_fsck('flaky') WHERE kind <> 'commit_id_mismatch'")[0] == 0,
+   "and lakefs_fsck finds no dangling parent, metarange or range")
+one("SELECT lakefs_create_branch('flaky', 'young', 'main')")
+put("flaky", "young", "y.txt", b"old parent")
+yold = commit("flaky", "young")
+age("flaky", yold, 30)
+put("flaky", "young", "y.txt", b"young child")
+yc = commit("flaky", "young")
+one("SELECT lakefs_delete_branch('flaky', 'young')")
+gc("flaky", False)
+ok(one("SELECT count(*) FROM lakefs_commits WHERE repository = 'flaky' AND id IN (%s, %s)", yc, yold)[0] == 2 and
+   one("SELECT count(*) FROM lakefs_fsck('flaky') WHERE kind <> 'commit_id_mismatch'")[0] == 0,
+   "an unreachable commit younger than the retention stays, with its old parent")
 srv.shutdown()
 
 # ---- a local:// repository works the same way ----

@@ -17,6 +17,7 @@ OBJS = \
 	src/api_args.o \
 	src/api_commit.o \
 	src/api_diff.o \
+	src/api_gc.o \
 	src/api_multipart.o \
 	src/api_objects.o \
 	src/api_refs.o \
@@ -30,6 +31,8 @@ OBJS = \
 	src/diff.o \
 	src/fdw.o \
 	src/fsck.o \
+	src/gc.o \
+	src/gc_catalog.o \
 	src/import.o \
 	src/listing.o \
 	src/manifest.o \

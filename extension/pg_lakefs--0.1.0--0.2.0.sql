@@ -227,3 +227,72 @@ COMMENT ON FUNCTION lakefs_multipart_part_url(text, text, text, integer, text, i
 'presigned GET, PUT or HEAD URL of part part_number of the S3 gateway''s multipart upload '
 'upload_id (the object <namespace>/_lakefs/multipart/<upload_id>/<part>); checks the branch '
 'as a write does';
+-- gc: garbage collection as lakeFS's GC: retention rules, candidates and what
+-- was swept, lakefs_gc, and lakefs_delete_repository(..., purge)
+
+CREATE TABLE lakefs.gc_rules (
+	repo_id				integer PRIMARY KEY REFERENCES lakefs.repositories ON DELETE CASCADE,
+	default_retention	interval NOT NULL,
+	branches			jsonb NOT NULL DEFAULT '{}'
+);
+
+-- The latest mark's candidates (swept_at NULL) and every object GC deleted
+-- (swept_at set, kept so that reading it says it was collected, and when).
+-- Addresses are relative to the repository's storage namespace.
+CREATE TABLE lakefs.gc_candidates (
+	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	address		text COLLATE "C" NOT NULL,
+	size		bigint NOT NULL,
+	why			text NOT NULL,
+	marked_at	timestamptz NOT NULL DEFAULT now(),
+	swept_at	timestamptz,
+	PRIMARY KEY (repo_id, address)
+);
+
+REVOKE ALL ON lakefs.gc_rules, lakefs.gc_candidates FROM PUBLIC;
+
+CREATE VIEW lakefs_gc_rules AS
+	SELECT r.name AS repository, g.default_retention, g.branches
+	FROM lakefs.gc_rules g
+	JOIN lakefs.repositories r ON r.id = g.repo_id;
+
+CREATE FUNCTION lakefs_set_gc_rules(repository text, default_retention interval,
+									branches jsonb DEFAULT '{}')
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_set_gc_rules'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_set_gc_rules(text, interval, jsonb) IS
+'replace the garbage collection rules of a repository: a default retention and per-branch '
+'overrides such as {"main": "90 days"}, as lakeFS''s GC rules';
+
+CREATE FUNCTION lakefs_gc(repository text, dry_run boolean DEFAULT true,
+						  OUT active_commits bigint, OUT ranges_read bigint,
+						  OUT candidates bigint, OUT candidate_bytes bigint,
+						  OUT deleted bigint)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'lakefs_gc'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_gc(text, boolean) IS
+'garbage-collect a repository as lakeFS''s GC: mark the objects under its namespace that no '
+'active commit, staging area or recent upload references; unless dry_run, delete them';
+
+CREATE FUNCTION lakefs_gc_candidates(repository text)
+	RETURNS TABLE (address text, size bigint, why text)
+	AS 'MODULE_PATHNAME', 'lakefs_gc_candidates'
+	LANGUAGE C STRICT STABLE;
+
+COMMENT ON FUNCTION lakefs_gc_candidates(text) IS
+'the objects the latest lakefs_gc mark found collectable and not yet deleted: address '
+'relative to the storage namespace, size in bytes, why (unreferenced or uncommitted)';
+
+DROP FUNCTION lakefs_delete_repository(text);
+CREATE FUNCTION lakefs_delete_repository(name text, purge boolean DEFAULT false)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_delete_repository'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_delete_repository(text, boolean) IS
+'delete a repository from the catalog; with purge, also every object under its storage '
+'namespace (and nothing else)';

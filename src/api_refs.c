@@ -19,6 +19,7 @@
 #include "blockstore.h"
 #include "catalog.h"
 #include "commit.h"
+#include "gc.h"
 #include "manifest.h"
 #include "names.h"
 #include "objects.h"
@@ -117,8 +118,17 @@ Datum
 lakefs_delete_repository(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	bool		purge = false;
 
+	/* 0.1.0 declared it with one argument: that form keeps working */
+	if (PG_NARGS() > 1)
+	{
+		lk_arg_require(fcinfo, 1);
+		purge = PG_GETARG_BOOL(1);
+	}
 	catalog_delete_repo(repo->id);
+	if (purge)
+		gc_purge_namespace(repo);	/* a store failure rolls the deletion back */
 	PG_RETURN_VOID();
 }
 

@@ -27,6 +27,7 @@
 
 #include "catalog.h"
 #include "catalog_spi.h"
+#include "gc.h"
 
 
 typedef enum CatalogPlan
@@ -349,6 +350,7 @@ catalog_put_range(int32 repo_id, const uint8 *id, const char *data, size_t len,
 	Datum		args[4] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN),
 	Int32GetDatum(entries), bytea_datum(data, len)};
 
+	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
 	connect_spi();
 	run_plan(P_PUT_RANGE, args, NULL, 0);
 	SPI_finish();
@@ -361,6 +363,7 @@ catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data, size_t l
 	Datum		args[5] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN),
 		Int32GetDatum(nranges), Int64GetDatum(entries), bytea_datum(data, len)};
 
+	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
 	connect_spi();
 	run_plan(P_PUT_METARANGE, args, NULL, 0);
 	SPI_finish();

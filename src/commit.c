@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "commit.h"
+#include "gc.h"
 #include "manifest.h"
 #include "refs.h"
 #include "staging.h"
@@ -262,6 +263,7 @@ commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource 
 void
 lock_branch(LkRepo *repo, const char *branch, LkCommitId head)
 {
+	gc_catalog_writer_lock(repo->id);	/* ranges it reuses survive GC */
 	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, head))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -25,6 +25,7 @@
 #include "blockstore.h"
 #include "catalog.h"
 #include "commit.h"
+#include "gc.h"
 #include "option.h"
 #include "listing.h"
 #include "names.h"
@@ -214,6 +215,7 @@ lakefs_get_object(PG_FUNCTION_ARGS)
 	int64		offset = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
 	int64		length = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT64(4);
 	LakefsEntry e;
+	char	   *address;
 
 	if (offset < 0 || (!PG_ARGISNULL(4) && length < 0))
 		ereport(ERROR,
@@ -224,9 +226,10 @@ lakefs_get_object(PG_FUNCTION_ARGS)
 		PG_RETURN_BYTEA_P((bytea *) cstring_to_text_with_len("", 0));
 	if (length < 0 || length > e.size - offset)
 		length = e.size - offset;
+	address = entry_full_address(repo, &e);
+	gc_check_collected(repo, path, &e); /* collected: say so, not 404 */
 	/* the entry's size is what the store must return: never a short value */
-	PG_RETURN_BYTEA_P(blockstore_get(repo_server(repo), entry_full_address(repo, &e),
-									 offset, length, e.size));
+	PG_RETURN_BYTEA_P(blockstore_get(repo_server(repo), address, offset, length, e.size));
 }
 
 static int

@@ -16,6 +16,7 @@
 #include "utils/guc.h"
 
 #include "blockstore.h"
+#include "gc.h"
 #include "lk_alloc.h"
 #include "manifest.h"
 #include "pg_lakefs.h"
@@ -56,6 +57,7 @@ _PG_init(void)
 	manifest_init();
 	range_cache_init();
 	import_init();
+	gc_init();					/* pg_lakefs.gc_grace */
 	MarkGUCPrefixReserved("pg_lakefs");
 }
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-    postgresql-15 postgresql-server-dev-15 postgresql-contrib
+    postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-15-cron
     libcurl4-openssl-dev libssl-dev libjansson-dev libxml2-dev pkg-config
     make gcc curl ca-certificates
     libipc-run-perl

@@ -28,6 +28,7 @@ OBJS = \
 	src/diff.o \
 	src/fdw.o \
 	src/fsck.o \
+	src/governance.o \
 	src/import.o \
 	src/listing.o \
 	src/manifest.o \

@@ -17,6 +17,8 @@
 
 #include "blockstore.h"
 #include "lk_alloc.h"
+#include "catalog_spi.h"
+#include "governance.h"
 #include "manifest.h"
 #include "pg_lakefs.h"
 #include "range_cache.h"
@@ -48,6 +50,8 @@ _PG_init(void)
 	lk_allocator.alloc = lk_palloc;
 	lk_allocator.realloc = lk_repalloc;
 	lk_allocator.free = pfree;
+	catalog_spi_init();			/* the one door's (sub)transaction callbacks */
+	governance_init();
 
 	/* each file defines the GUCs of the variables it owns */
 	s3_client_init();			/* curl_global_init and the S3 client GUCs */

@@ -174,9 +174,9 @@ repo_acl(int32 repo_id)
 	spi_run_saved(&p_acl_grants, "SELECT grantee::text, privilege, branches "
 				  "FROM lakefs.grants WHERE repo_id = $1", 1, t_int, args, NULL, 0);
 	ngrants = (int) SPI_processed;
-	grantee = palloc(sizeof(char *) * (ngrants + 1));
-	priv = palloc(sizeof(char *) * (ngrants + 1));
-	branches = palloc(sizeof(char *) * (ngrants + 1));
+	grantee = SPI_palloc(sizeof(char *) * (ngrants + 1));
+	priv = SPI_palloc(sizeof(char *) * (ngrants + 1));
+	branches = SPI_palloc(sizeof(char *) * (ngrants + 1));
 	for (int i = 0; i < ngrants; i++)
 	{
 		grantee[i] = col_text(i, 1);
@@ -186,7 +186,8 @@ repo_acl(int32 repo_id)
 	spi_run_saved(&p_acl_protect, "SELECT pattern FROM lakefs.branch_protection "
 				  "WHERE repo_id = $1 ORDER BY pattern", 1, t_int, args, NULL, 0);
 	a->nprotect = (int) SPI_processed;
-	a->protect = palloc(sizeof(char *) * (a->nprotect + 1));
+	/* SPI's context ends with finish_spi: the array goes where col_text copies */
+	a->protect = SPI_palloc(sizeof(char *) * (a->nprotect + 1));
 	for (int i = 0; i < a->nprotect; i++)
 		a->protect[i] = col_text(i, 1);
 	finish_spi();
@@ -676,8 +677,8 @@ lakefs_add_hook(PG_FUNCTION_ARGS)
 	char	   *branches = ARG_TEXT_OR(3, "*");
 	Datum		args[4];
 
-	(void) event_arg(event, &pre);
 	lk_arg_require(fcinfo, 2);
+	(void) event_arg(event, &pre);
 	fn = PG_GETARG_OID(2);
 	check_hook_function(fn);
 	check_glob("branch", branches);
@@ -701,8 +702,8 @@ lakefs_drop_hook(PG_FUNCTION_ARGS)
 	Oid			fn;
 	Datum		args[3];
 
-	(void) event_arg(event, &pre);
 	lk_arg_require(fcinfo, 2);
+	(void) event_arg(event, &pre);
 	fn = PG_GETARG_OID(2);
 	args[0] = Int32GetDatum(repo->id);
 	args[1] = TEXT_ARG(event);
@@ -754,12 +755,10 @@ event_json(bool pre, HookEvent *ev)
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
-/* call one hook function with the caller's rights */
+/* call one hook function (InvalidOid: dropped) with the caller's rights */
 static void
-call_hook(const char *signature, Datum event)
+call_hook(Oid fn, const char *signature, Datum event)
 {
-	Oid			fn = DatumGetObjectId(DirectFunctionCall1(to_regprocedure,
-														  CStringGetTextDatum(signature)));
 	AclResult	acl;
 	FmgrInfo	flinfo;
 	LOCAL_FCINFO(fcinfo, 1);
@@ -783,7 +782,8 @@ call_hook(const char *signature, Datum event)
 
 /* one hook with its frame pushed, popped also when it raises */
 static void
-run_hook(bool pre, HookEvent *ev, const char *subject, const char *signature, Datum json)
+run_hook(bool pre, HookEvent *ev, const char *subject, Oid fn, const char *signature,
+		 Datum json)
 {
 	HookFrame  *f = &hook_frames[nhooks];
 
@@ -801,7 +801,7 @@ run_hook(bool pre, HookEvent *ev, const char *subject, const char *signature, Da
 	nhooks++;
 	PG_TRY();
 	{
-		call_hook(signature, json);
+		call_hook(fn, signature, json);
 	}
 	PG_FINALLY();
 	{
@@ -819,25 +819,37 @@ hooks_fire(bool pre, HookEvent *ev)
 	char	   *event = psprintf("%s-%s", pre ? "pre" : "post", ev->event);
 	Datum		args[2] = {Int32GetDatum(ev->repo->id), TEXT_ARG(event)};
 	List	   *fns = NIL;
+	List	   *fn_oids = NIL;
 	ListCell   *lc;
+	ListCell   *lo;
 	Datum		json = (Datum) 0;
+	MemoryContext caller = CurrentMemoryContext;
 
 	connect_spi();
-	spi_run_saved(&p_hooks, "SELECT function, branches FROM lakefs.hooks "
+	spi_run_saved(&p_hooks, "SELECT function, branches, "
+				  "coalesce(to_regprocedure(function)::oid, 0) FROM lakefs.hooks "
 				  "WHERE repo_id = $1 AND event = $2 ORDER BY id", 2, types, args, NULL, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		char	   *branches = col_text(i, 2);
+		bool		isnull;
 
 		if (subject == NULL || glob_match(branches, subject))
+		{
+			/* the list outlives the SPI section: build it in the caller's context */
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+
 			fns = lappend(fns, col_text(i, 1));
+			fn_oids = lappend_oid(fn_oids, DatumGetObjectId(col(i, 3, &isnull)));
+			MemoryContextSwitchTo(spi);
+		}
 	}
 	finish_spi();
 	if (fns == NIL)
 		return;
 	json = event_json(pre, ev);
-	foreach(lc, fns)
-		run_hook(pre, ev, subject, lfirst(lc), json);
+	forboth(lc, fns, lo, fn_oids)
+		run_hook(pre, ev, subject, lfirst_oid(lo), lfirst(lc), json);
 }
 
 LkRepo *

@@ -181,8 +181,6 @@ CREATE TABLE lakefs.hooks (
 	UNIQUE (repo_id, event, function, branches)
 );
 
-REVOKE ALL ON lakefs.grants, lakefs.branch_protection, lakefs.hooks FROM PUBLIC;
-REVOKE ALL ON SEQUENCE lakefs.staging_seq FROM PUBLIC;
 
 -- The administrators of every repository. Roles are cluster-wide: another
 -- database may have created it; a non-superuser installer may not create it.
@@ -231,6 +229,9 @@ BEGIN
 	END LOOP;
 END
 $$;
+-- every relation's ACL explicit (owner only), however it got there
+REVOKE ALL ON ALL TABLES IN SCHEMA lakefs FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA lakefs FROM PUBLIC;
 
 
 -- the SQL face of governance (src/governance.c); each checks its arguments

@@ -16,6 +16,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -24,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 
 #include "catalog_spi.h"
 
@@ -92,6 +94,7 @@ typedef struct SpiFrame
 static SpiFrame frames[SPI_FRAMES_MAX];
 static int	nframes;
 static Oid	owner_cache = InvalidOid;
+static bool one_door_cache = false;
 static LocalTransactionId owner_lxid = InvalidLocalTransactionId;
 
 /* the owner of the extension (of its tables), looked up once a transaction */
@@ -117,8 +120,27 @@ extension_owner(void)
 	owner_cache = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	/* 0.2.0's catalog (lakefs.grants) is what the one door guards */
+	{
+		Oid			nsp = get_namespace_oid("lakefs", true);
+
+		one_door_cache = OidIsValid(nsp) && OidIsValid(get_relname_relid("grants", nsp));
+	}
 	owner_lxid = MyProc->lxid;
 	return owner_cache;
+}
+
+/*
+ * catalog_one_door: whether the installed catalog is 0.2.0's or later.
+ * With the library updated but the catalog still 0.1.0 (before ALTER
+ * EXTENSION pg_lakefs UPDATE) access stays as 0.1.0 had it: statements run
+ * with the caller's table privileges and no per-repository check applies.
+ */
+bool
+catalog_one_door(void)
+{
+	(void) extension_owner();
+	return one_door_cache;
 }
 
 static void
@@ -135,6 +157,8 @@ push_frame(bool as_owner)
 	GetUserIdAndSecContext(&f->saved_user, &f->saved_sec);
 	f->xact_level = GetCurrentTransactionNestLevel();
 	f->guc_level = 0;
+	if (as_owner && !catalog_one_door())
+		as_owner = false;
 	f->switched = as_owner;
 	target = as_owner ? extension_owner() : catalog_caller();
 	nframes++;

@@ -30,6 +30,8 @@ extern void finish_spi(void);
 extern Oid	catalog_caller(void);
 /* true while a catalog section runs as the extension owner */
 extern bool catalog_switched(void);
+/* false while the installed catalog is still 0.1.0's (no per-repository checks) */
+extern bool catalog_one_door(void);
 extern void catalog_spi_init(void);
 
 /* every catalog-layer SPI_finish() restores what connect_spi() switched */

@@ -139,6 +139,32 @@ SELECT lakefs_commit('gov-repo', 'exp-4', 'better', '{"accuracy": 0.9}') IS NOT 
 SELECT lakefs_merge('gov-repo', 'exp-4', 'main') = lakefs_resolve_ref('gov-repo', 'exp-4') AS merged;
 SELECT metadata->>'accuracy' AS main_accuracy FROM lakefs_log('gov-repo', 'main', 1);
 
+-- ---- error safety of the one door ----
+-- An error raised inside a catalog statement (here a path returned twice by a
+-- bulk staging query, raised while the run is written as the extension owner)
+-- and caught by the caller leaves the caller's user and search_path in place,
+-- and the next call checks the caller, not the owner.
+CREATE ROLE regress_gov_writer;
+SELECT lakefs_grant('gov-repo', 'regress_gov_writer', 'write', branches => 'exp-*');
+CREATE TABLE door_log (step text, usr text, path text);
+GRANT INSERT ON door_log TO regress_gov_writer;
+SET ROLE regress_gov_writer;
+SET search_path = public;
+DO $$
+BEGIN
+	PERFORM lakefs_stage_objects('gov-repo', 'exp-1', $q$SELECT 'twice' AS path,
+		'data/t' AS physical_address, 1 AS size, 'c' AS checksum FROM generate_series(1, 2)$q$);
+EXCEPTION WHEN cardinality_violation THEN
+	INSERT INTO door_log VALUES ('caught', current_user, current_setting('search_path'));
+END $$;
+SELECT current_user, current_setting('search_path') AS search_path;
+SELECT lakefs_stage_object('gov-repo', 'main', 'x.txt', 'data/x', 1, 'cx');
+SELECT lakefs_stage_object('gov-repo', 'exp-1', 'x.txt', 'data/x', 1, 'cx');
+SELECT lakefs_reset('gov-repo', 'exp-1');
+RESET search_path;
+RESET ROLE;
+SELECT * FROM door_log;
+
 -- ---- bad input ----
 SELECT lakefs_add_hook('gov-repo', 'pre-push', 'log_event(jsonb)');
 SELECT lakefs_add_hook('gov-repo', 'commit', 'log_event(jsonb)');
@@ -167,5 +193,7 @@ SELECT lakefs_has_privilege('gov-repo', 'admin'), lakefs_has_privilege('gov-repo
 SELECT lakefs_unprotect_branch('gov-repo', 'nothing-*');
 
 SELECT lakefs_delete_repository('gov-repo');
+DROP TABLE door_log;
+DROP ROLE regress_gov_writer;
 SELECT count(*) AS rules_left FROM lakefs_branch_protection WHERE repository = 'gov-repo';
 SELECT count(*) AS hooks_left FROM lakefs_hooks WHERE repository = 'gov-repo';

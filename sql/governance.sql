@@ -123,6 +123,9 @@ BEGIN
 	END IF;
 END $$;
 SELECT lakefs_add_hook('gov-repo', 'pre-merge', 'require_accuracy(jsonb)', branches => 'main');
+SELECT lakefs_drop_hook('gov-repo', 'pre-commit', 'record_pending(jsonb)');
+SELECT lakefs_add_hook('gov-repo', 'pre-merge', 'record_pending(jsonb)', branches => 'main');
+TRUNCATE hook_pending;
 SELECT lakefs_drop_hook('gov-repo', 'pre-commit', 'refuse_bad(jsonb)');
 SELECT lakefs_create_branch('gov-repo', 'exp-4', 'main') IS NOT NULL AS branched;
 SELECT lakefs_stage_object('gov-repo', 'exp-4', 'm.bin', 'data/m1', 1, 'm1');
@@ -138,6 +141,8 @@ SELECT lakefs_stage_object('gov-repo', 'exp-4', 'm.bin', 'data/m4', 1, 'm4');
 SELECT lakefs_commit('gov-repo', 'exp-4', 'better', '{"accuracy": 0.9}') IS NOT NULL AS committed;
 SELECT lakefs_merge('gov-repo', 'exp-4', 'main') = lakefs_resolve_ref('gov-repo', 'exp-4') AS merged;
 SELECT metadata->>'accuracy' AS main_accuracy FROM lakefs_log('gov-repo', 'main', 1);
+-- what the pre-merge hook saw of the two merges that went in (the refused one rolled back)
+SELECT * FROM hook_pending ORDER BY change, path;
 
 -- ---- error safety of the one door ----
 -- An error raised inside a catalog statement (here a path returned twice by a

@@ -33,6 +33,7 @@ OBJS = \
 	src/fsck.o \
 	src/gc.o \
 	src/gc_catalog.o \
+	src/governance.o \
 	src/import.o \
 	src/listing.o \
 	src/manifest.o \

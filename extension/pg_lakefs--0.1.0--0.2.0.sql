@@ -296,3 +296,265 @@ CREATE FUNCTION lakefs_delete_repository(name text, purge boolean DEFAULT false)
 COMMENT ON FUNCTION lakefs_delete_repository(text, boolean) IS
 'delete a repository from the catalog; with purge, also every object under its storage '
 'namespace (and nothing else)';
+-- governance: who may do what. The catalog behind one door (every catalog
+-- statement runs as the extension owner inside the C catalog layer; users get
+-- EXECUTE on the functions and SELECT on views that show only what they may
+-- read), per-repository privileges, protected branches and hooks.
+
+CREATE TABLE lakefs.grants (
+	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	grantee		name NOT NULL,
+	privilege	text NOT NULL CHECK (privilege IN ('read', 'write', 'admin')),
+	branches	text COLLATE "C" NOT NULL DEFAULT '*',
+	granted_by	name NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (repo_id, grantee, privilege, branches)
+);
+
+CREATE TABLE lakefs.branch_protection (
+	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	pattern		text COLLATE "C" NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (repo_id, pattern)
+);
+
+-- function: the hook's signature as text (format_procedure_qualified), looked
+-- up when the hook runs, so the table holds no reg* column (pg_upgrade-safe)
+CREATE TABLE lakefs.hooks (
+	id			integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	event		text NOT NULL CHECK (event IN ('pre-commit', 'post-commit', 'pre-merge',
+				'post-merge', 'pre-create-branch', 'post-create-branch', 'pre-delete-branch',
+				'post-delete-branch', 'pre-create-tag', 'post-create-tag')),
+	function	text NOT NULL,
+	branches	text COLLATE "C" NOT NULL DEFAULT '*',
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	UNIQUE (repo_id, event, function, branches)
+);
+
+
+-- The administrators of every repository. Roles are cluster-wide: another
+-- database may have created it; a non-superuser installer may not create it.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lakefs_admin') THEN
+		CREATE ROLE lakefs_admin NOLOGIN;
+	END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+	RAISE NOTICE 'role lakefs_admin not created: %', SQLERRM;
+END
+$$;
+
+-- 0.1.0 told administrators to grant table privileges on lakefs.* to their
+-- users. They keep working, now through the functions: a role that could
+-- write lakefs.branches gets write on every existing repository, one that
+-- could read it gets read; then every table privilege goes (one door).
+INSERT INTO lakefs.grants (repo_id, grantee, privilege, branches, granted_by)
+SELECT r.id, g.grantee, g.privilege, '*', current_user
+  FROM lakefs.repositories r,
+	   (SELECT a.grantee::regrole::name AS grantee,
+			   CASE WHEN bool_or(a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE'))
+					THEN 'write' ELSE 'read' END AS privilege
+		  FROM pg_class c, aclexplode(c.relacl) a
+		 WHERE c.oid = 'lakefs.branches'::regclass AND a.grantee <> 0
+		   AND a.grantee <> c.relowner
+		 GROUP BY a.grantee) g
+ WHERE g.grantee::text <> r.owner::text
+ON CONFLICT DO NOTHING;
+
+DO $$
+DECLARE
+	rel regclass;
+	who oid;
+BEGIN
+	FOR rel, who IN
+		SELECT DISTINCT c.oid::regclass, a.grantee
+		  FROM pg_class c, aclexplode(c.relacl) a
+		 WHERE c.relnamespace = 'lakefs'::regnamespace AND a.grantee <> c.relowner
+	LOOP
+		IF who = 0 THEN
+			EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', rel);
+		ELSE
+			EXECUTE format('REVOKE ALL ON %s FROM %I', rel, who::regrole::text);
+		END IF;
+	END LOOP;
+END
+$$;
+-- every relation's ACL explicit (owner only), however it got there
+REVOKE ALL ON ALL TABLES IN SCHEMA lakefs FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA lakefs FROM PUBLIC;
+
+
+-- the SQL face of governance (src/governance.c); each checks its arguments
+CREATE FUNCTION lakefs_grant(repository text, role text, privilege text,
+							 branches text DEFAULT '*')
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_grant'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_revoke(repository text, role text, privilege text,
+							  branches text DEFAULT '*')
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_revoke'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_has_privilege(repository text, privilege text,
+									 branch text DEFAULT NULL)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'lakefs_has_privilege'
+	LANGUAGE C STABLE;
+
+CREATE FUNCTION lakefs_protect_branch(repository text, pattern text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_protect_branch'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_unprotect_branch(repository text, pattern text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_unprotect_branch'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_branch_protected(repository text, branch text)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'lakefs_branch_protected'
+	LANGUAGE C STABLE;
+
+CREATE FUNCTION lakefs_add_hook(repository text, event text, function regprocedure,
+								branches text DEFAULT '*')
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_add_hook'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_drop_hook(repository text, event text, function regprocedure)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_drop_hook'
+	LANGUAGE C VOLATILE;
+
+CREATE FUNCTION lakefs_pending_changes()
+	RETURNS TABLE (change text, path text, left_address text, right_address text,
+				   left_size bigint, right_size bigint, left_checksum text,
+				   right_checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_pending_changes'
+	LANGUAGE C STABLE;
+
+-- Views show only the repositories the caller may read. security_barrier:
+-- no function of the caller's sees a row before the privilege filter has.
+CREATE OR REPLACE VIEW lakefs_repositories WITH (security_barrier) AS
+	SELECT r.name, r.storage_namespace, r.default_branch, r.server_name AS server,
+		   r.owner, r.created_at
+	FROM lakefs.repositories r
+	WHERE lakefs_has_privilege(r.name, 'read');
+
+CREATE OR REPLACE VIEW lakefs_branches WITH (security_barrier) AS
+	SELECT r.name AS repository, b.name AS branch, b.head AS head_commit,
+		   c.message AS head_message, c.metadata AS head_metadata,
+		   c.created_at AS head_created_at,
+		   lakefs_branch_protected(r.name, b.name) AS protected, b.created_at,
+		   (EXISTS (SELECT 1 FROM lakefs.staging s
+					WHERE s.repo_id = b.repo_id AND s.branch = b.name) OR
+			EXISTS (SELECT 1 FROM lakefs.staging_runs s
+					WHERE s.repo_id = b.repo_id AND s.branch = b.name)) AS has_staged_changes
+	FROM lakefs.branches b
+	JOIN lakefs.repositories r ON r.id = b.repo_id
+	JOIN lakefs.commits c ON c.repo_id = b.repo_id AND c.id = b.head
+	WHERE lakefs_has_privilege(r.name, 'read');
+
+CREATE OR REPLACE VIEW lakefs_tags WITH (security_barrier) AS
+	SELECT r.name AS repository, t.name AS tag, t.commit_id, t.created_at
+	FROM lakefs.tags t
+	JOIN lakefs.repositories r ON r.id = t.repo_id
+	WHERE lakefs_has_privilege(r.name, 'read');
+
+CREATE OR REPLACE VIEW lakefs_commits WITH (security_barrier) AS
+	SELECT r.name AS repository, c.id, c.parents, c.message, c.committer, c.metadata,
+		   c.created_at, c.generation, m.entries AS objects
+	FROM lakefs.commits c
+	JOIN lakefs.repositories r ON r.id = c.repo_id
+	JOIN lakefs.metaranges m ON m.repo_id = c.repo_id AND m.id = c.metarange_id
+	WHERE lakefs_has_privilege(r.name, 'read');
+
+-- the filter in a subquery kept apart (OFFSET 0), so that lakefs_staged only
+-- ever sees readable branches
+CREATE OR REPLACE VIEW lakefs_staged_changes WITH (security_barrier) AS
+	SELECT b.repository, b.branch, s.*
+	FROM (SELECT r.name AS repository, b.name AS branch
+			FROM lakefs.branches b
+			JOIN lakefs.repositories r ON r.id = b.repo_id
+		   WHERE lakefs_has_privilege(r.name, 'read') OFFSET 0) b,
+	LATERAL lakefs_staged(b.repository, b.branch) s;
+
+CREATE VIEW lakefs_grants WITH (security_barrier) AS
+	SELECT r.name AS repository, g.grantee AS role, g.privilege, g.branches,
+		   g.granted_by, g.created_at
+	FROM lakefs.grants g
+	JOIN lakefs.repositories r ON r.id = g.repo_id
+	WHERE lakefs_has_privilege(r.name, 'read');
+
+CREATE VIEW lakefs_branch_protection WITH (security_barrier) AS
+	SELECT r.name AS repository, p.pattern, p.created_at
+	FROM lakefs.branch_protection p
+	JOIN lakefs.repositories r ON r.id = p.repo_id
+	WHERE lakefs_has_privilege(r.name, 'read');
+
+CREATE VIEW lakefs_hooks WITH (security_barrier) AS
+	SELECT r.name AS repository, h.event, h.function, h.branches, h.created_at
+	FROM lakefs.hooks h
+	JOIN lakefs.repositories r ON r.id = h.repo_id
+	WHERE lakefs_has_privilege(r.name, 'read');
+
+GRANT SELECT ON lakefs_repositories, lakefs_branches, lakefs_tags, lakefs_commits,
+	lakefs_staged_changes, lakefs_grants, lakefs_branch_protection, lakefs_hooks TO PUBLIC;
+
+COMMENT ON FUNCTION lakefs_grant(text, text, text, text) IS
+'give a role read, write or admin on a repository (admin needed); a write grant may be '
+'limited to branches matching a glob (branches => ''exp-*'')';
+COMMENT ON FUNCTION lakefs_revoke(text, text, text, text) IS
+'take back a grant made by lakefs_grant (same role, privilege and branches)';
+COMMENT ON FUNCTION lakefs_has_privilege(text, text, text) IS
+'whether the current role has read, write (on a branch) or admin on a repository; '
+'false for an unknown repository';
+COMMENT ON FUNCTION lakefs_protect_branch(text, text) IS
+'protect the branches matching a glob: no staging, put, delete, reset, import, commit, '
+'cherry-pick or deletion there; merges and reverts allowed (as lakeFS''s branch protection)';
+COMMENT ON FUNCTION lakefs_unprotect_branch(text, text) IS
+'remove a branch protection rule';
+COMMENT ON FUNCTION lakefs_branch_protected(text, text) IS
+'whether a protection rule matches the branch';
+COMMENT ON FUNCTION lakefs_add_hook(text, text, regprocedure, text) IS
+'run a function (event jsonb) RETURNS void on pre-/post- commit, merge, create-branch, '
+'delete-branch or create-tag of matching branches, in the same transaction, with the '
+'caller''s rights; a pre-hook that raises aborts the operation';
+COMMENT ON FUNCTION lakefs_drop_hook(text, text, regprocedure) IS
+'remove a hook (every branch pattern of it)';
+COMMENT ON FUNCTION lakefs_pending_changes() IS
+'inside a pre-hook: the change the operation is about to make, as lakefs_diff rows';
+COMMENT ON VIEW lakefs_grants IS
+'the per-repository grants of the repositories the caller may read';
+COMMENT ON VIEW lakefs_branch_protection IS
+'the branch protection rules of the repositories the caller may read';
+COMMENT ON VIEW lakefs_hooks IS
+'the hooks of the repositories the caller may read';
+COMMENT ON VIEW lakefs_repositories IS
+'the repositories the caller may read: name, storage namespace, default branch, server, owner, created_at';
+COMMENT ON VIEW lakefs_branches IS
+'the branches (of readable repositories) with their head commit''s message and metadata, '
+'whether a protection rule matches and whether they have staged changes';
+COMMENT ON VIEW lakefs_tags IS
+'the tags of the repositories the caller may read, and the commits they name';
+COMMENT ON VIEW lakefs_commits IS
+'every commit of the repositories the caller may read, with its number of objects';
+COMMENT ON VIEW lakefs_staged_changes IS
+'the staged (uncommitted) changes of every branch of the repositories the caller may read';
+
+-- Integration of the sections above: the views added before the one door
+-- show only what the caller may read, like every other view.
+CREATE OR REPLACE VIEW lakefs_gc_rules WITH (security_barrier) AS
+	SELECT r.name AS repository, g.default_retention, g.branches
+	FROM lakefs.gc_rules g
+	JOIN lakefs.repositories r ON r.id = g.repo_id
+	WHERE lakefs_has_privilege(r.name, 'read');
+GRANT SELECT ON lakefs_gc_rules TO PUBLIC;
+COMMENT ON VIEW lakefs_gc_rules IS
+'the garbage collection rules of the repositories the caller may read (lakefs_set_gc_rules)';
+COMMENT ON VIEW lakefs_access_keys IS
+'the S3 gateway''s access keys of the roles the caller is a member of (never the secret)';

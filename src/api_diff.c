@@ -24,12 +24,14 @@
 #include "api_args.h"
 #include "catalog.h"
 #include "diff.h"
+#include "governance.h"
 #include "listing.h"
 #include "merge.h"
 #include "refs.h"
 
 PG_FUNCTION_INFO_V1(lakefs_diff);
 PG_FUNCTION_INFO_V1(lakefs_diff_uncommitted);
+PG_FUNCTION_INFO_V1(lakefs_pending_changes);
 PG_FUNCTION_INFO_V1(lakefs_merge);
 PG_FUNCTION_INFO_V1(lakefs_merge_conflicts);
 PG_FUNCTION_INFO_V1(lakefs_revert);
@@ -69,9 +71,14 @@ require_branch_arg(LkRepo *repo, const char *branch, LkCommitId head)
 				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
 }
 
+/* the diff modes: two refs, a branch's staging, a running pre-hook's change */
+#define DIFF_REFS 0
+#define DIFF_STAGING 1
+#define DIFF_PENDING 2
+
 /* diff_first_call: resolve the arguments and set up the iterator */
 static void
-diff_first_call(FunctionCallInfo fcinfo, bool staging)
+diff_first_call(FunctionCallInfo fcinfo, int mode)
 {
 	FuncCallContext *fctx = SRF_FIRSTCALL_INIT();
 	MemoryContext old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
@@ -81,14 +88,31 @@ diff_first_call(FunctionCallInfo fcinfo, bool staging)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "a diff function must return a composite type");
 	fctx->tuple_desc = BlessTupleDesc(desc);
-	dc->repo = catalog_get_repo(ARG_TEXT(0), false);
+	if (mode == DIFF_PENDING)
+	{
+		const uint8 *left;
+		const uint8 *right;
+
+		dc->repo = hooks_pending(&left, &right);
+		if (left == NULL)
+		{
+			uint8	   *empty = palloc(LK_ID_LEN);
+
+			tree_empty_metarange(dc->repo->id, empty);
+			left = right = empty;
+		}
+		tree_diff_init(&dc->tree, tree_open(dc->repo->id, left),
+					   tree_open(dc->repo->id, right), "");
+	}
+	else
+		dc->repo = catalog_get_repo(ARG_TEXT(0), false);
 	dc->ns_len = strlen(dc->repo->storage_namespace);
 	if (dc->ns_len > 0 && dc->repo->storage_namespace[dc->ns_len - 1] == '/')
 		dc->ns_len--;
-	dc->staging = staging;
+	dc->staging = mode == DIFF_STAGING;
 	for (int t = DIFF_ADDED; t <= DIFF_CHANGED; t++)
 		dc->change[t] = CStringGetTextDatum(diff_type_name((DiffType) t));
-	if (staging)
+	if (mode == DIFF_STAGING)
 	{
 		char	   *branch = ARG_TEXT(1);
 		LkCommitId	head;
@@ -99,7 +123,7 @@ diff_first_call(FunctionCallInfo fcinfo, bool staging)
 									refs_get_commit(dc->repo, head)->metarange_id),
 						  ARG_TEXT_OR(2, ""));
 	}
-	else
+	else if (mode == DIFF_REFS)
 	{
 		TreeReader *left = ref_tree(dc->repo, ARG_TEXT(1));
 		TreeReader *right = ref_tree(dc->repo, ARG_TEXT(2));
@@ -167,7 +191,7 @@ diff_row(FuncCallContext *fctx, DiffCall *dc, const DiffRecord *rec)
 
 /* diff_srf: one call of either diff function */
 static Datum
-diff_srf(FunctionCallInfo fcinfo, bool staging)
+diff_srf(FunctionCallInfo fcinfo, int mode)
 {
 	FuncCallContext *fctx;
 	DiffCall   *dc;
@@ -176,7 +200,7 @@ diff_srf(FunctionCallInfo fcinfo, bool staging)
 	bool		found;
 
 	if (SRF_IS_FIRSTCALL())
-		diff_first_call(fcinfo, staging);
+		diff_first_call(fcinfo, mode);
 	fctx = SRF_PERCALL_SETUP();
 	dc = (DiffCall *) fctx->user_fctx;
 	MemoryContextReset(dc->rowcxt);
@@ -201,7 +225,7 @@ diff_srf(FunctionCallInfo fcinfo, bool staging)
 Datum
 lakefs_diff(PG_FUNCTION_ARGS)
 {
-	return diff_srf(fcinfo, false);
+	return diff_srf(fcinfo, DIFF_REFS);
 }
 
 /*
@@ -211,7 +235,19 @@ lakefs_diff(PG_FUNCTION_ARGS)
 Datum
 lakefs_diff_uncommitted(PG_FUNCTION_ARGS)
 {
-	return diff_srf(fcinfo, true);
+	return diff_srf(fcinfo, DIFF_STAGING);
+}
+
+/*
+ * lakefs_pending_changes()
+ *		While a pre-hook runs: the change the operation is about to make, as
+ *		diff rows from the branch's head to the tree it will get (empty for
+ *		an operation that changes no tree). 55000 elsewhere.
+ */
+Datum
+lakefs_pending_changes(PG_FUNCTION_ARGS)
+{
+	return diff_srf(fcinfo, DIFF_PENDING);
 }
 
 /* ---- merge, revert, cherry-pick ---- */

@@ -17,6 +17,7 @@
 #include "api_args.h"
 #include "catalog.h"
 #include "gc.h"
+#include "governance.h"
 
 PG_FUNCTION_INFO_V1(lakefs_set_gc_rules);
 PG_FUNCTION_INFO_V1(lakefs_gc);
@@ -79,6 +80,7 @@ lakefs_set_gc_rules(PG_FUNCTION_ARGS)
 	Interval   *dflt;
 	Jsonb	   *branches;
 
+	governance_check(repo->id, LK_PRIV_ADMIN, NULL);	/* rules are the admin's */
 	lk_arg_require(fcinfo, 1);
 	dflt = PG_GETARG_INTERVAL_P(1);
 	gc_check_retention(dflt, "default_retention");
@@ -105,6 +107,8 @@ lakefs_gc(PG_FUNCTION_ARGS)
 	Datum		v[5];
 	bool		n[5] = {false, false, false, false, false};
 
+	/* a mark records candidates and a sweep deletes objects: the admin's */
+	governance_check(repo->id, LK_PRIV_ADMIN, NULL);
 	lk_arg_require(fcinfo, 1);
 	dry_run = PG_GETARG_BOOL(1);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)

@@ -20,6 +20,7 @@
 #include "catalog.h"
 #include "commit.h"
 #include "gc.h"
+#include "governance.h"
 #include "manifest.h"
 #include "names.h"
 #include "objects.h"
@@ -141,10 +142,22 @@ lakefs_create_branch(PG_FUNCTION_ARGS)
 	char	   *source = PG_ARGISNULL(2) ? repo->default_branch : ARG_TEXT(2);
 	LkRef		ref;
 
+	HookEvent	ev;
+
 	check_ref_name("branch", branch);
 	refs_resolve(repo, source, &ref);
+	/* write on the new name before the hooks see the event */
+	governance_check_writer(repo->id, branch, "create-branch");
+	memset(&ev, 0, sizeof(ev));
+	ev.repo = repo;
+	ev.event = "create-branch";
+	ev.branch = branch;
+	ev.source_ref = source;
+	hooks_fire(true, &ev);
 	if (!catalog_insert_branch(repo->id, branch, ref.commit))
 		exists_error("branch", branch, repo->name);
+	ev.commit_id = ref.commit;
+	hooks_fire(false, &ev);
 	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
 }
 
@@ -154,6 +167,7 @@ lakefs_delete_branch(PG_FUNCTION_ARGS)
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
 	LkCommitId	head;
+	HookEvent	ev;
 
 	if (strcmp(branch, repo->default_branch) == 0)
 		ereport(ERROR,
@@ -161,8 +175,15 @@ lakefs_delete_branch(PG_FUNCTION_ARGS)
 				 errmsg("cannot delete the default branch \"%s\" of repository \"%s\"",
 						branch, repo->name)));
 	lock_branch(repo, branch, head);
+	memset(&ev, 0, sizeof(ev));
+	ev.repo = repo;
+	ev.event = "delete-branch";
+	ev.branch = branch;
+	hooks_fire(true, &ev);
 	if (!catalog_delete_branch(repo->id, branch))
 		elog(ERROR, "branch \"%s\" vanished under its writer lock", branch);
+	ev.commit_id = head;
+	hooks_fire(false, &ev);
 	PG_RETURN_VOID();
 }
 
@@ -173,11 +194,21 @@ lakefs_create_tag(PG_FUNCTION_ARGS)
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *tag = ARG_TEXT(1);
 	LkRef		ref;
+	HookEvent	ev;
 
 	check_ref_name("tag", tag);
 	refs_resolve(repo, ARG_TEXT(2), &ref);
+	governance_check(repo->id, LK_PRIV_WRITE, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.repo = repo;
+	ev.event = "create-tag";
+	ev.tag = tag;
+	ev.source_ref = ARG_TEXT(2);
+	hooks_fire(true, &ev);
 	if (!catalog_insert_tag(repo->id, tag, ref.commit))
 		exists_error("tag", tag, repo->name);
+	ev.commit_id = ref.commit;
+	hooks_fire(false, &ev);
 	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
 }
 

@@ -20,6 +20,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -28,6 +29,7 @@
 #include "catalog.h"
 #include "catalog_spi.h"
 #include "gc.h"
+#include "governance.h"
 
 
 typedef enum CatalogPlan
@@ -65,9 +67,9 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	[P_GET_REPO] = {"SELECT id, name, storage_namespace, default_branch, server_name "
 		"FROM lakefs.repositories WHERE name = $1", 1, {TEXTOID}},
 	[P_INSERT_REPO] = {"INSERT INTO lakefs.repositories (name, storage_namespace, "
-		"default_branch, server_name) VALUES ($1, $2, $3, $4) "
+		"default_branch, server_name, owner) VALUES ($1, $2, $3, $4, $5) "
 		"ON CONFLICT (name) DO NOTHING RETURNING id",
-	4, {TEXTOID, TEXTOID, TEXTOID, NAMEOID}},
+	5, {TEXTOID, TEXTOID, TEXTOID, NAMEOID, NAMEOID}},
 	[P_DELETE_REPO] = {"DELETE FROM lakefs.repositories WHERE id = $1", 1, {INT4OID}},
 	[P_LOCK_REPO] = {"SELECT 1 FROM lakefs.repositories WHERE id = $1 FOR KEY SHARE",
 	1, {INT4OID}},
@@ -124,8 +126,12 @@ run_plan(CatalogPlan p, Datum *values, const char *nulls, long count)
 
 /* ---- repositories ---- */
 
+/*
+ * catalog_lookup_repo: the repository named name, or NULL; no privilege
+ * check (catalog_get_repo is the lookup for SQL functions).
+ */
 LkRepo *
-catalog_get_repo(const char *name, bool missing_ok)
+catalog_lookup_repo(const char *name)
 {
 	Datum		args[1] = {TEXT_ARG(name)};
 	LkRepo	   *repo = NULL;
@@ -152,12 +158,26 @@ catalog_get_repo(const char *name, bool missing_ok)
 			}
 		}
 	}
-	SPI_finish();
+	finish_spi();
+	return repo;
+}
+
+/*
+ * catalog_get_repo: the repository named name; the caller needs read on it
+ * (42501). Every SQL function that names a repository resolves it here.
+ */
+LkRepo *
+catalog_get_repo(const char *name, bool missing_ok)
+{
+	LkRepo	   *repo = catalog_lookup_repo(name);
+
 	if (repo == NULL && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("repository \"%s\" does not exist", name),
 				 errhint("The repositories are listed in the view lakefs_repositories.")));
+	if (repo != NULL)
+		governance_check(repo->id, LK_PRIV_READ, NULL);
 	return repo;
 }
 
@@ -165,9 +185,10 @@ int32
 catalog_insert_repo(const char *name, const char *ns, const char *default_branch,
 					const char *server)
 {
-	Datum		args[4];
-	char		nulls[4] = "   ";
+	Datum		args[5];
+	char		nulls[5] = "    ";
 	NameData	sname;
+	NameData	owner;
 	int32		id;
 	bool		isnull;
 
@@ -184,10 +205,14 @@ catalog_insert_repo(const char *name, const char *ns, const char *default_branch
 		args[3] = (Datum) 0;
 		nulls[3] = 'n';
 	}
+	/* the creator is the role that called, not the extension owner */
+	namestrcpy(&owner, GetUserNameFromId(catalog_caller(), false));
+	args[4] = NameGetDatum(&owner);
 	connect_spi();
 	run_plan(P_INSERT_REPO, args, nulls, 1);
 	id = SPI_processed == 1 ? DatumGetInt32(col(0, 1, &isnull)) : 0;
-	SPI_finish();
+	finish_spi();
+	governance_invalidate();
 	return id;
 }
 
@@ -201,7 +226,7 @@ lock_repo(int32 repo_id)
 	connect_spi();
 	run_plan(P_LOCK_REPO, args, NULL, 1);
 	n = SPI_processed;
-	SPI_finish();
+	finish_spi();
 	if (n != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -213,9 +238,11 @@ catalog_delete_repo(int32 repo_id)
 {
 	Datum		args[1] = {Int32GetDatum(repo_id)};
 
+	governance_check(repo_id, LK_PRIV_ADMIN, NULL);
 	connect_spi();
 	run_plan(P_DELETE_REPO, args, NULL, 0);
-	SPI_finish();
+	finish_spi();
+	governance_invalidate();
 }
 
 /* ---- commits ---- */
@@ -258,7 +285,7 @@ catalog_get_commit(int32 repo_id, const char *id)
 		c->created_at = DatumGetTimestampTz(col(0, 7, &isnull));
 		c->generation = DatumGetInt32(col(0, 8, &isnull));
 	}
-	SPI_finish();
+	finish_spi();
 	return c;
 }
 
@@ -288,7 +315,7 @@ catalog_find_commit_prefix(int32 repo_id, const char *prefix, LkCommitId found)
 		text_to_cstring_buffer(DatumGetTextPP(col(0, 1, &isnull)), found,
 							   sizeof(LkCommitId));
 	}
-	SPI_finish();
+	finish_spi();
 	return n;
 }
 
@@ -312,7 +339,7 @@ catalog_insert_commit(int32 repo_id, const LkCommit *c)
 	args[8] = Int32GetDatum(c->generation);
 	connect_spi();
 	run_plan(P_INSERT_COMMIT, args, NULL, 0);
-	SPI_finish();
+	finish_spi();
 }
 
 /* ---- ranges and metaranges ---- */
@@ -327,7 +354,7 @@ get_blob(CatalogPlan p, int32 repo_id, const uint8 *id)
 	run_plan(p, args, NULL, 1);
 	if (SPI_processed == 1)
 		b = col_bytea(0, 1);
-	SPI_finish();
+	finish_spi();
 	return b;
 }
 
@@ -353,7 +380,7 @@ catalog_put_range(int32 repo_id, const uint8 *id, const char *data, size_t len,
 	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
 	connect_spi();
 	run_plan(P_PUT_RANGE, args, NULL, 0);
-	SPI_finish();
+	finish_spi();
 }
 
 void
@@ -366,7 +393,7 @@ catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data, size_t l
 	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
 	connect_spi();
 	run_plan(P_PUT_METARANGE, args, NULL, 0);
-	SPI_finish();
+	finish_spi();
 }
 
 /* ---- branches and tags ---- */
@@ -387,7 +414,7 @@ get_commit_ref(CatalogPlan p, int32 repo_id, const char *name, LkCommitId out)
 		text_to_cstring_buffer(DatumGetTextPP(col(0, 1, &isnull)), out,
 							   sizeof(LkCommitId));
 	}
-	SPI_finish();
+	finish_spi();
 	return found;
 }
 
@@ -421,15 +448,25 @@ exec3(CatalogPlan p, int32 repo_id, const char *a, const char *b)
 	connect_spi();
 	run_plan(p, args, NULL, 0);
 	n = (int) SPI_processed;
-	SPI_finish();
+	finish_spi();
 	return n;
 }
 
+/*
+ * Branch heads move only in the three functions below; each announces the
+ * move with pg_notify('lakefs_events', ...) (delivered at commit).
+ */
 bool
 catalog_insert_branch(int32 repo_id, const char *name, const char *head)
 {
+	bool		created;
+
+	governance_check_writer(repo_id, name, "create-branch");
 	lock_repo(repo_id);
-	return exec3(P_INSERT_BRANCH, repo_id, name, head) == 1;
+	created = exec3(P_INSERT_BRANCH, repo_id, name, head) == 1;
+	if (created)
+		governance_notify(repo_id, "branch-created", name, head);
+	return created;
 }
 
 void
@@ -437,17 +474,24 @@ catalog_set_branch_head(int32 repo_id, const char *name, const char *head)
 {
 	if (exec3(P_SET_BRANCH_HEAD, repo_id, name, head) != 1)
 		elog(ERROR, "branch \"%s\" vanished while its head was moved", name);
+	governance_notify(repo_id, "head-moved", name, head);
 }
 
 bool
 catalog_delete_branch(int32 repo_id, const char *name)
 {
-	return exec3(P_DELETE_BRANCH, repo_id, name, NULL) == 1;
+	bool		deleted = exec3(P_DELETE_BRANCH, repo_id, name, NULL) == 1;
+
+	if (deleted)
+		governance_notify(repo_id, "branch-deleted", name, NULL);
+	return deleted;
 }
 
+/* tags need write on some branch of the repository */
 bool
 catalog_insert_tag(int32 repo_id, const char *name, const char *commit)
 {
+	governance_check(repo_id, LK_PRIV_WRITE, NULL);
 	lock_repo(repo_id);
 	return exec3(P_INSERT_TAG, repo_id, name, commit) == 1;
 }
@@ -455,5 +499,6 @@ catalog_insert_tag(int32 repo_id, const char *name, const char *commit)
 bool
 catalog_delete_tag(int32 repo_id, const char *name)
 {
+	governance_check(repo_id, LK_PRIV_WRITE, NULL);
 	return exec3(P_DELETE_TAG, repo_id, name, NULL) == 1;
 }

@@ -45,8 +45,9 @@ typedef struct LkCommit
 	int32		generation;
 } LkCommit;
 
-/* repositories */
+/* repositories; catalog_get_repo checks read (42501), catalog_lookup_repo not */
 extern LkRepo *catalog_get_repo(const char *name, bool missing_ok);
+extern LkRepo *catalog_lookup_repo(const char *name);
 /* returns the new id, or 0 when the name exists (a concurrent creator won) */
 extern int32 catalog_insert_repo(const char *name, const char *ns,
 								 const char *default_branch, const char *server);
@@ -83,5 +84,11 @@ extern bool catalog_delete_branch(int32 repo_id, const char *name);
 extern bool catalog_get_tag(int32 repo_id, const char *name, LkCommitId commit);
 extern bool catalog_insert_tag(int32 repo_id, const char *name, const char *commit);
 extern bool catalog_delete_tag(int32 repo_id, const char *name);
+
+/*
+ * catalog_switched (catalog_spi.c): true while a catalog statement runs as
+ * the extension owner; the object store is never reached then.
+ */
+extern bool catalog_switched(void);
 
 #endif							/* LAKEFS_CATALOG_H */

@@ -16,7 +16,26 @@
 #include "executor/spi.h"
 
 /* catalog_spi.c */
+/*
+ * connect_spi: SPI_connect and switch to the extension owner (search_path
+ * pg_catalog, pg_temp) until finish_spi(); connect_spi_caller: the same
+ * connection with the caller's rights, for user-written SQL. Both throw on
+ * SPI failure; an error in between needs no cleanup (the (sub)transaction
+ * abort restores the user and the GUCs).
+ */
 extern void connect_spi(void);
+extern void connect_spi_caller(void);
+extern void finish_spi(void);
+/* the role that called pg_lakefs, also while switched */
+extern Oid	catalog_caller(void);
+/* true while a catalog section runs as the extension owner */
+extern bool catalog_switched(void);
+/* false while the installed catalog is still 0.1.0's (no per-repository checks) */
+extern bool catalog_one_door(void);
+extern void catalog_spi_init(void);
+
+/* every catalog-layer SPI_finish() restores what connect_spi() switched */
+#define SPI_finish() finish_spi()
 extern int	spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs,
 						  const Oid *types, Datum *values, const char *nulls,
 						  long count);

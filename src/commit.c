@@ -29,6 +29,7 @@
 
 #include "commit.h"
 #include "gc.h"
+#include "governance.h"
 #include "manifest.h"
 #include "refs.h"
 #include "staging.h"
@@ -230,6 +231,8 @@ commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents, int npa
  * holds the branch's writer lock and passes its head) and commit the result
  * on the branch; returns the new commit id. Unless allow_empty, a result
  * equal to the head's tree raises ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
+ * The pre-commit hooks run before the head moves (they may raise), the
+ * post-commit hooks after.
  */
 char *
 commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource *src,
@@ -237,6 +240,7 @@ commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource 
 {
 	LkCommit   *parent = refs_get_commit(repo, head);
 	uint8		metarange[LK_ID_LEN];
+	HookEvent	ev;
 
 	tree_apply_changes(repo->id, parent->metarange_id, src, metarange, stats);
 	if (!allow_empty && memcmp(metarange, parent->metarange_id, LK_ID_LEN) == 0)
@@ -249,7 +253,18 @@ commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource 
 				 staged ? errdetail("The changes leave the tree as it was.") : 0,
 				 errhint("Stage objects first, or pass allow_empty => true.")));
 	}
-	return commit_write(repo, branch, &parent, 1, metarange, message, metadata);
+	memset(&ev, 0, sizeof(ev));
+	ev.repo = repo;
+	ev.event = "commit";
+	ev.branch = branch;
+	ev.message = message;
+	ev.metadata = metadata;
+	ev.left_metarange = parent->metarange_id;
+	ev.right_metarange = metarange;
+	hooks_fire(true, &ev);
+	ev.commit_id = commit_write(repo, branch, &parent, 1, metarange, message, metadata);
+	hooks_fire(false, &ev);
+	return (char *) ev.commit_id;
 }
 
 /*
@@ -258,11 +273,14 @@ commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource 
  * its head into head. Staging, commit, merge, revert, cherry-pick, import,
  * reset and branch deletion all take it, so the writers of one branch
  * serialize and those of different branches never wait on each other.
- * Throws ERRCODE_UNDEFINED_OBJECT for an unknown branch.
+ * Throws ERRCODE_UNDEFINED_OBJECT for an unknown branch; first, 42501
+ * without write on the branch or when a protection rule matches it, 55006
+ * while a hook of the branch runs (governance_check_writer).
  */
-void
-lock_branch(LkRepo *repo, const char *branch, LkCommitId head)
+static void
+lock_branch_for(LkRepo *repo, const char *branch, LkCommitId head, const char *op)
 {
+	governance_check_writer(repo->id, branch, op);
 	gc_catalog_writer_lock(repo->id);	/* ranges it reuses survive GC */
 	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, head))
 		ereport(ERROR,
@@ -271,18 +289,25 @@ lock_branch(LkRepo *repo, const char *branch, LkCommitId head)
 				 errhint("Create it with lakefs_create_branch().")));
 }
 
+void
+lock_branch(LkRepo *repo, const char *branch, LkCommitId head)
+{
+	lock_branch_for(repo, branch, head, NULL);
+}
+
 /*
  * lock_clean_branch: lock_branch for an operation (op, e.g. "merge") that
  * moves the head to a tree of its own and so needs a branch without staged
  * changes: throws ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE otherwise.
  * Returns the head commit (shared, read-only: see refs_get_commit).
+ * Protected branches admit only op "merge" and "revert" (lakeFS semantics).
  */
 LkCommit *
 lock_clean_branch(LkRepo *repo, const char *branch, const char *op)
 {
 	LkCommitId	head;
 
-	lock_branch(repo, branch, head);
+	lock_branch_for(repo, branch, head, op);
 	if (staging_has_changes(repo->id, branch))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

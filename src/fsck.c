@@ -61,6 +61,7 @@
 #include "catalog.h"
 #include "catalog_spi.h"
 #include "commit.h"
+#include "governance.h"
 #include "range_codec.h"
 
 PG_FUNCTION_INFO_V1(lakefs_fsck);
@@ -708,8 +709,8 @@ fsck_repository(Fsck *f, int32 repo_id, const char *name)
  * lakefs_fsck(repository text DEFAULT NULL)
  *		One row (repository, kind, object, detail) per problem in the
  *		repository's catalog rows, or in every repository's when NULL. An
- *		unknown repository raises 42704; a role that may not read the catalog
- *		tables gets 42501 from the first query.
+ *		unknown repository raises 42704; a role without read on it, or
+ *		(for NULL) one that is neither superuser nor lakefs_admin, 42501.
  */
 Datum
 lakefs_fsck(PG_FUNCTION_ARGS)
@@ -720,6 +721,8 @@ lakefs_fsck(PG_FUNCTION_ARGS)
 	memset(&f, 0, sizeof(f));
 	if (!PG_ARGISNULL(0))
 		one = catalog_get_repo(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
+	else
+		governance_require_global_admin("check every repository");
 	InitMaterializedSRF(fcinfo, 0);
 	f.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
@@ -751,6 +754,6 @@ lakefs_fsck(PG_FUNCTION_ARGS)
 		}
 		check_staging_of_no_repository(&f);
 	}
-	SPI_finish();
+	finish_spi();
 	return (Datum) 0;
 }

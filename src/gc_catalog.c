@@ -393,7 +393,12 @@ gc_catalog_begin_mark(void)
 {
 	bool		isnull;
 
-	connect_spi();
+	/*
+	 * As the caller: temporary tables cannot be created inside the one
+	 * door's security-restricted section; the owner (a superuser, who created
+	 * the extension) fills them later.
+	 */
+	connect_spi_caller();
 	run_gc_plan(G_HAVE_TEMP, NULL, NULL, 1);
 	if (!DatumGetBool(col(0, 1, &isnull)))
 	{

@@ -40,6 +40,7 @@
 #include "utils/timestamp.h"
 
 #include "diff.h"
+#include "governance.h"
 #include "merge.h"
 #include "refs.h"
 
@@ -253,6 +254,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 	MergeStats	st;
 	uint8		mr[LK_ID_LEN];
 	char	   *what;
+	HookEvent	ev;
 
 	refs_resolve(repo, source_ref, &src);
 	if (strcmp(src.commit, head->id) == 0)
@@ -263,9 +265,20 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 				 errmsg("\"%s\" and branch \"%s\" have no common ancestor", source_ref, dest)));
 	if (strcmp(base_id, src.commit) == 0)
 		return pstrdup(head->id);	/* already merged */
+	memset(&ev, 0, sizeof(ev));
+	ev.repo = repo;
+	ev.event = "merge";
+	ev.source_ref = source_ref;
+	ev.destination_branch = dest;
+	ev.metadata = metadata;
+	ev.left_metarange = head->metarange_id;
 	if (strcmp(base_id, head->id) == 0 && fast_forward)
 	{
+		ev.right_metarange = refs_get_commit(repo, src.commit)->metarange_id;
+		hooks_fire(true, &ev);
 		catalog_set_branch_head(repo->id, dest, src.commit);
+		ev.commit_id = src.commit;
+		hooks_fire(false, &ev);
 		return pstrdup(src.commit);
 	}
 	base = refs_get_commit(repo, base_id);
@@ -281,7 +294,12 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 					   "strategy => 'source-wins' or 'dest-wins'.");
 	if (message == NULL)
 		message = psprintf("Merge '%s' into '%s'", source_ref, dest);
-	return commit_write(repo, dest, parents, 2, mr, message, metadata);
+	ev.message = message;
+	ev.right_metarange = mr;
+	hooks_fire(true, &ev);
+	ev.commit_id = commit_write(repo, dest, parents, 2, mr, message, metadata);
+	hooks_fire(false, &ev);
+	return (char *) ev.commit_id;
 }
 
 /*

@@ -26,6 +26,7 @@
 #include "catalog.h"
 #include "commit.h"
 #include "gc.h"
+#include "governance.h"
 #include "option.h"
 #include "listing.h"
 #include "names.h"
@@ -151,14 +152,16 @@ stage_stored(LkRepo *repo, const char *branch, LkStaged *s, const char *address,
 }
 
 /*
- * require_branch: the branch must exist (ERRCODE_UNDEFINED_OBJECT, as
- * lock_branch says it) before anything is uploaded for it; no lock is taken.
+ * require_branch: the caller may write the branch (as lock_branch checks
+ * it) and the branch exists (ERRCODE_UNDEFINED_OBJECT, as lock_branch says
+ * it) before anything is uploaded for it; no lock is taken.
  */
 static void
 require_branch(LkRepo *repo, const char *branch)
 {
 	LkCommitId	head;
 
+	governance_check_writer(repo->id, branch, NULL);
 	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, head))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

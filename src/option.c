@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "catalog.h"
 #include "option.h"
 
 typedef struct LakefsOption
@@ -282,10 +283,18 @@ lakefs_s3_server_oid(const char *servername)
 S3Endpoint *
 lakefs_s3_endpoint(Oid serverid, bool check_usage)
 {
-	ForeignServer *server = GetForeignServer(serverid);
+	ForeignServer *server;
 	UserMapping *um;
-	S3Endpoint *ep = palloc0(sizeof(S3Endpoint));
+	S3Endpoint *ep;
 	const char *v;
+
+	/* the calling role's mapping, never the extension owner's (one door) */
+	if (catalog_switched())
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("object store reached from inside a catalog statement")));
+	server = GetForeignServer(serverid);
+	ep = palloc0(sizeof(S3Endpoint));
 
 	if (check_usage)
 	{

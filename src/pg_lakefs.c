@@ -18,6 +18,8 @@
 #include "blockstore.h"
 #include "gc.h"
 #include "lk_alloc.h"
+#include "catalog_spi.h"
+#include "governance.h"
 #include "manifest.h"
 #include "pg_lakefs.h"
 #include "range_cache.h"
@@ -49,6 +51,8 @@ _PG_init(void)
 	lk_allocator.alloc = lk_palloc;
 	lk_allocator.realloc = lk_repalloc;
 	lk_allocator.free = pfree;
+	catalog_spi_init();			/* the one door's (sub)transaction callbacks */
+	governance_init();
 
 	/* each file defines the GUCs of the variables it owns */
 	s3_client_init();			/* curl_global_init and the S3 client GUCs */

@@ -105,7 +105,7 @@ staging_put(int32 repo_id, const char *branch, const LkStaged *s)
 				  "last_modified = EXCLUDED.last_modified, content_type = EXCLUDED.content_type, "
 				  "metadata = EXCLUDED.metadata, seq = EXCLUDED.seq",
 				  11, types, args, nulls, 0);
-	SPI_finish();
+	finish_spi();
 }
 
 /* ---- reset and delete ---- */
@@ -216,7 +216,7 @@ staging_reset(int32 repo_id, const char *branch, const char *prefix)
 
 			n += DatumGetInt32(col(i, 1, &isnull));
 		}
-		SPI_finish();
+		finish_spi();
 		return n;
 	}
 	else
@@ -229,7 +229,7 @@ staging_reset(int32 repo_id, const char *branch, const char *prefix)
 					  3, t_repo_branch_text, args, NULL, 0);
 		n = (int64) SPI_processed;
 		n += reset_runs_prefix(repo_id, branch, prefix);
-		SPI_finish();
+		finish_spi();
 		return n;
 	}
 }
@@ -338,7 +338,7 @@ rows_fetch(StagingCursor *cur)
 	}
 	cur->nbatch = (int) SPI_processed;
 	MemoryContextSwitchTo(old);
-	SPI_finish();
+	finish_spi();
 	if (cur->nbatch < ROW_BATCH)
 		cur->rows_exhausted = true;
 }
@@ -375,7 +375,7 @@ run_load_part(StagingCursor *cur, RunStream *rs)
 	if (SPI_processed != 1)
 		elog(ERROR, "staging run part vanished");
 	rs->data = col_bytea(0, 1);
-	SPI_finish();
+	finish_spi();
 	MemoryContextSwitchTo(old);
 	if (range_reader_init(&rs->reader, VARDATA(rs->data), VARSIZE(rs->data) - VARHDRSZ) != 0)
 		staging_run_corrupt(NULL);
@@ -435,7 +435,7 @@ runs_open(StagingCursor *cur, const char *from)
 		rs->parts[rs->nparts++] = part;
 	}
 	MemoryContextSwitchTo(old);
-	SPI_finish();
+	finish_spi();
 	for (int i = 0; i < cur->nruns; i++)
 	{
 		RunStream  *rs = &cur->runs[i];
@@ -583,6 +583,6 @@ staging_has_changes(int32 repo_id, const char *branch)
 				  "OR EXISTS (SELECT 1 FROM lakefs.staging_runs WHERE repo_id = $1 AND branch = $2)",
 				  2, types, args, NULL, 1);
 	any = DatumGetBool(col(0, 1, &isnull));
-	SPI_finish();
+	finish_spi();
 	return any;
 }

@@ -117,7 +117,7 @@ flush_run(BulkState *st)
 		insert_part(st, seq, (int32) (i / RUN_PART_ENTRIES), st->items + i,
 					(int) Min(RUN_PART_ENTRIES, st->n - i));
 	}
-	SPI_finish();
+	finish_spi();
 	st->total += st->n;
 	st->runs++;
 	st->n = 0;
@@ -301,7 +301,8 @@ staging_put_query(int32 repo_id, const char *branch, const char *query)
 	recv.pub.mydest = DestNone;
 	recv.st = &st;
 
-	connect_spi();
+	/* the user's query runs with the caller's rights, never the owner's */
+	connect_spi_caller();
 	sql = wrap_stage_query(query);
 	memset(&opts, 0, sizeof(opts));
 	opts.read_only = false;
@@ -310,7 +311,7 @@ staging_put_query(int32 repo_id, const char *branch, const char *query)
 	/* SPI reports a SELECT into a DestNone receiver as SPI_OK_UTILITY */
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
 		elog(ERROR, "staging query failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
+	finish_spi();
 	flush_run(&st);
 	MemoryContextDelete(st.arena);
 	MemoryContextDelete(st.rowcxt);

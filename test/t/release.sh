@@ -35,7 +35,7 @@ for v in "${!released[@]}"; do
     is "$v updates to $ext" "$(q -c "SELECT count(*) FROM pg_extension_update_paths('pg_lakefs') WHERE source = '$v' AND target = '$ext' AND path IS NOT NULL")" "1"
 done
 undocumented=$(q <<'SQL'
-SELECT p.oid::regprocedure FROM pg_proc p
+SELECT p.oid::regprocedure::text FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_lakefs')
    AND obj_description(p.oid, 'pg_proc') IS NULL

@@ -39,6 +39,18 @@ SQL
 )
 is "the 0.1.0 repository fills without an error" "$fill" ""
 
+# a role set up as 0.1.0's README said: privileges on every catalog table
+psql -XAtq -d "$TEST_DB" -c "DROP OWNED BY lk_upgrade_user" >/dev/null 2>&1
+psql -XAtq -d postgres -c "DROP ROLE IF EXISTS lk_upgrade_user" >/dev/null 2>&1
+q <<'SQL' >/dev/null
+CREATE ROLE lk_upgrade_user LOGIN;
+GRANT USAGE ON SCHEMA lakefs TO lk_upgrade_user;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA lakefs TO lk_upgrade_user;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA lakefs TO lk_upgrade_user;
+GRANT SELECT ON lakefs_repositories, lakefs_branches, lakefs_tags, lakefs_commits,
+	lakefs_staged_changes TO lk_upgrade_user;
+SQL
+
 # snapshot: everything a user reads, in a stable order
 snapshot() {
     q <<'SQL'
@@ -65,6 +77,14 @@ if [ "$before" = "$after" ]; then ok "every ref, tree, log, staged change and di
 else nok "every ref, tree, log, staged change and diff reads the same" "$(diff <(echo "$before") <(echo "$after") | head -20)"; fi
 out=$(q -c "SELECT lakefs_commit('upgrade-me', 'dirty', 'after update')" -c "SELECT count(*) FROM lakefs_ls('upgrade-me', 'dirty')" 2>&1)
 is "work goes on after the update: the staged rows and run commit" "$(echo "$out" | tail -1)" "72"
+out=$(PGUSER=lk_upgrade_user q -c "SELECT lakefs_create_branch('upgrade-me', 'by-user', 'main') IS NOT NULL" \
+        -c "SELECT lakefs_stage_object('upgrade-me', 'by-user', 'u.txt', 'data/u', 1, 'u')" \
+        -c "SELECT length(lakefs_commit('upgrade-me', 'by-user', 'after update'))" 2>&1)
+is "a role with 0.1.0's table grants keeps working, through the functions (write on every repository)" \
+    "$(echo "$out" | tr '\n' ' ' | sed 's/ *$//')" "t  64"
+out=$(PGUSER=lk_upgrade_user q -c "DELETE FROM lakefs.tags" 2>&1)
+echo "$out" | grep -q "permission denied" && ok "but its table privileges are gone (one door)" ||
+    nok "but its table privileges are gone (one door)" "$out"
 
 # the updated database and a fresh install have the same extension objects
 objects() {
@@ -91,4 +111,6 @@ a=$(objects "$TEST_DB" 2>&1); b=$(objects lakefs_t_upgrade_fresh 2>&1)
 if [ "$a" = "$b" ] && [ -n "$a" ]; then ok "an updated database and a fresh install have the same objects"
 else nok "an updated database and a fresh install have the same objects" "$(diff <(echo "$a") <(echo "$b") | head -20)"; fi
 psql -XAtq -d postgres -c "DROP DATABASE lakefs_t_upgrade_fresh" >/dev/null
+psql -XAtq -d "$TEST_DB" -c "DROP OWNED BY lk_upgrade_user" >/dev/null 2>&1
+psql -XAtq -d postgres -c "DROP ROLE IF EXISTS lk_upgrade_user" >/dev/null 2>&1
 tap_done

@@ -379,8 +379,8 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	if (r->on_cleanup)
 		r->on_cleanup(r);
-	gw_log(GW_LOG_INFO, "%s %s%s%s %d in=%llu out=%llu %.1fms role=%s%s",
-		   r->method, r->path, "", "", r->status,
+	gw_log(GW_LOG_INFO, "%s %s %d in=%llu out=%llu %.1fms role=%s%s",
+		   r->method, r->path, r->status,
 		   (unsigned long long) r->bytes_in, (unsigned long long) r->bytes_out,
 		   (gw_now() - r->started) * 1000.0,
 		   r->auth.role[0] ? r->auth.role : "-",

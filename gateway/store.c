@@ -59,6 +59,7 @@ struct GwStore
 
 static CURLSH *share;
 static atomic_bool stopping;
+static pthread_key_t fetch_handle;	/* each thread's gw_store_fetch handle */
 
 /* gw_store_stop: make every transfer in progress fail now (shutdown) */
 void
@@ -99,9 +100,17 @@ share_unlock(CURL *h, curl_lock_data data, void *u)
 	pthread_mutex_unlock(&share_locks[data]);
 }
 
+/* a thread ends (its connection closed): its fetch handle goes with it */
+static void
+fetch_handle_free(void *easy)
+{
+	curl_easy_cleanup(easy);
+}
+
 static void
 share_init(void)
 {
+	pthread_key_create(&fetch_handle, fetch_handle_free);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&share_locks[i], NULL);
 	share = curl_share_init();
@@ -394,15 +403,20 @@ ssize_t
 gw_store_fetch(const char *url, int64_t offset, int64_t length, char *buf, size_t cap,
 			   long *status)
 {
-	static __thread CURL *easy;
+	CURL	   *easy;
 	FetchBuf	f = {buf, 0, cap};
 	char		range[64];
 	char		errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode	rc;
 
 	pthread_once(&share_once, share_init);
-	if (easy == NULL && (easy = curl_easy_init()) == NULL)
-		return -1;
+	easy = pthread_getspecific(fetch_handle);
+	if (easy == NULL)
+	{
+		if ((easy = curl_easy_init()) == NULL)
+			return -1;
+		pthread_setspecific(fetch_handle, easy);
+	}
 	curl_easy_reset(easy);
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_SHARE, share);

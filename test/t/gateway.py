@@ -489,6 +489,38 @@ except urllib.error.HTTPError as e:
     code = e.code
 ok(code == 403, "an anonymous request is 403")
 
+# garbage on the wire: malformed requests and signatures never take the gateway down
+garbage = [
+    b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: AWS4-HMAC-SHA256\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: AWS4-HMAC-SHA256 Credential=/,SignedHeaders=,Signature=\r\n\r\n",
+    b"GET /repo HTTP/1.1\r\nHost: x\r\nx-amz-date: 2026\r\nAuthorization: AWS4-HMAC-SHA256 "
+    b"Credential=AK/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\n\r\n",
+    b"GET /repo?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2Fb&X-Amz-Expires=-1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /repo/%zz%00%ff?prefix=%ff&max-keys=abc HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"BREW /repo/main/x HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"PUT /repo/main/x HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+    b"PUT /repo/main/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    b"\x00\x01\x02 garbage\r\n\r\n",
+]
+statuses = []
+for g in garbage:
+    try:
+        sock = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+        sock.sendall(g)
+        statuses.append(sock.recv(100)[:12])
+        sock.close()
+    except OSError as e:
+        statuses.append(repr(e))
+ok(gw.poll() is None and s3.head_bucket(Bucket="repo")["ResponseMetadata"]["HTTPStatusCode"] == 200,
+   "%d malformed requests later the gateway still serves" % len(garbage), statuses)
+for sig in ("x" * 64, "0" * 63, ""):
+    headers, *_ = raw_request("GET", "/repo")
+    headers["authorization"] = headers["authorization"].rsplit("Signature=", 1)[0] + "Signature=" + sig
+    status, data = send("GET", "/repo", headers, b"")
+    statuses.append(status)
+ok(statuses[-3:] == [403, 403, 403], "garbled signatures are 403", statuses[-3:])
+
 # 100 concurrent connections
 results = []
 

@@ -69,7 +69,11 @@ echo "$out" | grep -Eq "300000 model.pkl$" && ok "aws s3 ls lists an object with
 
 # sync a tree up, commit in SQL, sync it back from the commit
 mkdir -p "$WORK/tree/a/b" "$WORK/tree/c d" "$WORK/down"
-for f in a/1.txt a/b/2.txt "c d/3 + 4.txt" 5.bin; do head -c $((RANDOM + 1)) /dev/urandom >"$WORK/tree/$f"; done
+for f in a/1.txt a/b/2.txt "c d/3 + 4.txt" 5.bin; do
+    head -c $((RANDOM + 1)) /dev/urandom >"$WORK/tree/$f"
+    # older than any upload even at the store's whole-second Last-Modified
+    touch -d "@$(($(date +%s) - 10))" "$WORK/tree/$f"
+done
 out=$(s3 s3 sync "$WORK/tree" "s3://cli/main/tree/" 2>&1) && ok "aws s3 sync uploads a directory tree" ||
     nok "aws s3 sync uploads a directory tree" "$out"
 is "every file is staged" "$(q -c "SELECT count(*) FROM lakefs_ls('cli', 'main', 'tree/')")" 4

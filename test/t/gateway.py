@@ -84,11 +84,9 @@ for role in ROLES:
     conn.execute("GRANT %s TO %s" % (role, AUTH_ROLE))
 conn.execute("GRANT EXECUTE ON FUNCTION lakefs_verify_signature(text, text, text, text, text, text) TO %s"
              % AUTH_ROLE)
-for role, tables in (("lk_gw_writer", "SELECT, INSERT, UPDATE, DELETE"), ("lk_gw_reader", "SELECT")):
-    conn.execute("GRANT USAGE ON SCHEMA lakefs TO %s" % role)
-    conn.execute("GRANT %s ON ALL TABLES IN SCHEMA lakefs TO %s" % (tables, role))
-    conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA lakefs TO %s" % role)
-    conn.execute("GRANT SELECT ON lakefs_repositories, lakefs_branches, lakefs_tags TO %s" % role)
+# what a key may do is its role's repository privileges (lakefs_grant)
+for role, privilege in (("lk_gw_writer", "write"), ("lk_gw_reader", "read")):
+    conn.execute("SELECT lakefs_grant('repo', %s, %s)", (role, privilege))
     conn.execute("GRANT USAGE ON FOREIGN SERVER minio TO %s" % role)
 
 

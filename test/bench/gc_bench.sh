@@ -99,8 +99,8 @@ measured() {
         sleep 0.02
     done
     wait "$job" || { cat "$out"; exit 1; }
-    echo "$(sed -n 's/^Time: \([0-9]*\)\..*/\1/p' "$out" | tail -1) $peak"
     grep -m1 '|' "$out" >"$WORK/result.row"
+    echo "$(sed -n 's/^Time: \([0-9]*\)\..*/\1/p' "$out" | tail -1) $peak"
 }
 
 echo "== mark (dry run)"

@@ -119,11 +119,15 @@ flush_live(char **addresses, int64 *sizes, int n)
 	gc_catalog_add_live(addresses, n);
 }
 
+/* flush the batch; what the flush allocates dies with the batch's memory */
 static void
 batch_flush(AddrBatch *b)
 {
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
 	if (b->n > 0)
 		b->flush(b->addr, b->size, b->n);
+	MemoryContextSwitchTo(old);
 	b->n = 0;
 	MemoryContextReset(b->cxt);
 }

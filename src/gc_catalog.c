@@ -469,6 +469,10 @@ gc_catalog_finish_mark(int32 repo_id, GcStats *st)
 	bool		isnull;
 
 	connect_spi();
+	/* the working sets were never analyzed: give the anti-joins real sizes */
+	if (SPI_execute("ANALYZE pg_temp.lakefs_gc_live, pg_temp.lakefs_gc_dead, "
+					"pg_temp.lakefs_gc_listed", false, 0) < 0)
+		elog(ERROR, "could not analyze the garbage collector's working tables");
 	run_gc_plan(G_CLEAR_UNSWEPT, args, NULL, 0);
 	run_gc_plan(G_INSERT_UNREFERENCED, args, NULL, 0);
 	run_gc_plan(G_INSERT_UNCOMMITTED, args, NULL, 0);

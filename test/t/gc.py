@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import http.client
 import http.server
 
@@ -283,7 +284,35 @@ gc("flaky", False)
 ok(one("SELECT count(*) FROM lakefs_commits WHERE repository = 'flaky' AND id IN (%s, %s)", yc, yold)[0] == 2 and
    one("SELECT count(*) FROM lakefs_fsck('flaky') WHERE kind <> 'commit_id_mismatch'")[0] == 0,
    "an unreachable commit younger than the retention stays, with its old parent")
+
+# ---- a commit in flight holds the collector's final bookkeeping, and survives it ----
+writer = connect(conninfo, autocommit=False)
+writer.execute("SELECT lakefs_put_object('flaky', 'main', 'inflight.txt', 'in flight')")
+writer.execute("SELECT lakefs_commit('flaky', 'main', 'in flight')")
+gc_conn = connect(conninfo)
+gc_pid = gc_conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+res = {}
+t = threading.Thread(target=lambda: res.setdefault("st", gc_conn.execute(
+    "SELECT * FROM lakefs_gc('flaky', false)").fetchone()))
+t.start()
+waited = False
+for _ in range(2000):
+    if one("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", gc_pid)[0]:
+        waited = True
+        break
+    if not t.is_alive():
+        break
+    time.sleep(0.01)
+ok(waited, "the collector waits for a commit in flight before deleting catalog rows")
+writer.commit()
+t.join()
+ok("st" in res and bytes(one("SELECT lakefs_get_object('flaky', 'main', 'inflight.txt')")[0]) == b"in flight"
+   and one("SELECT count(*) FROM lakefs_fsck('flaky') WHERE kind <> 'commit_id_mismatch'")[0] == 0,
+   "then finishes; the commit and its object survive (%s)" % (res.get("st"),))
+writer.close()
+gc_conn.close()
 srv.shutdown()
+srv.server_close()
 
 # ---- a local:// repository works the same way ----
 lroot = tempfile.mkdtemp()

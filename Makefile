@@ -16,6 +16,7 @@ OBJS = \
 	src/api_args.o \
 	src/api_commit.o \
 	src/api_diff.o \
+	src/api_experiments.o \
 	src/api_objects.o \
 	src/api_refs.o \
 	src/api_s3.o \
@@ -26,12 +27,14 @@ OBJS = \
 	src/catalog_spi.o \
 	src/commit.o \
 	src/diff.o \
+	src/experiments.o \
 	src/fdw.o \
 	src/fsck.o \
 	src/import.o \
 	src/listing.o \
 	src/manifest.o \
 	src/merge.o \
+	src/metrics.o \
 	src/names.o \
 	src/objects.o \
 	src/option.o \

@@ -239,12 +239,13 @@ log_merge(const char *what, const MergeStats *st)
  * head. Already merged: a no-op returning the head. dest an ancestor of the
  * source: a fast-forward (no commit) unless fast_forward is false.
  * Otherwise a merge commit with parents (dest head, source). Raises
- * ERRCODE_LAKEFS_MERGE_CONFLICT on unresolved conflicts.
+ * ERRCODE_LAKEFS_MERGE_CONFLICT on unresolved conflicts. *result (never
+ * NULL) says which of the three happened and the head before.
  */
 char *
 merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 				  const char *message, Jsonb *metadata, MergeStrategy strategy,
-				  bool fast_forward)
+				  bool fast_forward, MergeResult *result)
 {
 	LkCommit   *head = lock_clean_branch(repo, dest, "merge");
 	LkCommit   *parents[2];
@@ -255,6 +256,8 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 	uint8		mr[LK_ID_LEN];
 	char	   *what;
 
+	memcpy(result->old_head, head->id, sizeof(LkCommitId));
+	result->outcome = MERGE_UP_TO_DATE;
 	refs_resolve(repo, source_ref, &src);
 	if (strcmp(src.commit, head->id) == 0)
 		return pstrdup(head->id);
@@ -267,6 +270,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 	if (strcmp(base_id, head->id) == 0 && fast_forward)
 	{
 		catalog_set_branch_head(repo->id, dest, src.commit);
+		result->outcome = MERGE_FAST_FORWARD;
 		return pstrdup(src.commit);
 	}
 	base = refs_get_commit(repo, base_id);
@@ -282,6 +286,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 					   "strategy => 'source-wins' or 'dest-wins'.");
 	if (message == NULL)
 		message = psprintf("Merge '%s' into '%s'", source_ref, dest);
+	result->outcome = MERGE_COMMIT;
 	return commit_write(repo, dest, parents, 2, mr, message, metadata);
 }
 

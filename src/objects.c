@@ -229,6 +229,23 @@ lakefs_get_object(PG_FUNCTION_ARGS)
 									 offset, length, e.size));
 }
 
+/*
+ * objects_read: the whole content of the object at path in ref (palloc'd,
+ * current context); raises what lakefs_get_object raises (42704 for a
+ * missing object or ref, the store's errors).
+ */
+bytea *
+objects_read(LkRepo *repo, const char *ref, const char *path)
+{
+	LakefsEntry e;
+
+	lookup_object(repo, ref, path, &e);
+	if (e.size == 0)
+		return (bytea *) cstring_to_text_with_len("", 0);
+	return blockstore_get(repo_server(repo), entry_full_address(repo, &e), 0, e.size,
+						  e.size);
+}
+
 static int
 interval_seconds(Interval *iv)
 {

@@ -17,8 +17,10 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "catalog_spi.h"
 #include "metrics.h"
@@ -30,6 +32,18 @@ static SPIPlanPtr p_log,
 			p_branches;
 
 static const Oid t_repo_branch[] = {INT4OID, TEXTOID};
+
+/*
+ * whether the catalog has the metric tables: a 0.1.0 catalog not yet
+ * updated (ALTER EXTENSION pg_lakefs UPDATE) commits and resets without them
+ */
+static bool
+metrics_installed(void)
+{
+	Oid			ns = get_namespace_oid("lakefs", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("staged_metrics", ns));
+}
 
 /*
  * metrics_log: stage a metric on the branch (the caller holds its writer
@@ -57,6 +71,8 @@ metrics_staged(int32 repo_id, const char *branch)
 	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(branch)};
 	bool		found;
 
+	if (!metrics_installed())
+		return false;
 	connect_spi();
 	spi_run_saved(&p_staged, "SELECT 1 FROM lakefs.staged_metrics WHERE repo_id = $1 "
 				  "AND branch = $2 LIMIT 1", 2, t_repo_branch, args, NULL, 1);
@@ -76,6 +92,8 @@ metrics_commit(int32 repo_id, const char *branch, const char *commit_id)
 	Datum		args[3] = {Int32GetDatum(repo_id), TEXT_ARG(branch), TEXT_ARG(commit_id)};
 	int64		n;
 
+	if (!metrics_installed())
+		return 0;
 	connect_spi();
 	spi_run_saved(&p_commit_move,
 				  "WITH moved AS (DELETE FROM lakefs.staged_metrics WHERE repo_id = $1 "
@@ -95,6 +113,8 @@ metrics_reset(int32 repo_id, const char *branch)
 	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(branch)};
 	int64		n;
 
+	if (!metrics_installed())
+		return 0;
 	connect_spi();
 	spi_run_saved(&p_reset, "DELETE FROM lakefs.staged_metrics WHERE repo_id = $1 "
 				  "AND branch = $2", 2, t_repo_branch, args, NULL, 0);

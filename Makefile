@@ -24,6 +24,7 @@ OBJS = \
 	src/blockstore_local.o \
 	src/blockstore_s3.o \
 	src/catalog.o \
+	src/catalog_namespace.o \
 	src/catalog_spi.o \
 	src/commit.o \
 	src/diff.o \

@@ -155,3 +155,18 @@ SELECT lakefs_merge('exps-json', 'ff2', 'main', fast_forward => false) IS NOT NU
 SELECT pg_temp.error_of($$SELECT lakefs_merge_result('exps-json', 'ff', NULL)$$);
 SELECT pg_temp.error_of($$SELECT lakefs_merge_result('exps-json', 'nope', 'main')$$);
 RESET pg_lakefs.local_root;
+
+-- One namespace, one repository: equal, inside or containing is refused
+SELECT lakefs_create_repository('ns-a', 's3://nsbucket/team/a') IS NOT NULL AS created;
+SELECT pg_temp.error_of($$SELECT lakefs_create_repository('ns-b', 's3://nsbucket/team/a')$$);
+SELECT pg_temp.error_of($$SELECT lakefs_create_repository('ns-b', 's3://nsbucket/team/a/')$$);
+SELECT pg_temp.error_of($$SELECT lakefs_create_repository('ns-b', 's3://nsbucket/team/a/sub')$$);
+SELECT pg_temp.error_of($$SELECT lakefs_create_repository('ns-b', 's3://nsbucket/team')$$);
+SELECT pg_temp.error_of($$SELECT lakefs_create_repository('ns-b', 's3://nsbucket')$$);
+SELECT pg_temp.error_of($$SELECT lakefs_create_repository('ns-b', 'local://exps')$$);
+-- a sibling whose name only starts the same, or another bucket, is fine
+SELECT lakefs_create_repository('ns-b', 's3://nsbucket/team/ab') IS NOT NULL AS created;
+SELECT lakefs_create_repository('ns-c', 's3://nsbucket2/team/a') IS NOT NULL AS created;
+-- a deleted repository's namespace is free again in the catalog
+SELECT lakefs_delete_repository('ns-a');
+SELECT lakefs_create_repository('ns-d', 's3://nsbucket/team/a') IS NOT NULL AS created;

@@ -18,6 +18,7 @@
 #include "api_args.h"
 #include "blockstore.h"
 #include "catalog.h"
+#include "catalog_namespace.h"
 #include "commit.h"
 #include "manifest.h"
 #include "names.h"
@@ -69,6 +70,22 @@ check_namespace(const char *ns)
 				 errdetail("A storage namespace has no \".\" or \"..\" segment.")));
 }
 
+/* one namespace, one repository: 42710 naming the repository using ns */
+static void
+namespace_check_unused(const char *ns)
+{
+	char	   *other = catalog_namespace_user(ns);
+
+	if (other != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("storage namespace \"%s\" overlaps the namespace of another repository", ns),
+				 errdetail("Repositories never share objects: garbage collection of one would "
+						   "delete the other's."),
+				 errhint("Repository \"%s\" uses it; choose a namespace outside and not "
+						 "containing its namespace.", other)));
+}
+
 /*
  * lakefs_create_repository(name, storage_namespace, default_branch, server)
  *		Creates the repository and its default branch on an initial empty
@@ -91,6 +108,7 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	/* the early check spares the store a namespace probe; the insert decides */
 	if (catalog_get_repo(name, true) != NULL)
 		exists_error("repository", name, NULL);
+	namespace_check_unused(ns);
 
 	/* the new row as a repository, without reading it back */
 	repo = palloc0(sizeof(LkRepo));

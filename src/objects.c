@@ -77,13 +77,28 @@ new_data_key(void)
 
 /*
  * repository_check_namespace: write the marker object lakeFS writes, so a
- * repository is never created on a namespace it cannot write to.
+ * repository is never created on a namespace it cannot write to. A
+ * namespace that already holds a marker belongs to another repository (of
+ * any database): 42710, as lakeFS refuses it.
  */
 void
 repository_check_namespace(LkRepo *repo)
 {
 	BlockstoreObjectInfo info;
+	char	   *marker = blockstore_join(repo->storage_namespace, "_lakefs/");
+	BlockstoreLister *l = blockstore_list_begin(repo_server(repo), marker, NULL, 1);
+	BlockstoreEntry *entries;
+	bool		taken = blockstore_list_next(l, &entries) > 0;
 
+	blockstore_list_end(l);
+	if (taken)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("storage namespace \"%s\" holds another repository", repo->storage_namespace),
+				 errdetail("It has the marker objects under \"%s\" that creating a repository writes.",
+						   marker),
+				 errhint("Another repository (perhaps in another database) uses it; choose "
+						 "another namespace.")));
 	blockstore_put(repo_server(repo), repo->storage_namespace, "_lakefs/dummy",
 				   "", 0, "application/octet-stream", &info);
 }

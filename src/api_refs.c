@@ -119,8 +119,8 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	repo->storage_namespace = ns;
 	repo->default_branch = branch;
 	repo->server_name = server;
-	if (server != NULL ||
-		(strncmp(ns, "local://", 8) == 0 && lakefs_local_root && lakefs_local_root[0]))
+	/* local:// needs pg_lakefs.local_root now, not at the first read (55000) */
+	if (server != NULL || strncmp(ns, "local://", 8) == 0)
 		repository_check_namespace(repo);
 
 	tree_empty_metarange(repo->id, empty);

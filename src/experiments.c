@@ -254,13 +254,16 @@ merge_outcome_name(MergeOutcome o)
 
 /*
  * merge_report: raise the NOTICE that says what a merge did and return the
- * number of paths that changed on the destination.
+ * number of changed paths: for a merge commit the changes it took from the
+ * source (counted by the merge itself: nothing more is read), for a
+ * fast-forward the paths that differ between the old and the new head.
  */
 int64
 merge_report(LkRepo *repo, const char *source_ref, const char *dest,
 			 const MergeResult *r, const char *new_head)
 {
-	int64		n = merge_changed_paths(repo, r->old_head, new_head);
+	int64		n = r->outcome == MERGE_COMMIT ? r->changes :
+		merge_changed_paths(repo, r->old_head, new_head);
 
 	if (r->outcome == MERGE_UP_TO_DATE)
 		ereport(NOTICE,

@@ -287,6 +287,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 	if (message == NULL)
 		message = psprintf("Merge '%s' into '%s'", source_ref, dest);
 	result->outcome = MERGE_COMMIT;
+	result->changes = st.changes;
 	return commit_write(repo, dest, parents, 2, mr, message, metadata);
 }
 

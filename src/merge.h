@@ -47,6 +47,7 @@ typedef struct MergeResult
 {
 	MergeOutcome outcome;
 	LkCommitId	old_head;		/* the destination's head before the merge */
+	int64		changes;		/* a merge commit's changes from the source */
 } MergeResult;
 
 /* Called for each conflict; an absent side is NULL. */

@@ -2,7 +2,8 @@
 # test/t/namespace.sh — one namespace, one repository, across the databases
 # of one cluster: the _lakefs/ marker a repository writes makes the namespace
 # taken for every other database (local:// and, with the S3 test server, s3://);
-# within one database sql/experiments.sql covers overlaps.
+# within one database sql/experiments.sql covers overlaps. And a local://
+# repository needs pg_lakefs.local_root when it is created, not later.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/test/lib/sqltap.sh"
@@ -15,6 +16,9 @@ tap_db lakefs_t_namespace_b || { echo "not ok 1 - create database"; exit 1; }
 DB_B=$TEST_DB
 tap_db lakefs_t_namespace_a || { echo "not ok 1 - create database"; exit 1; }
 DB_A=$TEST_DB
+sql_error "a local:// repository while pg_lakefs.local_root is unset is refused at once" \
+    "SELECT lakefs_create_repository('early', 'local://early')" 55000 'local blockstore is not configured'
+sql_is "and leaves nothing behind" "SELECT count(*) FROM lakefs_repositories" "0"
 for db in "$DB_A" "$DB_B"; do
     TEST_DB=$db q -c "ALTER DATABASE $db SET pg_lakefs.local_root = '$LROOT'" >/dev/null
 done

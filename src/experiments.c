@@ -143,10 +143,9 @@ typedef struct SortItem
 	Jsonb	   *v;
 } SortItem;
 
-static bool sort_descending;
-
+/* qsort_arg comparator; arg points to the bool "descending" */
 static int
-sort_cmp(const void *a, const void *b)
+sort_cmp(const void *a, const void *b, void *arg)
 {
 	const SortItem *x = a;
 	const SortItem *y = b;
@@ -157,7 +156,7 @@ sort_cmp(const void *a, const void *b)
 	else
 	{
 		c = compareJsonbContainers(&x->v->root, &y->v->root);
-		if (sort_descending)
+		if (*(const bool *) arg)
 			c = -c;
 	}
 	return c != 0 ? c : strcmp(x->e->branch, y->e->branch);
@@ -202,8 +201,7 @@ experiments_collect(LkRepo *repo, const char *pattern, const ExperimentOrder *or
 			items[i].e = &out[i];
 			items[i].v = sort_value(&out[i], order->key);
 		}
-		sort_descending = order->descending;
-		qsort(items, count, sizeof(SortItem), sort_cmp);
+		qsort_arg(items, count, sizeof(SortItem), sort_cmp, (void *) &order->descending);
 		for (int i = 0; i < count; i++)
 			sorted[i] = *items[i].e;
 		out = sorted;

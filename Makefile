@@ -17,6 +17,7 @@ OBJS = \
 	src/api_args.o \
 	src/api_commit.o \
 	src/api_diff.o \
+	src/api_experiments.o \
 	src/api_gc.o \
 	src/api_multipart.o \
 	src/api_objects.o \
@@ -26,9 +27,11 @@ OBJS = \
 	src/blockstore_local.o \
 	src/blockstore_s3.o \
 	src/catalog.o \
+	src/catalog_namespace.o \
 	src/catalog_spi.o \
 	src/commit.o \
 	src/diff.o \
+	src/experiments.o \
 	src/fdw.o \
 	src/fsck.o \
 	src/gc.o \
@@ -38,6 +41,7 @@ OBJS = \
 	src/listing.o \
 	src/manifest.o \
 	src/merge.o \
+	src/metrics.o \
 	src/names.o \
 	src/objects.o \
 	src/option.o \

@@ -8,7 +8,9 @@ PostgreSQL as the catalog.
 4. zero-copy import of the data set into raw/ on branch ingest,
 5. train experiments in parallel, one process, session and branch each,
    writing artifacts/model.pkl, config/params.json, metrics/metrics.json,
-6. rank the experiments with SQL, merge the winner into main,
+   logging the training loss per epoch (lakefs_log_metric),
+6. rank the experiments with SQL (lakefs_experiments), compare the winner's
+   parameters with the runner-up's, merge the winner into main,
 7. show the diff the merge brought and prove nothing was copied,
 8. reproduce an experiment from its commit id after ingest moved on.
 
@@ -20,6 +22,7 @@ fails.
 import json
 import multiprocessing
 import os
+import pickle
 import sys
 import time
 
@@ -95,8 +98,13 @@ def run_experiment(spec):
                                   ("config/params.json", digits_data.as_json(params), "application/json"),
                                   ("metrics/metrics.json", digits_data.as_json(metrics), "application/json")):
             conn.execute("SELECT lakefs_put_object(%s, %s, %s, %s, %s)", (REPO, branch, path, data, ctype))
-        meta = {"optimizer": optimizer, "epochs": str(epochs),
-                "accuracy": str(metrics["accuracy"]), "loss": str(metrics["loss"])}
+        # the training loss per epoch, staged on the branch: the commit takes it
+        for step, loss in enumerate(pickle.loads(model).loss_curve_, start=1):
+            conn.execute("SELECT lakefs_log_metric(%s, %s, 'train_loss', %s, step => %s)",
+                         (REPO, branch, float(loss), step))
+        # numbers stay numbers in the metadata, so they compare as numbers
+        meta = {"optimizer": optimizer, "epochs": epochs,
+                "accuracy": metrics["accuracy"], "loss": metrics["loss"]}
         commit = conn.execute("SELECT lakefs_commit(%s, %s, %s, %s)",
                               (REPO, branch, "train %s, %d epochs" % (optimizer, epochs), json.dumps(meta))).fetchone()[0]
     return branch, commit, metrics, params["inputs_sha256"], time.time() - t0
@@ -109,7 +117,10 @@ def main():
     n = digits_data.upload_sample_data(conn, SERVER, SOURCE)
     say("sample data: %d objects under %s" % (n, SOURCE))
     if conn.execute("SELECT 1 FROM lakefs_repositories WHERE name = %s", (REPO,)).fetchone():
+        # a rerun: drop the repository and its namespace marker, which would
+        # otherwise keep the namespace taken (one namespace, one repository)
         conn.execute("SELECT lakefs_delete_repository(%s)", (REPO,))
+        conn.execute("SELECT lakefs_s3_delete(%s, 's3://example/lakefs-minio-demo/_lakefs/dummy')", (SERVER,))
     conn.execute("SELECT lakefs_create_repository(%s, 's3://example/lakefs-minio-demo', server => %s)", (REPO, SERVER))
     before = bucket_counts(conn)
 
@@ -130,31 +141,42 @@ def main():
     for branch, commit, metrics, _, secs in results:
         say("  %-13s %s  accuracy %.4f  loss %.4f  (%.1f s)" % (branch, commit[:12], metrics["accuracy"], metrics["loss"], secs))
 
-    # compare with SQL: rank by the accuracy in each head commit's metadata
+    # compare with SQL: one row per experiment, ranked by the accuracy in its
+    # newest commit with metrics (numbers compare as numbers, no metrics last)
     ranking = conn.execute("""
-        SELECT branch, head_metadata->>'optimizer', head_metadata->>'epochs',
-               (head_metadata->>'accuracy')::numeric AS accuracy, (head_metadata->>'loss')::numeric
-        FROM lakefs_branches
-        WHERE repository = %s AND branch LIKE 'experiment-%%'
-        ORDER BY accuracy DESC, branch""", (REPO,)).fetchall()
-    say("ranking (SELECT ... FROM lakefs_branches ORDER BY head_metadata->>'accuracy' DESC):")
+        SELECT branch, metadata->>'optimizer', (metadata->'epochs')::int,
+               (metadata->'accuracy')::numeric, (metadata->'loss')::numeric
+        FROM lakefs_experiments(%s, 'experiment-%%', order_by => 'accuracy desc')""",
+                           (REPO,)).fetchall()
+    say("ranking (SELECT ... FROM lakefs_experiments(..., order_by => 'accuracy desc')):")
     for r in ranking:
         say("  %-13s optimizer=%-4s epochs=%-3s accuracy=%s loss=%s" % r)
     by_file = conn.execute("""
-        SELECT branch FROM lakefs_branches
-        WHERE repository = %s AND branch LIKE 'experiment-%%'
-        ORDER BY (convert_from(lakefs_get_object(%s, branch, 'metrics/metrics.json'), 'UTF8')::jsonb->>'accuracy')::numeric DESC, branch
+        SELECT branch FROM lakefs_experiments(%s, 'experiment-%%')
+        ORDER BY (lakefs_get_json(%s, branch, 'metrics/metrics.json')->'accuracy')::numeric DESC NULLS LAST, branch
         LIMIT 1""", (REPO, REPO)).fetchone()[0]
     winner = ranking[0][0]
     check(by_file == winner, "ranking by metrics/metrics.json agrees with the commit metadata (%s)" % winner)
+    changed = conn.execute("SELECT key, left_value, right_value FROM lakefs_diff_json(%s, %s, %s, 'config/params.json')",
+                           (REPO, winner, ranking[1][0])).fetchall()
+    say("the winner's config/params.json against the runner-up's (lakefs_diff_json):")
+    for key, left, right in changed:
+        if key != "inputs_sha256":
+            say("  %-10s %s -> %s" % (key, json.dumps(left), json.dumps(right)))
+    curves = conn.execute("""SELECT branch, count(*), min(value) FROM lakefs_metrics
+        WHERE repository = %s AND key = 'train_loss' AND commit_id IS NOT NULL GROUP BY branch ORDER BY branch""",
+                          (REPO,)).fetchall()
+    check(len(curves) == len(EXPERIMENTS) and all(n >= 1 for _, n, _ in curves),
+          "every experiment's learning curve is in lakefs_metrics, committed with it")
 
     # promote the winner
     main_before = conn.execute("SELECT lakefs_resolve_ref(%s, 'main')", (REPO,)).fetchone()[0]
     win_meta = conn.execute("SELECT head_metadata FROM lakefs_branches WHERE repository = %s AND branch = %s",
                             (REPO, winner)).fetchone()[0]
-    merged = conn.execute("SELECT lakefs_merge(%s, %s, 'main', message => %s, metadata => %s, fast_forward => false)",
-                          (REPO, winner, "promote " + winner, json.dumps(win_meta))).fetchone()[0]
-    say("merged %s into main: %s" % (winner, merged[:12]))
+    outcome, merged, npaths = conn.execute(
+        "SELECT * FROM lakefs_merge_result(%s, %s, 'main', message => %s, metadata => %s, fast_forward => false)",
+        (REPO, winner, "promote " + winner, json.dumps(win_meta))).fetchone()
+    say("merged %s into main: %s %s, %d changed paths" % (winner, outcome, merged[:12], npaths))
     main_meta, parents = conn.execute("SELECT metadata, parents FROM lakefs_log(%s, 'main', 1)", (REPO,)).fetchone()
     check(main_meta.get("accuracy") == win_meta["accuracy"] and len(parents) == 2,
           "main's head is a merge commit whose metadata holds the winner's metrics")

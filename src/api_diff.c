@@ -25,6 +25,7 @@
 #include "catalog.h"
 #include "diff.h"
 #include "governance.h"
+#include "experiments.h"
 #include "listing.h"
 #include "merge.h"
 #include "refs.h"
@@ -270,6 +271,7 @@ lakefs_merge(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo;
 	MergeStrategy strategy;
+	MergeResult result;
 	char	   *id;
 
 	require_arg(fcinfo, 0, "repository");
@@ -279,7 +281,8 @@ lakefs_merge(PG_FUNCTION_ARGS)
 	repo = catalog_get_repo(ARG_TEXT(0), false);
 	id = merge_into_branch(repo, ARG_TEXT(1), ARG_TEXT(2), ARG_TEXT_OR(3, NULL),
 						   commit_metadata_arg(fcinfo, 4), strategy,
-						   PG_ARGISNULL(6) || PG_GETARG_BOOL(6));
+						   PG_ARGISNULL(6) || PG_GETARG_BOOL(6), &result);
+	(void) merge_report(repo, ARG_TEXT(1), ARG_TEXT(2), &result, id);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 

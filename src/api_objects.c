@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "commit.h"
 #include "listing.h"
+#include "metrics.h"
 #include "names.h"
 #include "objects.h"
 #include "refs.h"
@@ -117,10 +118,14 @@ lakefs_reset(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
+	char	   *prefix = ARG_TEXT_OR(2, NULL);
 	LkCommitId	head;
 
 	lock_branch(repo, branch, head);
-	PG_RETURN_INT64(staging_reset(repo->id, branch, ARG_TEXT_OR(2, NULL)));
+	/* the whole staging area includes the branch's staged metrics */
+	if (prefix == NULL || prefix[0] == '\0')
+		(void) metrics_reset(repo->id, branch);
+	PG_RETURN_INT64(staging_reset(repo->id, branch, prefix));
 }
 
 /* one output row of ls/stat */

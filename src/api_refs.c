@@ -18,6 +18,7 @@
 #include "api_args.h"
 #include "blockstore.h"
 #include "catalog.h"
+#include "catalog_namespace.h"
 #include "commit.h"
 #include "gc.h"
 #include "governance.h"
@@ -71,6 +72,22 @@ check_namespace(const char *ns)
 				 errdetail("A storage namespace has no \".\" or \"..\" segment.")));
 }
 
+/* one namespace, one repository: 42710 naming the repository using ns */
+static void
+namespace_check_unused(const char *ns)
+{
+	char	   *other = catalog_namespace_user(ns);
+
+	if (other != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("storage namespace \"%s\" overlaps the namespace of another repository", ns),
+				 errdetail("Repositories never share objects: garbage collection of one would "
+						   "delete the other's."),
+				 errhint("Repository \"%s\" uses it; choose a namespace outside and not "
+						 "containing its namespace.", other)));
+}
+
 /*
  * lakefs_create_repository(name, storage_namespace, default_branch, server)
  *		Creates the repository and its default branch on an initial empty
@@ -93,6 +110,7 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	/* the early check spares the store a namespace probe; the insert decides */
 	if (catalog_get_repo(name, true) != NULL)
 		exists_error("repository", name, NULL);
+	namespace_check_unused(ns);
 
 	/* the new row as a repository, without reading it back */
 	repo = palloc0(sizeof(LkRepo));
@@ -103,8 +121,8 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	repo->storage_namespace = ns;
 	repo->default_branch = branch;
 	repo->server_name = server;
-	if (server != NULL ||
-		(strncmp(ns, "local://", 8) == 0 && lakefs_local_root && lakefs_local_root[0]))
+	/* local:// needs pg_lakefs.local_root now, not at the first read (55000) */
+	if (server != NULL || strncmp(ns, "local://", 8) == 0)
 		repository_check_namespace(repo);
 
 	tree_empty_metarange(repo->id, empty);

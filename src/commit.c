@@ -31,6 +31,7 @@
 #include "gc.h"
 #include "governance.h"
 #include "manifest.h"
+#include "metrics.h"
 #include "refs.h"
 #include "staging.h"
 
@@ -321,7 +322,7 @@ lock_clean_branch(LkRepo *repo, const char *branch, const char *op)
  * commit_on_branch: commit the branch's staged changes; returns the new
  * commit id. Raises ERRCODE_UNDEFINED_OBJECT for an unknown branch and
  * ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE when there is nothing to commit
- * (unless allow_empty).
+ * (unless allow_empty, or metrics are staged: they move to the new commit).
  */
 char *
 commit_on_branch(LkRepo *repo, const char *branch, const char *message,
@@ -333,8 +334,11 @@ commit_on_branch(LkRepo *repo, const char *branch, const char *message,
 
 	lock_branch(repo, branch, head);
 	src = staging_change_source(repo->id, branch, NULL);
-	id = commit_changes(repo, branch, head, src, message, metadata, allow_empty, stats);
+	/* staged metrics alone make a commit too; they move to it (metrics.c) */
+	id = commit_changes(repo, branch, head, src, message, metadata,
+						allow_empty || metrics_staged(repo->id, branch), stats);
 	staging_cursor_close((StagingCursor *) src->arg);
 	(void) staging_reset(repo->id, branch, NULL);
+	(void) metrics_commit(repo->id, branch, id);
 	return id;
 }

@@ -239,12 +239,13 @@ log_merge(const char *what, const MergeStats *st)
  * head. Already merged: a no-op returning the head. dest an ancestor of the
  * source: a fast-forward (no commit) unless fast_forward is false.
  * Otherwise a merge commit with parents (dest head, source). Raises
- * ERRCODE_LAKEFS_MERGE_CONFLICT on unresolved conflicts.
+ * ERRCODE_LAKEFS_MERGE_CONFLICT on unresolved conflicts. *result (never
+ * NULL) says which of the three happened and the head before.
  */
 char *
 merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 				  const char *message, Jsonb *metadata, MergeStrategy strategy,
-				  bool fast_forward)
+				  bool fast_forward, MergeResult *result)
 {
 	LkCommit   *head = lock_clean_branch(repo, dest, "merge");
 	LkCommit   *parents[2];
@@ -256,6 +257,8 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 	char	   *what;
 	HookEvent	ev;
 
+	memcpy(result->old_head, head->id, sizeof(LkCommitId));
+	result->outcome = MERGE_UP_TO_DATE;
 	refs_resolve(repo, source_ref, &src);
 	if (strcmp(src.commit, head->id) == 0)
 		return pstrdup(head->id);
@@ -277,6 +280,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 		ev.right_metarange = refs_get_commit(repo, src.commit)->metarange_id;
 		hooks_fire(true, &ev);
 		catalog_set_branch_head(repo->id, dest, src.commit);
+		result->outcome = MERGE_FAST_FORWARD;
 		ev.commit_id = src.commit;
 		hooks_fire(false, &ev);
 		return pstrdup(src.commit);
@@ -297,6 +301,8 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 	ev.message = message;
 	ev.right_metarange = mr;
 	hooks_fire(true, &ev);
+	result->outcome = MERGE_COMMIT;
+	result->changes = st.changes;
 	ev.commit_id = commit_write(repo, dest, parents, 2, mr, message, metadata);
 	hooks_fire(false, &ev);
 	return (char *) ev.commit_id;

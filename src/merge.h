@@ -35,6 +35,21 @@ typedef struct MergeStats
 	ApplyStats	apply;
 } MergeStats;
 
+/* What merge_into_branch did (for its NOTICE and lakefs_merge_result) */
+typedef enum MergeOutcome
+{
+	MERGE_UP_TO_DATE,			/* the source was merged already: no change */
+	MERGE_FAST_FORWARD,			/* the head moved to the source, no commit */
+	MERGE_COMMIT				/* a merge commit with two parents */
+} MergeOutcome;
+
+typedef struct MergeResult
+{
+	MergeOutcome outcome;
+	LkCommitId	old_head;		/* the destination's head before the merge */
+	int64		changes;		/* a merge commit's changes from the source */
+} MergeResult;
+
 /* Called for each conflict; an absent side is NULL. */
 typedef void (*ConflictCallback) (void *arg, const LakefsEntry *base,
 								  const LakefsEntry *source, const LakefsEntry *dest);
@@ -51,7 +66,8 @@ extern void merge_conflicts_of_refs(LkRepo *repo, const char *source_ref,
 									void *arg);
 extern char *merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 							   const char *message, Jsonb *metadata,
-							   MergeStrategy strategy, bool fast_forward);
+							   MergeStrategy strategy, bool fast_forward,
+							   MergeResult *result);
 extern char *revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
 							  int parent_number);
 extern char *cherry_pick_on_branch(LkRepo *repo, const char *branch,

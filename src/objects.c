@@ -79,13 +79,28 @@ new_data_key(void)
 
 /*
  * repository_check_namespace: write the marker object lakeFS writes, so a
- * repository is never created on a namespace it cannot write to.
+ * repository is never created on a namespace it cannot write to. A
+ * namespace that already holds a marker belongs to another repository (of
+ * any database): 42710, as lakeFS refuses it.
  */
 void
 repository_check_namespace(LkRepo *repo)
 {
 	BlockstoreObjectInfo info;
+	char	   *marker = blockstore_join(repo->storage_namespace, "_lakefs/");
+	BlockstoreLister *l = blockstore_list_begin(repo_server(repo), marker, NULL, 1);
+	BlockstoreEntry *entries;
+	bool		taken = blockstore_list_next(l, &entries) > 0;
 
+	blockstore_list_end(l);
+	if (taken)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("storage namespace \"%s\" holds another repository", repo->storage_namespace),
+				 errdetail("It has the marker objects under \"%s\" that creating a repository writes.",
+						   marker),
+				 errhint("Another repository (perhaps in another database) uses it; choose "
+						 "another namespace.")));
 	blockstore_put(repo_server(repo), repo->storage_namespace, "_lakefs/dummy",
 				   "", 0, "application/octet-stream", &info);
 }
@@ -233,6 +248,23 @@ lakefs_get_object(PG_FUNCTION_ARGS)
 	gc_check_collected(repo, path, &e); /* collected: say so, not 404 */
 	/* the entry's size is what the store must return: never a short value */
 	PG_RETURN_BYTEA_P(blockstore_get(repo_server(repo), address, offset, length, e.size));
+}
+
+/*
+ * objects_read: the whole content of the object at path in ref (palloc'd,
+ * current context); raises what lakefs_get_object raises (42704 for a
+ * missing object or ref, the store's errors).
+ */
+bytea *
+objects_read(LkRepo *repo, const char *ref, const char *path)
+{
+	LakefsEntry e;
+
+	lookup_object(repo, ref, path, &e);
+	if (e.size == 0)
+		return (bytea *) cstring_to_text_with_len("", 0);
+	return blockstore_get(repo_server(repo), entry_full_address(repo, &e), 0, e.size,
+						  e.size);
 }
 
 static int

@@ -16,5 +16,6 @@
 extern Oid	repo_server(LkRepo *repo);
 extern char *new_data_key(void);
 extern void repository_check_namespace(LkRepo *repo);
+extern bytea *objects_read(LkRepo *repo, const char *ref, const char *path);
 
 #endif							/* LAKEFS_OBJECTS_H */

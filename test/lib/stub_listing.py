@@ -14,6 +14,7 @@ prefix P:
     duplicate   P+"a.txt", P+"a.txt"                  (one key twice on a page)
     repeat      page 1 P+"a.txt", P+"b.txt"; page 2 P+"b.txt", P+"c.txt"
                 (the last key of a page repeated on the next page)
+    ns          nothing (the repository's namespace: no other repository's marker)
 
 Any PUT answers 200 with an ETag (so a repository can be created on the stub) and
 HEAD answers 200 for any key; other requests get 404 NoSuchKey.
@@ -30,6 +31,7 @@ PAGES = {
     "unordered": [["b.txt", "a.txt"]],
     "duplicate": [["a.txt", "a.txt"]],
     "repeat": [["a.txt", "b.txt"], ["b.txt", "c.txt"]],
+    "ns": [[]],
 }
 ETAG = '"0123456789abcdef0123456789abcdef"'
 

@@ -350,7 +350,7 @@ def setup():
     conn.execute("CREATE EXTENSION pg_lakefs")
     conn.execute("CREATE TEMP TABLE stage_in (path text, physical_address text, "
                  "size bigint, checksum text, last_modified timestamptz DEFAULT '%s')" % MTIME)
-    conn.execute("SELECT lakefs_create_repository(%s, 'local://model')", (REPO,))
+    conn.execute("SELECT lakefs_create_repository(%s, 's3://bucket/model')", (REPO,))
     m = Model(conn)
     m.stage("main", [(path_of(i), "init-%d" % i, i, "i") for i in range(INITIAL)], [])
     m.commit("main")

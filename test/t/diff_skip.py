@@ -40,7 +40,7 @@ def main():
     cur = conn.cursor()
     cur.execute("CREATE EXTENSION pg_lakefs")
     t0 = time.time()
-    q1(cur, "SELECT lakefs_create_repository(%s, 'local://skip')", REPO)
+    q1(cur, "SELECT lakefs_create_repository(%s, 's3://bucket/skip')", REPO)
     q1(cur, "SELECT lakefs_stage_objects(%s, 'main', $q$SELECT 'tree/' || "
             "lpad(i::text, 8, '0') AS path, 'obj-' || i AS physical_address, "
             "i AS size, 'etag-' || i AS checksum FROM generate_series(1, %s) i$q$)"

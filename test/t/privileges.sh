@@ -72,7 +72,7 @@ BEGIN
                         WHEN t = 'bytea'::regtype THEN quote_literal('\x00')
                         WHEN t = 'jsonb'::regtype THEN quote_literal('{}')
                         WHEN t = 'text[]'::regtype THEN quote_literal('{s3://bucket/x/}')
-                        WHEN t IN ('integer'::regtype, 'bigint'::regtype) THEN '1'
+                        WHEN t IN ('integer'::regtype, 'bigint'::regtype, 'double precision'::regtype) THEN '1'
                         WHEN t = 'boolean'::regtype THEN 'false'
                         WHEN t = 'interval'::regtype THEN quote_literal('1 minute')
                         ELSE quote_literal('x') END || '::' || format_type(t, NULL), ', ' ORDER BY i)

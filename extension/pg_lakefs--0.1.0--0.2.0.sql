@@ -54,3 +54,23 @@ COMMENT ON FUNCTION lakefs_fsck(text) IS
 'problem: dangling_ref, missing_parent, missing_metarange, commit_id_mismatch, '
 'hash_mismatch, decode_error, key_order, count_mismatch, bounds_mismatch, missing_range, '
 'orphan_staging; no rows when healthy. Reads each range once';
+
+-- history: the commit graph in SQL (merge base, ancestry); lakefs_diff with
+-- delimiter, paging and three-dot mode, branches read with their staging.
+
+CREATE FUNCTION lakefs_merge_base(repository text, ref1 text, ref2 text)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_merge_base'
+	LANGUAGE C STRICT STABLE;
+
+COMMENT ON FUNCTION lakefs_merge_base(text, text, text) IS
+'the best common ancestor of the commits of two refs (as git merge-base); NULL when none';
+
+CREATE FUNCTION lakefs_is_ancestor(repository text, ancestor text, descendant text)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'lakefs_is_ancestor'
+	LANGUAGE C STRICT STABLE;
+
+COMMENT ON FUNCTION lakefs_is_ancestor(text, text, text) IS
+'whether the commit of ancestor is reachable from the commit of descendant, a commit '
+'being its own ancestor (as git merge-base --is-ancestor)';

@@ -31,6 +31,8 @@ PG_FUNCTION_INFO_V1(lakefs_delete_branch);
 PG_FUNCTION_INFO_V1(lakefs_create_tag);
 PG_FUNCTION_INFO_V1(lakefs_delete_tag);
 PG_FUNCTION_INFO_V1(lakefs_resolve_ref);
+PG_FUNCTION_INFO_V1(lakefs_merge_base);
+PG_FUNCTION_INFO_V1(lakefs_is_ancestor);
 
 
 /* 42710 for a repository, branch or tag name that is taken */
@@ -193,4 +195,40 @@ lakefs_resolve_ref(PG_FUNCTION_ARGS)
 
 	refs_resolve(repo, ARG_TEXT(1), &ref);
 	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
+}
+
+/*
+ * lakefs_merge_base(repo, ref1, ref2): the best common ancestor of the two
+ * refs' commits (as git merge-base), NULL when the histories share none.
+ */
+Datum
+lakefs_merge_base(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	LkRef		a;
+	LkRef		b;
+	LkCommitId	base;
+
+	refs_resolve(repo, ARG_TEXT(1), &a);
+	refs_resolve(repo, ARG_TEXT(2), &b);
+	if (!refs_merge_base(repo, a.commit, b.commit, base))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(base));
+}
+
+/*
+ * lakefs_is_ancestor(repo, ancestor, descendant): is ancestor's commit
+ * reachable from descendant's (a commit is its own ancestor), as
+ * git merge-base --is-ancestor.
+ */
+Datum
+lakefs_is_ancestor(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	LkRef		a;
+	LkRef		d;
+
+	refs_resolve(repo, ARG_TEXT(1), &a);
+	refs_resolve(repo, ARG_TEXT(2), &d);
+	PG_RETURN_BOOL(refs_is_ancestor(repo, a.commit, d.commit));
 }

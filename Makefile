@@ -37,6 +37,7 @@ OBJS = \
 	src/option.o \
 	src/pg_lakefs.o \
 	src/range_cache.o \
+	src/ref_diff.o \
 	src/refs.o \
 	src/s3_client.o \
 	src/staging.o \

@@ -74,3 +74,38 @@ CREATE FUNCTION lakefs_is_ancestor(repository text, ancestor text, descendant te
 COMMENT ON FUNCTION lakefs_is_ancestor(text, text, text) IS
 'whether the commit of ancestor is reachable from the commit of descendant, a commit '
 'being its own ancestor (as git merge-base --is-ancestor)';
+
+-- lakefs_diff and lakefs_diff_uncommitted gain paging (after, amount), a
+-- delimiter and three-dot mode; a branch side now includes its staged changes.
+-- The library keeps answering 0.1.0's shorter declarations (PG_NARGS).
+DROP FUNCTION lakefs_diff(text, text, text, text);
+CREATE FUNCTION lakefs_diff(repository text, left_ref text, right_ref text,
+							prefix text DEFAULT '', delimiter text DEFAULT NULL,
+							after text DEFAULT NULL, amount integer DEFAULT NULL,
+							mode text DEFAULT 'two-dot')
+	RETURNS TABLE (change text, path text, left_address text, right_address text,
+				   left_size bigint, right_size bigint, left_checksum text,
+				   right_checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_diff'
+	LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION lakefs_diff(text, text, text, text, text, text, integer, text) IS
+'the changes from left_ref to right_ref in path order (added, removed, changed); a branch '
+'includes its staged changes (branch@: its head only). delimiter collapses the changes '
+'below a common prefix into one prefix_changed row, after/amount page (exclusive start '
+'path, page size), mode three-dot diffs from the merge base to right_ref with conflict '
+'rows, as lakeFS''s diff and compare';
+
+DROP FUNCTION lakefs_diff_uncommitted(text, text, text);
+CREATE FUNCTION lakefs_diff_uncommitted(repository text, branch text,
+										prefix text DEFAULT '', after text DEFAULT NULL,
+										amount integer DEFAULT NULL)
+	RETURNS TABLE (change text, path text, left_address text, right_address text,
+				   left_size bigint, right_size bigint, left_checksum text,
+				   right_checksum text)
+	AS 'MODULE_PATHNAME', 'lakefs_diff_uncommitted'
+	LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION lakefs_diff_uncommitted(text, text, text, text, integer) IS
+'the staged changes of a branch against its committed head in path order; after/amount '
+'page (exclusive start path, page size)';

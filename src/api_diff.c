@@ -43,35 +43,69 @@ typedef struct DiffCall
 {
 	LkRepo	   *repo;
 	uint32		ns_len;			/* storage namespace length, without a final '/' */
-	bool		staging;		/* a StagingDiff, else a TreeDiff */
-	Datum		change[3];		/* the change column's texts, by DiffType */
-	TreeDiff	tree;
-	StagingDiff stage;
+	Datum		change[DIFF_CONFLICT + 1];	/* the change column's texts, by DiffType */
+	RefDiff		diff;
+	int64		left;			/* rows still to return (amount), -1 for all */
 	MemoryContext rowcxt;		/* one row's values, reset every call */
 } DiffCall;
 
-/* open the committed tree of a ref (a branch's head, staging ignored) */
-static TreeReader *
-ref_tree(LkRepo *repo, const char *expr)
+/*
+ * The functions' later arguments are absent when the library is called
+ * through an older declaration (0.1.0's lakefs_diff had four): absent is
+ * NULL.
+ */
+static bool
+arg_given(FunctionCallInfo fcinfo, int n)
 {
-	LkRef		ref;
-
-	refs_resolve(repo, expr, &ref);
-	return tree_open(repo->id, refs_get_commit(repo, ref.commit)->metarange_id);
+	return n < PG_NARGS() && !PG_ARGISNULL(n);
 }
 
-static void
-require_branch_arg(LkRepo *repo, const char *branch, LkCommitId head)
+static char *
+opt_text(FunctionCallInfo fcinfo, int n, char *dflt)
 {
-	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, head))
+	return arg_given(fcinfo, n) ? text_to_cstring(PG_GETARG_TEXT_PP(n)) : dflt;
+}
+
+/* amount: the page size, NULL for all rows; negative is refused (22023) */
+static int64
+amount_arg(FunctionCallInfo fcinfo, int n)
+{
+	int32		amount;
+
+	if (!arg_given(fcinfo, n))
+		return -1;
+	amount = PG_GETARG_INT32(n);
+	if (amount < 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amount must not be negative"),
+				 errhint("amount is the number of rows of one page; NULL returns every row.")));
+	return amount;
 }
 
-/* diff_first_call: resolve the arguments and set up the iterator */
+static RefDiffMode
+mode_arg(const char *mode)
+{
+	if (strcmp(mode, "two-dot") == 0)
+		return REF_DIFF_TWO_DOT;
+	if (strcmp(mode, "three-dot") == 0)
+		return REF_DIFF_THREE_DOT;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid diff mode \"%s\"", mode),
+			 errhint("The modes are 'two-dot' (left_ref to right_ref) and 'three-dot' "
+					 "(their merge base to right_ref, as lakeFS's compare).")));
+	return REF_DIFF_TWO_DOT;	/* not reached */
+}
+
+/*
+ * diff_first_call: resolve the arguments and set up the iterator.
+ * lakefs_diff: (repository, left_ref, right_ref, prefix, delimiter, after,
+ * amount, mode); lakefs_diff_uncommitted: (repository, branch, prefix, after,
+ * amount).
+ */
 static void
-diff_first_call(FunctionCallInfo fcinfo, bool staging)
+diff_first_call(FunctionCallInfo fcinfo, bool uncommitted)
 {
 	FuncCallContext *fctx = SRF_FIRSTCALL_INIT();
 	MemoryContext old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
@@ -85,26 +119,25 @@ diff_first_call(FunctionCallInfo fcinfo, bool staging)
 	dc->ns_len = strlen(dc->repo->storage_namespace);
 	if (dc->ns_len > 0 && dc->repo->storage_namespace[dc->ns_len - 1] == '/')
 		dc->ns_len--;
-	dc->staging = staging;
-	for (int t = DIFF_ADDED; t <= DIFF_CHANGED; t++)
+	for (int t = DIFF_ADDED; t <= DIFF_CONFLICT; t++)
 		dc->change[t] = CStringGetTextDatum(diff_type_name((DiffType) t));
-	if (staging)
+	if (uncommitted)
 	{
 		char	   *branch = ARG_TEXT(1);
-		LkCommitId	head;
 
-		require_branch_arg(dc->repo, branch, head);
-		staging_diff_init(&dc->stage, dc->repo, branch,
-						  tree_open(dc->repo->id,
-									refs_get_commit(dc->repo, head)->metarange_id),
-						  ARG_TEXT_OR(2, ""));
+		dc->left = amount_arg(fcinfo, 4);
+		ref_diff_init_uncommitted(&dc->diff, dc->repo, branch, opt_text(fcinfo, 2, ""),
+								  opt_text(fcinfo, 3, NULL));
 	}
 	else
 	{
-		TreeReader *left = ref_tree(dc->repo, ARG_TEXT(1));
-		TreeReader *right = ref_tree(dc->repo, ARG_TEXT(2));
+		char	   *left = ARG_TEXT(1);
+		char	   *right = ARG_TEXT(2);
+		RefDiffMode mode = mode_arg(opt_text(fcinfo, 7, "two-dot"));
 
-		tree_diff_init(&dc->tree, left, right, ARG_TEXT_OR(3, ""));
+		dc->left = amount_arg(fcinfo, 6);
+		ref_diff_init(&dc->diff, dc->repo, left, right, mode, opt_text(fcinfo, 3, ""),
+					  opt_text(fcinfo, 4, NULL), opt_text(fcinfo, 5, NULL));
 	}
 	dc->rowcxt = AllocSetContextCreate(fctx->multi_call_memory_ctx, "lakefs diff row",
 									   ALLOCSET_SMALL_SIZES);
@@ -148,16 +181,15 @@ side_values(const DiffCall *dc, const LakefsEntry *e, int col, Datum *v, bool *n
 
 /* diff_row: the result tuple of one record, built in the row context */
 static Datum
-diff_row(FuncCallContext *fctx, DiffCall *dc, const DiffRecord *rec)
+diff_row(FuncCallContext *fctx, DiffCall *dc, const RefDiffRecord *rec)
 {
 	MemoryContext old = MemoryContextSwitchTo(dc->rowcxt);
-	const LakefsEntry *any = rec->left ? rec->left : rec->right;
 	Datum		v[DIFF_COLS];
 	bool		n[DIFF_COLS] = {0};
 	HeapTuple	tup;
 
 	v[0] = dc->change[rec->type];
-	v[1] = PointerGetDatum(cstring_to_text_with_len(any->path, any->path_len));
+	v[1] = PointerGetDatum(cstring_to_text_with_len(rec->path, rec->path_len));
 	side_values(dc, rec->left, 2, v, n);
 	side_values(dc, rec->right, 3, v, n);
 	tup = heap_form_tuple(fctx->tuple_desc, v, n);
@@ -167,36 +199,41 @@ diff_row(FuncCallContext *fctx, DiffCall *dc, const DiffRecord *rec)
 
 /* diff_srf: one call of either diff function */
 static Datum
-diff_srf(FunctionCallInfo fcinfo, bool staging)
+diff_srf(FunctionCallInfo fcinfo, bool uncommitted)
 {
 	FuncCallContext *fctx;
 	DiffCall   *dc;
-	DiffRecord	rec;
+	RefDiffRecord rec;
 	MemoryContext old;
-	bool		found;
+	bool		found = false;
 
 	if (SRF_IS_FIRSTCALL())
-		diff_first_call(fcinfo, staging);
+		diff_first_call(fcinfo, uncommitted);
 	fctx = SRF_PERCALL_SETUP();
 	dc = (DiffCall *) fctx->user_fctx;
 	MemoryContextReset(dc->rowcxt);
-	old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
-	found = dc->staging ? staging_diff_next(&dc->stage, &rec) :
-		tree_diff_next(&dc->tree, &rec);
-	MemoryContextSwitchTo(old);
+	if (dc->left != 0)
+	{
+		old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
+		found = ref_diff_next(&dc->diff, &rec);
+		MemoryContextSwitchTo(old);
+	}
 	if (found)
+	{
+		if (dc->left > 0)
+			dc->left--;
 		SRF_RETURN_NEXT(fctx, diff_row(fctx, dc, &rec));
-	if (dc->staging)
-		staging_diff_end(&dc->stage);
-	else
-		tree_diff_end(&dc->tree);
+	}
+	ref_diff_end(&dc->diff);
 	SRF_RETURN_DONE(fctx);
 }
 
 /*
- * lakefs_diff(repo, left_ref, right_ref, prefix)
- *		The differences from left_ref's tree to right_ref's, in path order.
- *		A ref naming a branch stands for its committed head.
+ * lakefs_diff(repository, left_ref, right_ref, prefix, delimiter, after,
+ *			   amount, mode)
+ *		The differences from left_ref to right_ref (or, three-dot, from their
+ *		merge base to right_ref), in path order. A branch stands for its head
+ *		and its staged changes; "branch@" for its head alone.
  */
 Datum
 lakefs_diff(PG_FUNCTION_ARGS)
@@ -205,7 +242,7 @@ lakefs_diff(PG_FUNCTION_ARGS)
 }
 
 /*
- * lakefs_diff_uncommitted(repo, branch, prefix)
+ * lakefs_diff_uncommitted(repository, branch, prefix, after, amount)
  *		The branch's staged changes against its committed head.
  */
 Datum

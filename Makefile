@@ -16,6 +16,7 @@ OBJS = \
 	src/api_args.o \
 	src/api_commit.o \
 	src/api_diff.o \
+	src/api_history.o \
 	src/api_objects.o \
 	src/api_refs.o \
 	src/api_s3.o \
@@ -23,6 +24,7 @@ OBJS = \
 	src/blockstore_local.o \
 	src/blockstore_s3.o \
 	src/catalog.o \
+	src/catalog_history.o \
 	src/catalog_spi.o \
 	src/commit.o \
 	src/diff.o \

@@ -109,3 +109,53 @@ CREATE FUNCTION lakefs_diff_uncommitted(repository text, branch text,
 COMMENT ON FUNCTION lakefs_diff_uncommitted(text, text, text, text, integer) IS
 'the staged changes of a branch against its committed head in path order; after/amount '
 'page (exclusive start path, page size)';
+
+-- history: the reflog. Every move of a branch head (commit, merge,
+-- fast-forward, revert, cherry-pick, import, reset, create, delete) is appended
+-- by the statement that moves it (catalog.c), so it commits or rolls back with
+-- the move. Rows outlive their branch (time travel and lakefs_restore_branch
+-- read deleted branches' rows) and go with their repository. Branches that
+-- 0.1.0 created have no rows until their head first moves.
+CREATE TABLE lakefs.reflog (
+	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	branch		text COLLATE "C" NOT NULL,
+	seq			bigint GENERATED ALWAYS AS IDENTITY,
+	at			timestamptz NOT NULL DEFAULT clock_timestamp(),
+	old_head	text COLLATE "C",
+	new_head	text COLLATE "C",
+	operation	text NOT NULL,
+	actor		text NOT NULL,
+	PRIMARY KEY (repo_id, branch, seq)
+);
+REVOKE ALL ON lakefs.reflog FROM PUBLIC;
+
+CREATE FUNCTION lakefs_reflog(repository text, branch text DEFAULT NULL)
+	RETURNS TABLE (at timestamptz, branch text, old_head text, new_head text,
+				   operation text, actor text)
+	AS 'MODULE_PATHNAME', 'lakefs_reflog'
+	LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION lakefs_reflog(text, text) IS
+'the moves of a branch head, newest first (every branch when branch is NULL): operation '
+'commit, merge, fast-forward, revert, cherry-pick, import, reset, create or delete; '
+'old_head NULL for a create, new_head NULL for a delete (as git''s reflog)';
+
+CREATE FUNCTION lakefs_restore_branch(repository text, branch text,
+									  at timestamptz DEFAULT NULL)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_restore_branch'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_restore_branch(text, text, timestamptz) IS
+'recreate a deleted branch at its head of instant at (NULL: its head when last deleted); '
+'returns that head';
+
+CREATE FUNCTION lakefs_reset_branch(repository text, branch text, ref text,
+									force boolean DEFAULT false)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_reset_branch'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_reset_branch(text, text, text, boolean) IS
+'move the head of a branch to the commit of ref (as git reset --hard); a branch with '
+'staged changes is refused unless force, which drops them; returns the new head';

@@ -110,7 +110,7 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	tree_empty_metarange(repo->id, empty);
 	id = commit_write(repo, NULL, NULL, 0, empty, "Repository created",
 					  DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))));
-	if (!catalog_insert_branch(repo->id, branch, id))
+	if (!catalog_insert_branch(repo->id, branch, id, "create"))
 		elog(ERROR, "the default branch of a new repository exists");
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
@@ -135,7 +135,7 @@ lakefs_create_branch(PG_FUNCTION_ARGS)
 
 	check_ref_name("branch", branch);
 	refs_resolve(repo, source, &ref);
-	if (!catalog_insert_branch(repo->id, branch, ref.commit))
+	if (!catalog_insert_branch(repo->id, branch, ref.commit, "create"))
 		exists_error("branch", branch, repo->name);
 	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
 }
@@ -153,7 +153,7 @@ lakefs_delete_branch(PG_FUNCTION_ARGS)
 				 errmsg("cannot delete the default branch \"%s\" of repository \"%s\"",
 						branch, repo->name)));
 	lock_branch(repo, branch, head);
-	if (!catalog_delete_branch(repo->id, branch))
+	if (!catalog_delete_branch(repo->id, branch, "delete"))
 		elog(ERROR, "branch \"%s\" vanished under its writer lock", branch);
 	PG_RETURN_VOID();
 }

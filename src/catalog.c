@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -47,6 +48,9 @@ typedef enum CatalogPlan
 	P_INSERT_BRANCH,
 	P_SET_BRANCH_HEAD,
 	P_DELETE_BRANCH,
+	P_INSERT_BRANCH_LOGGED,
+	P_SET_BRANCH_HEAD_LOGGED,
+	P_DELETE_BRANCH_LOGGED,
 	P_GET_TAG,
 	P_INSERT_TAG,
 	P_DELETE_TAG,
@@ -102,6 +106,24 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	3, {INT4OID, TEXTOID, TEXTOID}},
 	[P_DELETE_BRANCH] = {"DELETE FROM lakefs.branches WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
+	/* with the reflog (0.2.0): the head move is appended by the same statement */
+	[P_INSERT_BRANCH_LOGGED] = {"WITH i AS (INSERT INTO lakefs.branches (repo_id, name, head) "
+		"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING head) "
+		"INSERT INTO lakefs.reflog (repo_id, branch, old_head, new_head, operation, actor) "
+		"SELECT $1, $2, NULL, head, $4, session_user FROM i",
+	4, {INT4OID, TEXTOID, TEXTOID, TEXTOID}},
+	[P_SET_BRANCH_HEAD_LOGGED] = {"WITH o AS (SELECT head FROM lakefs.branches "
+		"WHERE repo_id = $1 AND name = $2), "
+		"u AS (UPDATE lakefs.branches SET head = $3 WHERE repo_id = $1 AND name = $2 "
+		"RETURNING 1) "
+		"INSERT INTO lakefs.reflog (repo_id, branch, old_head, new_head, operation, actor) "
+		"SELECT $1, $2, o.head, $3, $4, session_user FROM o, u",
+	4, {INT4OID, TEXTOID, TEXTOID, TEXTOID}},
+	[P_DELETE_BRANCH_LOGGED] = {"WITH d AS (DELETE FROM lakefs.branches WHERE repo_id = $1 "
+		"AND name = $2 RETURNING head) "
+		"INSERT INTO lakefs.reflog (repo_id, branch, old_head, new_head, operation, actor) "
+		"SELECT $1, $2, head, NULL, $4, session_user FROM d",
+	4, {INT4OID, TEXTOID, TEXTOID, TEXTOID}},
 	[P_GET_TAG] = {"SELECT commit_id FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
 	[P_INSERT_TAG] = {"INSERT INTO lakefs.tags (repo_id, name, commit_id) VALUES ($1, $2, $3) "
@@ -422,24 +444,64 @@ exec3(CatalogPlan p, int32 repo_id, const char *a, const char *b)
 	return n;
 }
 
+/*
+ * catalog_has_reflog: does lakefs.reflog exist? It does from 0.2.0 on; this
+ * library also serves a database whose extension is still 0.1.0 (before
+ * ALTER EXTENSION UPDATE), whose head moves are then not logged.
+ */
 bool
-catalog_insert_branch(int32 repo_id, const char *name, const char *head)
+catalog_has_reflog(void)
+{
+	Oid			ns = get_namespace_oid("lakefs", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("reflog", ns));
+}
+
+/*
+ * a branch statement, also appending to the reflog when there is one
+ * (p is the plain plan, p + 3 its logged twin): rows of the branch written
+ */
+static int
+exec_head_move(CatalogPlan p, int32 repo_id, const char *name, const char *head,
+			   const char *operation)
+{
+	Datum		args[4] = {Int32GetDatum(repo_id), TEXT_ARG(name),
+	head ? TEXT_ARG(head) : (Datum) 0, TEXT_ARG(operation)};
+	char		nulls[4] = {' ', ' ', head ? ' ' : 'n', ' '};
+	int			n;
+
+	StaticAssertStmt(P_INSERT_BRANCH_LOGGED == P_INSERT_BRANCH + 3 &&
+					 P_DELETE_BRANCH_LOGGED == P_DELETE_BRANCH + 3,
+					 "logged branch plans follow the plain ones");
+	if (catalog_has_reflog())
+		p += 3;
+	connect_spi();
+	run_plan(p, args, nulls, 0);
+	n = (int) SPI_processed;
+	SPI_finish();
+	return n;
+}
+
+bool
+catalog_insert_branch(int32 repo_id, const char *name, const char *head,
+					  const char *operation)
 {
 	lock_repo(repo_id);
-	return exec3(P_INSERT_BRANCH, repo_id, name, head) == 1;
+	return exec_head_move(P_INSERT_BRANCH, repo_id, name, head, operation) == 1;
 }
 
 void
-catalog_set_branch_head(int32 repo_id, const char *name, const char *head)
+catalog_set_branch_head(int32 repo_id, const char *name, const char *head,
+						const char *operation)
 {
-	if (exec3(P_SET_BRANCH_HEAD, repo_id, name, head) != 1)
+	if (exec_head_move(P_SET_BRANCH_HEAD, repo_id, name, head, operation) != 1)
 		elog(ERROR, "branch \"%s\" vanished while its head was moved", name);
 }
 
 bool
-catalog_delete_branch(int32 repo_id, const char *name)
+catalog_delete_branch(int32 repo_id, const char *name, const char *operation)
 {
-	return exec3(P_DELETE_BRANCH, repo_id, name, NULL) == 1;
+	return exec_head_move(P_DELETE_BRANCH, repo_id, name, NULL, operation) == 1;
 }
 
 bool

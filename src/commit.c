@@ -196,10 +196,21 @@ commit_create(LkRepo *repo, LkCommit *c)
  * Returns the new id, palloc'd. The committer is the session user (the role
  * that logged in, unchanged by SET ROLE or SECURITY DEFINER functions); the
  * generation is 1 + the parents' largest. Throws on catalog errors.
+ * commit_write_op names the head move for the reflog (catalog.h's list);
+ * commit_write is commit_write_op(..., "commit").
  */
 char *
 commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents, int nparents,
 			 const uint8 *metarange, const char *message, Jsonb *metadata)
+{
+	return commit_write_op(repo, branch, parents, nparents, metarange, message, metadata,
+						   "commit");
+}
+
+char *
+commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents, int nparents,
+				const uint8 *metarange, const char *message, Jsonb *metadata,
+				const char *operation)
 {
 	LkCommit	c;
 
@@ -220,7 +231,7 @@ commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents, int npa
 	c.created_at = GetCurrentTimestamp();
 	commit_create(repo, &c);
 	if (branch != NULL)
-		catalog_set_branch_head(repo->id, branch, c.id);
+		catalog_set_branch_head(repo->id, branch, c.id, operation);
 	return pstrdup(c.id);
 }
 
@@ -229,10 +240,21 @@ commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents, int npa
  * holds the branch's writer lock and passes its head) and commit the result
  * on the branch; returns the new commit id. Unless allow_empty, a result
  * equal to the head's tree raises ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
+ * commit_changes_op names the head move for the reflog (commit_changes:
+ * "commit").
  */
 char *
 commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource *src,
 			   const char *message, Jsonb *metadata, bool allow_empty, ApplyStats *stats)
+{
+	return commit_changes_op(repo, branch, head, src, message, metadata, allow_empty,
+							 stats, "commit");
+}
+
+char *
+commit_changes_op(LkRepo *repo, const char *branch, const char *head, ChangeSource *src,
+				  const char *message, Jsonb *metadata, bool allow_empty,
+				  ApplyStats *stats, const char *operation)
 {
 	LkCommit   *parent = refs_get_commit(repo, head);
 	uint8		metarange[LK_ID_LEN];
@@ -248,7 +270,8 @@ commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource 
 				 staged ? errdetail("The changes leave the tree as it was.") : 0,
 				 errhint("Stage objects first, or pass allow_empty => true.")));
 	}
-	return commit_write(repo, branch, &parent, 1, metarange, message, metadata);
+	return commit_write_op(repo, branch, &parent, 1, metarange, message, metadata,
+						   operation);
 }
 
 /*

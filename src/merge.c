@@ -266,7 +266,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 		return pstrdup(head->id);	/* already merged */
 	if (strcmp(base_id, head->id) == 0 && fast_forward)
 	{
-		catalog_set_branch_head(repo->id, dest, src.commit);
+		catalog_set_branch_head(repo->id, dest, src.commit, "fast-forward");
 		return pstrdup(src.commit);
 	}
 	base = refs_get_commit(repo, base_id);
@@ -282,7 +282,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 					   "strategy => 'source-wins' or 'dest-wins'.");
 	if (message == NULL)
 		message = psprintf("Merge '%s' into '%s'", source_ref, dest);
-	return commit_write(repo, dest, parents, 2, mr, message, metadata);
+	return commit_write_op(repo, dest, parents, 2, mr, message, metadata, "merge");
 }
 
 /*
@@ -313,9 +313,9 @@ merge_conflicts_of_refs(LkRepo *repo, const char *source_ref, const char *dest_r
  * ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE when nothing would change.
  */
 static char *
-apply_commit_delta(LkRepo *repo, LkCommit *head, const char *branch, const char *what,
-				   const uint8 *from, const uint8 *to, const char *message,
-				   Jsonb *metadata)
+apply_commit_delta(LkRepo *repo, LkCommit *head, const char *branch, const char *op,
+				   const char *what, const uint8 *from, const uint8 *to,
+				   const char *message, Jsonb *metadata)
 {
 	MergeStats	st;
 	uint8		mr[LK_ID_LEN];
@@ -331,7 +331,7 @@ apply_commit_delta(LkRepo *repo, LkCommit *head, const char *branch, const char 
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s changes nothing", what),
 				 errdetail("The branch already has the result.")));
-	return commit_write(repo, branch, &head, 1, mr, message, metadata);
+	return commit_write_op(repo, branch, &head, 1, mr, message, metadata, op);
 }
 
 /* metadata plus one string field (jsonb || {"key": "value"}) */
@@ -376,7 +376,7 @@ revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
 	refs_resolve(repo, commit_ref, &ref);
 	c = refs_get_commit(repo, ref.commit);
 	parent = commit_parent(repo, c, commit_ref, parent_number);
-	return apply_commit_delta(repo, head, branch,
+	return apply_commit_delta(repo, head, branch, "revert",
 							  psprintf("revert of \"%s\" on branch \"%s\"", commit_ref, branch),
 							  c->metarange_id, parent->metarange_id,
 							  psprintf("Revert \"%s\"", c->message),
@@ -401,7 +401,7 @@ cherry_pick_on_branch(LkRepo *repo, const char *branch, const char *commit_ref)
 	refs_resolve(repo, commit_ref, &ref);
 	c = refs_get_commit(repo, ref.commit);
 	parent = commit_parent(repo, c, commit_ref, 1);
-	return apply_commit_delta(repo, head, branch,
+	return apply_commit_delta(repo, head, branch, "cherry-pick",
 							  psprintf("cherry-pick of \"%s\" onto branch \"%s\"",
 									   commit_ref, branch),
 							  parent->metarange_id, c->metarange_id, c->message,

@@ -7,6 +7,10 @@
  *   base       a branch, a tag, a full commit id or a unique prefix of one
  *              (at least 6 hex digits), looked up in that order; "branch@"
  *              is the branch's committed head, without its staged changes
+ *   @{N}       right after a branch name: its head N moves ago in the reflog
+ *              (@{0} the current head), as git's
+ *   @{time}    right after a branch name: its head at that instant (any
+ *              timestamptz input), also for a branch deleted since
  *   ~N         the N-th first-parent ancestor ("~" alone is ~1)
  *   ^N         the N-th parent ("^" alone is ^1, ^0 the commit itself)
  *
@@ -23,9 +27,11 @@
 #include "access/xact.h"
 #include "lib/pairingheap.h"
 #include "storage/proc.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "catalog_history.h"
 #include "names.h"
 #include "refs.h"
 
@@ -181,6 +187,65 @@ parse_count(const char **p)
 	return (int) Min(n, INT_MAX);
 }
 
+static bool
+is_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/*
+ * resolve_reflog: branch@{sel}, sel a count of moves back or an instant.
+ * 42704 for a branch with no reflog that does not exist, 22023 when the
+ * reflog does not reach that far or the branch did not exist then, 22007
+ * for a selector that is neither a count nor a timestamp.
+ */
+static void
+resolve_reflog(LkRepo *repo, const char *expr, const char *branch, const char *sel,
+			   LkRef *out)
+{
+	ReflogResult r;
+	bool		exists = catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, out->commit);
+
+	out->branch = NULL;
+	if (is_digits(sel))
+	{
+		long		n = strtol(sel, NULL, 10);
+
+		r = catalog_reflog_nth(repo->id, branch, n, out->commit);
+		if (r == REFLOG_NONE && n == 0 && exists)
+			return;				/* no move recorded yet: @{0} is the head */
+	}
+	else
+	{
+		TimestampTz at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+																 CStringGetDatum(sel),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+
+		r = catalog_reflog_at(repo->id, branch, at, out->commit);
+	}
+	if (r == REFLOG_HEAD)
+		return;
+	if (r == REFLOG_NONE && !exists && catalog_reflog_nth(repo->id, branch, 0,
+														  out->commit) == REFLOG_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
+				 errdetail("The reflog has no moves of a branch of that name.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("ref \"%s\" does not exist", expr),
+			 r == REFLOG_GONE ?
+			 errdetail("Branch \"%s\" did not exist at that point of its reflog.", branch) :
+			 errdetail("The reflog of branch \"%s\" does not reach back that far.", branch),
+			 errhint("lakefs_reflog() lists the moves of a branch.")));
+}
+
 /*
  * refs_resolve: resolve expr in repo, or raise ERRCODE_UNDEFINED_OBJECT
  * (unknown ref), ERRCODE_AMBIGUOUS_PARAMETER (ambiguous prefix) or
@@ -190,9 +255,24 @@ void
 refs_resolve(LkRepo *repo, const char *expr, LkRef *out)
 {
 	const char *mod = expr + strcspn(expr, "~^");
+	const char *brace = strstr(expr, "@{");
 	char	   *base = pnstrdup(expr, mod - expr);
 
-	if (base[0] == '\0' || !resolve_base(repo, base, out))
+	if (brace != NULL && brace > expr && brace < mod)
+	{
+		const char *close = strchr(brace, '}');
+
+		if (close == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid ref expression \"%s\"", expr),
+					 errhint("A reflog selector is closed by \"}\", e.g. \"main@{1}\" or "
+							 "\"main@{2026-11-01 12:00:00+00}\".")));
+		resolve_reflog(repo, expr, pnstrdup(expr, brace - expr),
+					   pnstrdup(brace + 2, close - brace - 2), out);
+		mod = close + 1;
+	}
+	else if (base[0] == '\0' || !resolve_base(repo, base, out))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("ref \"%s\" not found in repository \"%s\"", base, repo->name),

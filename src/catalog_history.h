@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog_history.h
+ *		Catalog layer of the history features: the reflog of branch head
+ *		moves (written by catalog.c's branch statements).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAKEFS_CATALOG_HISTORY_H
+#define LAKEFS_CATALOG_HISTORY_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+#include "catalog.h"
+
+/* What a reflog lookup found. */
+typedef enum ReflogResult
+{
+	REFLOG_NONE,				/* no such move */
+	REFLOG_GONE,				/* the move deleted the branch */
+	REFLOG_HEAD					/* a head: out is set */
+} ReflogResult;
+
+/* One reflog row (strings palloc'd; old_head/new_head NULL when absent). */
+typedef struct LkReflogEntry
+{
+	TimestampTz at;
+	char	   *branch;
+	char	   *old_head;
+	char	   *new_head;
+	char	   *operation;
+	char	   *actor;
+} LkReflogEntry;
+
+/* catalog_history.c */
+extern ReflogResult catalog_reflog_nth(int32 repo_id, const char *branch, int64 n,
+									   LkCommitId out);
+extern ReflogResult catalog_reflog_at(int32 repo_id, const char *branch, TimestampTz at,
+									  LkCommitId out);
+extern bool catalog_reflog_last_deleted(int32 repo_id, const char *branch, LkCommitId out);
+extern LkReflogEntry *catalog_reflog_list(int32 repo_id, const char *branch, int *n);
+
+#endif							/* LAKEFS_CATALOG_HISTORY_H */

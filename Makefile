@@ -30,6 +30,7 @@ OBJS = \
 	src/diff.o \
 	src/fdw.o \
 	src/fsck.o \
+	src/history.o \
 	src/import.o \
 	src/listing.o \
 	src/manifest.o \

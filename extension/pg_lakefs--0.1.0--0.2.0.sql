@@ -159,3 +159,38 @@ CREATE FUNCTION lakefs_reset_branch(repository text, branch text, ref text,
 COMMENT ON FUNCTION lakefs_reset_branch(text, text, text, boolean) IS
 'move the head of a branch to the commit of ref (as git reset --hard); a branch with '
 'staged changes is refused unless force, which drops them; returns the new head';
+
+-- history: the history index, the paths each commit changed against its first
+-- parent (written with every commit, merge, revert, cherry-pick and import;
+-- filled here once for the commits already there), and lakefs_log's filters.
+CREATE TABLE lakefs.commit_paths (
+	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	path		text COLLATE "C" NOT NULL,
+	generation	integer NOT NULL,
+	commit_id	text COLLATE "C" NOT NULL,
+	PRIMARY KEY (repo_id, path, generation, commit_id)
+);
+REVOKE ALL ON lakefs.commit_paths FROM PUBLIC;
+
+CREATE FUNCTION lakefs.history_backfill() RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_history_backfill'
+	LANGUAGE C VOLATILE;
+SELECT lakefs.history_backfill();
+DROP FUNCTION lakefs.history_backfill();
+
+DROP FUNCTION lakefs_log(text, text, bigint);
+CREATE FUNCTION lakefs_log(repository text, ref text, max_count bigint DEFAULT NULL,
+						   paths text[] DEFAULT NULL, prefixes text[] DEFAULT NULL,
+						   since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+						   first_parent boolean DEFAULT false, exclude text DEFAULT NULL)
+	RETURNS TABLE (id text, parents text[], message text, committer text,
+				   metadata jsonb, created_at timestamptz, generation integer)
+	AS 'MODULE_PATHNAME', 'lakefs_log'
+	LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION lakefs_log(text, text, bigint, text[], text[], timestamptz,
+							   timestamptz, boolean, text) IS
+'the history of ref, newest first, at most max_count commits: only those that changed one '
+'of paths or a path under one of prefixes against their first parent (from the history '
+'index), created within [since, until], along first parents only (first_parent), not '
+'reachable from exclude (as git log exclude..ref)';

@@ -2,7 +2,8 @@
  *
  * api_history.c
  *		SQL functions of the reflog and head moves: lakefs_reflog,
- *		lakefs_restore_branch, lakefs_reset_branch.
+ *		lakefs_restore_branch, lakefs_reset_branch; and the history index's
+ *		one-time backfill.
  *
  * Thin fmgr wrappers. The reflog itself is written by the catalog layer in
  * the statement that moves a head (catalog.c); time travel (branch@{N},
@@ -21,12 +22,14 @@
 #include "catalog.h"
 #include "catalog_history.h"
 #include "commit.h"
+#include "history.h"
 #include "refs.h"
 #include "staging.h"
 
 PG_FUNCTION_INFO_V1(lakefs_reflog);
 PG_FUNCTION_INFO_V1(lakefs_restore_branch);
 PG_FUNCTION_INFO_V1(lakefs_reset_branch);
+PG_FUNCTION_INFO_V1(lakefs_history_backfill);
 
 static Datum
 text_or_null(const char *s, bool *isnull)
@@ -153,4 +156,16 @@ lakefs_reset_branch(PG_FUNCTION_ARGS)
 	refs_resolve(repo, expr, &ref);
 	catalog_set_branch_head(repo->id, branch, ref.commit, "reset");
 	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
+}
+
+/*
+ * lakefs_history_backfill(): index the changed paths of every commit written
+ * before the history index existed. The update to 0.2.0 declares it, runs it
+ * once and drops it again.
+ */
+Datum
+lakefs_history_backfill(PG_FUNCTION_ARGS)
+{
+	history_backfill();
+	PG_RETURN_VOID();
 }

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "utils/hsearch.h"
 
 #include "catalog.h"
 
@@ -41,5 +42,13 @@ extern ReflogResult catalog_reflog_at(int32 repo_id, const char *branch, Timesta
 									  LkCommitId out);
 extern bool catalog_reflog_last_deleted(int32 repo_id, const char *branch, LkCommitId out);
 extern LkReflogEntry *catalog_reflog_list(int32 repo_id, const char *branch, int *n);
+extern bool catalog_has_history_index(void);
+extern void catalog_history_add(int32 repo_id, const char *commit, int32 generation,
+								char **paths, int n);
+extern void catalog_history_candidates(int32 repo_id, char **paths, int npaths,
+									   char **prefixes, char **prefix_ends, int nprefixes,
+									   int32 max_generation, HTAB *out,
+									   int32 *min_generation);
+extern void catalog_all_commits(char ***repos, char ***ids, int *n);
 
 #endif							/* LAKEFS_CATALOG_HISTORY_H */

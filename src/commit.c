@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "commit.h"
+#include "history.h"
 #include "manifest.h"
 #include "refs.h"
 #include "staging.h"
@@ -230,6 +231,7 @@ commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents, int 
 	c.metadata = metadata;
 	c.created_at = GetCurrentTimestamp();
 	commit_create(repo, &c);
+	history_index_commit(repo, &c, nparents > 0 ? parents[0] : NULL);
 	if (branch != NULL)
 		catalog_set_branch_head(repo->id, branch, c.id, operation);
 	return pstrdup(c.id);

@@ -332,13 +332,22 @@ typedef struct SeenEntry
 {
 	LkCommitId	id;				/* hash key */
 	int			side;
+	bool		queued;			/* in the heap (a log walk's count needs it) */
 } SeenEntry;
 
+/*
+ * A log walk: side 1 = reachable from the head, 2 = from the excluded ref
+ * (git's a..b); interesting counts the queued commits of side 1 only, and
+ * the walk ends when none is left.
+ */
 struct CommitWalk
 {
 	LkRepo	   *repo;
 	pairingheap *heap;
 	HTAB	   *seen;
+	bool		first_parent;
+	bool		exclude;
+	int64		interesting;
 };
 
 /* max-heap order: higher generation first, then later, then larger id */
@@ -376,10 +385,15 @@ walk_push(CommitWalk *w, const char *id, int side)
 
 	if (found)
 	{
+		if (s->queued && s->side == 1 && (side & 2))
+			w->interesting--;
 		s->side |= side;
 		return;
 	}
 	s->side = side;
+	s->queued = true;
+	if (side == 1)
+		w->interesting++;
 	node = palloc(sizeof(WalkNode));
 	node->commit = refs_get_commit(w->repo, id);
 	node->side = side;
@@ -389,12 +403,27 @@ walk_push(CommitWalk *w, const char *id, int side)
 CommitWalk *
 commit_walk_start(LkRepo *repo, const char *head)
 {
-	CommitWalk *w = palloc(sizeof(CommitWalk));
+	return commit_walk_start_ex(repo, head, NULL, false);
+}
+
+/*
+ * commit_walk_start_ex: a walk over the commits reachable from head but not
+ * from exclude (NULL: none), as git's exclude..head; first_parent follows
+ * only first parents (on both sides), as git's --first-parent.
+ */
+CommitWalk *
+commit_walk_start_ex(LkRepo *repo, const char *head, const char *exclude, bool first_parent)
+{
+	CommitWalk *w = palloc0(sizeof(CommitWalk));
 
 	w->repo = repo;
 	w->heap = pairingheap_allocate(walk_cmp, NULL);
 	w->seen = new_seen();
+	w->first_parent = first_parent;
+	w->exclude = exclude != NULL;
 	walk_push(w, head, 1);
+	if (exclude)
+		walk_push(w, exclude, 2);
 	return w;
 }
 
@@ -402,17 +431,28 @@ commit_walk_start(LkRepo *repo, const char *head)
 LkCommit *
 commit_walk_next(CommitWalk *w)
 {
-	WalkNode   *node;
-	LkCommit   *c;
+	for (;;)
+	{
+		WalkNode   *node;
+		LkCommit   *c;
+		SeenEntry  *s;
+		int			n;
 
-	if (pairingheap_is_empty(w->heap))
-		return NULL;
-	node = (WalkNode *) pairingheap_remove_first(w->heap);
-	c = node->commit;
-	for (int i = 0; i < c->nparents; i++)
-		walk_push(w, c->parents[i], 1);
-	pfree(node);
-	return c;
+		if (pairingheap_is_empty(w->heap) || (w->exclude && w->interesting <= 0))
+			return NULL;
+		node = (WalkNode *) pairingheap_remove_first(w->heap);
+		c = node->commit;
+		pfree(node);
+		s = hash_search(w->seen, c->id, HASH_FIND, NULL);
+		s->queued = false;
+		if (s->side == 1)
+			w->interesting--;
+		n = w->first_parent ? Min(c->nparents, 1) : c->nparents;
+		for (int i = 0; i < n; i++)
+			walk_push(w, c->parents[i], s->side);
+		if (s->side == 1)
+			return c;
+	}
 }
 
 /*
@@ -428,6 +468,7 @@ refs_merge_base(LkRepo *repo, const char *a, const char *b, LkCommitId base)
 {
 	CommitWalk	w;
 
+	memset(&w, 0, sizeof(w));
 	w.repo = repo;
 	w.heap = pairingheap_allocate(walk_cmp, NULL);
 	w.seen = new_seen();

@@ -23,7 +23,11 @@
 #     resulting tree equal a Python three-way model over the trees of the merge
 #     base (found by its own walk of the commit graph), the source and the
 #     destination; lakefs_merge_conflicts lists exactly the model's conflicts;
-#   - revert and cherry-pick equal the same model over their trees.
+#   - revert and cherry-pick equal the same model over their trees;
+#   - lakefs_log's filters (paths, prefixes, first_parent, exclude, max_count)
+#     equal a Python walk of the commit graph that compares every reachable
+#     commit's entries under the path with its first parent's (read with
+#     lakefs_ls, not from the history index).
 #
 # TAP output; the seed is printed first and on failure (LAKEFS_MODEL_SEED sets
 # it, LAKEFS_MODEL_STEPS the number of random operations).
@@ -45,7 +49,7 @@ rng = random.Random(SEED)
 counts = {"diff": 0, "diff_prefix": 0, "uncommitted": 0, "merge": 0,
           "conflict": 0, "revert": 0, "cherry_pick": 0, "staged_side": 0,
           "delimiter": 0, "paging": 0, "page_boundaries": 0, "three_dot": 0,
-          "three_dot_conflict": 0}
+          "three_dot_conflict": 0, "log_filter": 0, "log_filter_rows": 0}
 
 
 class Failure(Exception):
@@ -280,6 +284,56 @@ class Model:
             fail("three-dot diff %s...%s" % (left, right), "%r, model %r" % (got[:5], want[:5]))
         counts["three_dot"] += 1
 
+    def reachable(self, g, head, first_parent):
+        seen, stack = set(), [head]
+        while stack:
+            x = stack.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            stack.extend(g[x][1][:1] if first_parent else g[x][1])
+        return seen
+
+    def entries_under(self, commit, prefix, exact):
+        rows = self.q("SELECT path, physical_address, size, checksum, last_modified "
+                      "FROM lakefs_ls(%s, %s, %s)", REPO, commit, prefix)
+        return [r for r in rows if not exact or r[0] == prefix]
+
+    def check_log(self):
+        g = self.graph()
+        ref = self.random_ref()
+        head = self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO, ref)
+        first_parent = rng.random() < 0.3
+        exclude = self.random_ref() if rng.random() < 0.3 else None
+        kind = rng.choice(["path", "prefix"])
+        i = rng.randrange(UNIVERSE)
+        what = path_of(i) if kind == "path" else rng.choice(["d%02d/" % (i % 40), "d%d" % (i % 4)])
+        max_count = rng.choice([None, 1, 3, 10])
+        commits = self.reachable(g, head, first_parent)
+        if exclude:
+            commits -= self.reachable(g, self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO,
+                                                 exclude), first_parent)
+        want = []
+        for c in sorted(commits, key=lambda c: (g[c][3], g[c][2], c), reverse=True):
+            parents = g[c][1]
+            mine = self.entries_under(c, what, kind == "path")
+            theirs = self.entries_under(parents[0], what, kind == "path") if parents else []
+            if mine != theirs:
+                want.append(c)
+        if max_count is not None:
+            want = want[:max_count]
+        arg = "paths" if kind == "path" else "prefixes"
+        got = [r[0] for r in self.q(
+            "SELECT id FROM lakefs_log(%%s, %%s, max_count => %%s, %s => ARRAY[%%s], "
+            "first_parent => %%s, exclude => %%s)" % arg,
+            REPO, ref, max_count, what, first_parent, exclude)]
+        if got != want:
+            fail("log %s %s=%r first_parent=%s exclude=%s max=%s" % (
+                ref, arg, what, first_parent, exclude, max_count),
+                "%d commits %r, model %d %r" % (len(got), got[:3], len(want), want[:3]))
+        counts["log_filter"] += 1
+        counts["log_filter_rows"] += len(got)
+
     def check_extras(self):
         left, right = self.random_ref(), self.random_ref()
         full = self.two_trees(self.tree(left), self.tree(right))
@@ -461,6 +515,8 @@ class Model:
         self.check_diff(self.random_ref(), self.random_ref(), "d1")
         if rng.random() < 0.5:
             self.check_extras()
+        if rng.random() < 0.08:
+            self.check_log()
         if rng.random() < 0.25:
             # a branch side with staged changes, then the staging dropped again
             b = rng.choice(self.branches)
@@ -518,7 +574,9 @@ def main():
                        ("paging", "pages concatenated equal the full diff"),
                        ("page_boundaries", "the page after a row or path is the model's slice"),
                        ("three_dot", "three-dot diffs equal the merge-base model"),
-                       ("three_dot_conflict", "three-dot conflict rows matched the model")]:
+                       ("three_dot_conflict", "three-dot conflict rows matched the model"),
+                       ("log_filter", "log filters equal the model that reads every commit"),
+                       ("log_filter_rows", "log filter rows were compared")]:
         n += 1
         ok = counts[name] > 0
         print("%s %d - %d %s" % ("ok" if ok else "not ok", n, counts[name], what))

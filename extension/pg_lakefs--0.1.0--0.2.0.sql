@@ -194,3 +194,36 @@ COMMENT ON FUNCTION lakefs_log(text, text, bigint, text[], text[], timestamptz,
 'of paths or a path under one of prefixes against their first parent (from the history '
 'index), created within [since, until], along first parents only (first_parent), not '
 'reachable from exclude (as git log exclude..ref)';
+
+-- lakefs_revert and lakefs_cherry_pick: parent_number with git's -m meaning;
+-- a merge commit without one is refused (22023), as git and lakeFS refuse it.
+DROP FUNCTION lakefs_revert(text, text, text, integer);
+CREATE FUNCTION lakefs_revert(repository text, branch text, commit_ref text,
+							  parent_number integer DEFAULT NULL)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_revert'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_revert(text, text, text, integer) IS
+'commit on branch the inverse of the change of commit_ref against its parent number '
+'parent_number (git''s revert -m; required for a merge commit); returns the new head';
+
+DROP FUNCTION lakefs_cherry_pick(text, text, text);
+CREATE FUNCTION lakefs_cherry_pick(repository text, branch text, commit_ref text,
+								   parent_number integer DEFAULT NULL)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_cherry_pick'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_cherry_pick(text, text, text, integer) IS
+'commit on branch the change of commit_ref against its parent number parent_number '
+'(git''s cherry-pick -m; required for a merge commit); returns the new head';
+
+CREATE FUNCTION lakefs_set_default_branch(repository text, branch text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_set_default_branch'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_set_default_branch(text, text) IS
+'make an existing branch the default branch of the repository (as lakeFS''s repository '
+'settings); the default branch cannot be deleted';

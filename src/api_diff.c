@@ -333,22 +333,33 @@ lakefs_merge_conflicts(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* parent_number, absent through 0.1.0's cherry-pick declaration or NULL */
+static int
+parent_number_arg(FunctionCallInfo fcinfo, int n)
+{
+	return arg_given(fcinfo, n) ? PG_GETARG_INT32(n) : PARENT_NUMBER_NONE;
+}
+
 /* lakefs_revert(repo, branch, commit_ref, parent_number) -> new commit id */
 Datum
 lakefs_revert(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *ref = ARG_TEXT(2);
 
-	PG_RETURN_TEXT_P(cstring_to_text(revert_on_branch(repo, ARG_TEXT(1), ARG_TEXT(2),
-													  PG_GETARG_INT32(3))));
+	PG_RETURN_TEXT_P(cstring_to_text(revert_on_branch(repo, branch, ref,
+													  parent_number_arg(fcinfo, 3))));
 }
 
-/* lakefs_cherry_pick(repo, branch, commit_ref) -> new commit id */
+/* lakefs_cherry_pick(repo, branch, commit_ref, parent_number) -> new commit id */
 Datum
 lakefs_cherry_pick(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *ref = ARG_TEXT(2);
 
-	PG_RETURN_TEXT_P(cstring_to_text(cherry_pick_on_branch(repo, ARG_TEXT(1),
-														   ARG_TEXT(2))));
+	PG_RETURN_TEXT_P(cstring_to_text(cherry_pick_on_branch(repo, branch, ref,
+														   parent_number_arg(fcinfo, 3))));
 }

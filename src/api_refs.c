@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(lakefs_delete_tag);
 PG_FUNCTION_INFO_V1(lakefs_resolve_ref);
 PG_FUNCTION_INFO_V1(lakefs_merge_base);
 PG_FUNCTION_INFO_V1(lakefs_is_ancestor);
+PG_FUNCTION_INFO_V1(lakefs_set_default_branch);
 
 
 /* 42710 for a repository, branch or tag name that is taken */
@@ -153,6 +154,13 @@ lakefs_delete_branch(PG_FUNCTION_ARGS)
 				 errmsg("cannot delete the default branch \"%s\" of repository \"%s\"",
 						branch, repo->name)));
 	lock_branch(repo, branch, head);
+	/* lakefs_set_default_branch takes the same lock: read the default again */
+	repo = catalog_get_repo(repo->name, false);
+	if (strcmp(branch, repo->default_branch) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot delete the default branch \"%s\" of repository \"%s\"",
+						branch, repo->name)));
 	if (!catalog_delete_branch(repo->id, branch, "delete"))
 		elog(ERROR, "branch \"%s\" vanished under its writer lock", branch);
 	PG_RETURN_VOID();
@@ -231,4 +239,22 @@ lakefs_is_ancestor(PG_FUNCTION_ARGS)
 	refs_resolve(repo, ARG_TEXT(1), &a);
 	refs_resolve(repo, ARG_TEXT(2), &d);
 	PG_RETURN_BOOL(refs_is_ancestor(repo, a.commit, d.commit));
+}
+
+/*
+ * lakefs_set_default_branch(repo, branch): make an existing branch the
+ * repository's default (as lakeFS's repository settings). Takes the branch's
+ * writer lock, so a concurrent lakefs_delete_branch either deletes it first
+ * (42704 here) or sees it as the default afterwards (55006 there).
+ */
+Datum
+lakefs_set_default_branch(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	LkCommitId	head;
+
+	lock_branch(repo, branch, head);
+	catalog_set_default_branch(repo->id, branch);
+	PG_RETURN_VOID();
 }

@@ -51,6 +51,7 @@ typedef enum CatalogPlan
 	P_INSERT_BRANCH_LOGGED,
 	P_SET_BRANCH_HEAD_LOGGED,
 	P_DELETE_BRANCH_LOGGED,
+	P_SET_DEFAULT_BRANCH,
 	P_GET_TAG,
 	P_INSERT_TAG,
 	P_DELETE_TAG,
@@ -124,6 +125,8 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 		"INSERT INTO lakefs.reflog (repo_id, branch, old_head, new_head, operation, actor) "
 		"SELECT $1, $2, head, NULL, $4, session_user FROM d",
 	4, {INT4OID, TEXTOID, TEXTOID, TEXTOID}},
+	[P_SET_DEFAULT_BRANCH] = {"UPDATE lakefs.repositories SET default_branch = $2 WHERE id = $1",
+	2, {INT4OID, TEXTOID}},
 	[P_GET_TAG] = {"SELECT commit_id FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
 	[P_INSERT_TAG] = {"INSERT INTO lakefs.tags (repo_id, name, commit_id) VALUES ($1, $2, $3) "
@@ -502,6 +505,13 @@ bool
 catalog_delete_branch(int32 repo_id, const char *name, const char *operation)
 {
 	return exec_head_move(P_DELETE_BRANCH, repo_id, name, NULL, operation) == 1;
+}
+
+/* catalog_set_default_branch: the repository's default branch is now name */
+void
+catalog_set_default_branch(int32 repo_id, const char *name)
+{
+	exec3(P_SET_DEFAULT_BRANCH, repo_id, name, NULL);
 }
 
 bool

@@ -89,6 +89,7 @@ extern bool catalog_insert_branch(int32 repo_id, const char *name, const char *h
 extern void catalog_set_branch_head(int32 repo_id, const char *name, const char *head,
 									const char *operation);
 extern bool catalog_delete_branch(int32 repo_id, const char *name, const char *operation);
+extern void catalog_set_default_branch(int32 repo_id, const char *name);
 extern bool catalog_get_tag(int32 repo_id, const char *name, LkCommitId commit);
 extern bool catalog_insert_tag(int32 repo_id, const char *name, const char *commit);
 extern bool catalog_delete_tag(int32 repo_id, const char *name);

@@ -347,6 +347,16 @@ metadata_with(Jsonb *md, const char *key, const char *value)
 static LkCommit *
 commit_parent(LkRepo *repo, LkCommit *c, const char *ref, int n)
 {
+	if (n == PARENT_NUMBER_NONE && c->nparents > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("commit \"%s\" is a merge commit and no parent_number was given", ref),
+				 errdetail("A merge commit has %d parents; its change depends on the parent "
+						   "it is taken against.", c->nparents),
+				 errhint("Pass parent_number => 1 for the change against its first parent "
+						 "(git's -m 1).")));
+	if (n == PARENT_NUMBER_NONE)
+		n = 1;
 	if (c->nparents == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -362,7 +372,8 @@ commit_parent(LkRepo *repo, LkCommit *c, const char *ref, int n)
 
 /*
  * revert_on_branch: undo commit_ref's change (against its parent number
- * parent_number) on branch; returns the new commit id.
+ * parent_number, git's -m; PARENT_NUMBER_NONE for a commit with one parent:
+ * a merge commit then raises 22023) on branch; returns the new commit id.
  */
 char *
 revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
@@ -386,12 +397,14 @@ revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
 }
 
 /*
- * cherry_pick_on_branch: apply commit_ref's change (against its first
+ * cherry_pick_on_branch: apply commit_ref's change (against its parent
+ * number parent_number, git's -m; PARENT_NUMBER_NONE for a commit with one
  * parent) on branch, keeping its message and metadata (plus
  * "cherry_picked_from"); returns the new commit id.
  */
 char *
-cherry_pick_on_branch(LkRepo *repo, const char *branch, const char *commit_ref)
+cherry_pick_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
+					  int parent_number)
 {
 	LkCommit   *head = lock_clean_branch(repo, branch, "cherry-pick");
 	LkRef		ref;
@@ -400,7 +413,7 @@ cherry_pick_on_branch(LkRepo *repo, const char *branch, const char *commit_ref)
 
 	refs_resolve(repo, commit_ref, &ref);
 	c = refs_get_commit(repo, ref.commit);
-	parent = commit_parent(repo, c, commit_ref, 1);
+	parent = commit_parent(repo, c, commit_ref, parent_number);
 	return apply_commit_delta(repo, head, branch, "cherry-pick",
 							  psprintf("cherry-pick of \"%s\" onto branch \"%s\"",
 									   commit_ref, branch),

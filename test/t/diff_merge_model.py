@@ -474,7 +474,7 @@ class Model:
         fn = "lakefs_revert" if revert else "lakefs_cherry_pick"
         what = "%s %s on %s" % (fn, ref, branch)
         try:
-            new = self.q1("SELECT %s(%%s, %%s, %%s)" % fn, REPO, branch, c)
+            new = self.q1("SELECT %s(%%s, %%s, %%s, parent_number => 1)" % fn, REPO, branch, c)
         except psycopg.Error as e:
             if conflicts and e.sqlstate == "LK001":
                 pass

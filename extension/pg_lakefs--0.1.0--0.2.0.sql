@@ -227,3 +227,23 @@ CREATE FUNCTION lakefs_set_default_branch(repository text, branch text)
 COMMENT ON FUNCTION lakefs_set_default_branch(text, text) IS
 'make an existing branch the default branch of the repository (as lakeFS''s repository '
 'settings); the default branch cannot be deleted';
+
+CREATE FUNCTION lakefs_copy_object(repository text, src_ref text, src_path text,
+								   dst_branch text, dst_path text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_copy_object'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_copy_object(text, text, text, text, text) IS
+'stage at dst_path on dst_branch a shallow copy of src_path of src_ref: the same physical '
+'object, no bytes copied (as lakeFS''s copy object); last_modified is now';
+
+CREATE FUNCTION lakefs_update_object_metadata(repository text, branch text, path text,
+											  metadata jsonb)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lakefs_update_object_metadata'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_update_object_metadata(text, text, text, jsonb) IS
+'stage the object at path on branch again with metadata (a JSON object) as its user '
+'metadata, everything else unchanged (as lakeFS''s update of user metadata)';

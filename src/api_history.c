@@ -2,8 +2,9 @@
  *
  * api_history.c
  *		SQL functions of the reflog and head moves: lakefs_reflog,
- *		lakefs_restore_branch, lakefs_reset_branch; and the history index's
- *		one-time backfill.
+ *		lakefs_restore_branch, lakefs_reset_branch; the history index's
+ *		one-time backfill; and the entry-level git parity functions
+ *		lakefs_copy_object and lakefs_update_object_metadata.
  *
  * Thin fmgr wrappers. The reflog itself is written by the catalog layer in
  * the statement that moves a head (catalog.c); time travel (branch@{N},
@@ -13,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -23,6 +25,8 @@
 #include "catalog_history.h"
 #include "commit.h"
 #include "history.h"
+#include "listing.h"
+#include "names.h"
 #include "refs.h"
 #include "staging.h"
 
@@ -30,6 +34,8 @@ PG_FUNCTION_INFO_V1(lakefs_reflog);
 PG_FUNCTION_INFO_V1(lakefs_restore_branch);
 PG_FUNCTION_INFO_V1(lakefs_reset_branch);
 PG_FUNCTION_INFO_V1(lakefs_history_backfill);
+PG_FUNCTION_INFO_V1(lakefs_copy_object);
+PG_FUNCTION_INFO_V1(lakefs_update_object_metadata);
 
 static Datum
 text_or_null(const char *s, bool *isnull)
@@ -167,5 +173,89 @@ Datum
 lakefs_history_backfill(PG_FUNCTION_ARGS)
 {
 	history_backfill();
+	PG_RETURN_VOID();
+}
+
+/* staged form of an entry read from a tree or staging, at path */
+static void
+entry_to_staged(const LakefsEntry *e, const char *path, LkStaged *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->path = (char *) path;
+	s->address = pnstrdup(e->address, e->address_len);
+	s->full_address = (e->flags & LK_ENTRY_FULL_ADDRESS) != 0;
+	s->size = e->size;
+	s->checksum = pnstrdup(e->checksum, e->checksum_len);
+	s->last_modified = (TimestampTz) e->mtime;
+	s->content_type = e->content_type_len ? pnstrdup(e->content_type, e->content_type_len) : NULL;
+	s->metadata = e->metadata_len ? pnstrdup(e->metadata, e->metadata_len) : NULL;
+}
+
+/* the entry at path of ref (with a branch's staging), or 42704 */
+static void
+lookup_entry(LkRepo *repo, const LkRef *ref, const char *expr, const char *path,
+			 LakefsEntry *e)
+{
+	if (!listing_lookup(repo, ref, path, e))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("object \"%s\" not found in ref \"%s\"", path, expr)));
+}
+
+/*
+ * lakefs_copy_object(repository, src_ref, src_path, dst_branch, dst_path):
+ * stage at dst_path on dst_branch an entry pointing at the same physical
+ * object as src_path of src_ref (a shallow copy, as lakeFS's copy: no bytes
+ * move); its last_modified is now, everything else is the source's.
+ */
+Datum
+lakefs_copy_object(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *src_expr = ARG_TEXT(1);
+	char	   *src_path = ARG_TEXT(2);
+	char	   *dst_branch = ARG_TEXT(3);
+	char	   *dst_path = ARG_TEXT(4);
+	LkCommitId	head;
+	LkRef		src;
+	LakefsEntry e;
+	LkStaged	s;
+
+	check_path(dst_path);
+	lock_branch(repo, dst_branch, head);
+	refs_resolve(repo, src_expr, &src);
+	lookup_entry(repo, &src, src_expr, src_path, &e);
+	entry_to_staged(&e, dst_path, &s);
+	s.last_modified = GetCurrentTransactionStartTimestamp();
+	staging_put(repo->id, dst_branch, &s);
+	PG_RETURN_VOID();
+}
+
+/*
+ * lakefs_update_object_metadata(repository, branch, path, metadata): stage
+ * the branch's entry at path again with metadata (a JSON object) as its user
+ * metadata, everything else unchanged (as lakeFS's update of user metadata).
+ */
+Datum
+lakefs_update_object_metadata(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *path = ARG_TEXT(2);
+	char	   *metadata;
+	LkCommitId	head;
+	LkRef		ref;
+	LakefsEntry e;
+	LkStaged	s;
+
+	lk_arg_require(fcinfo, 3);
+	metadata = object_metadata_arg(fcinfo, 3);
+	lock_branch(repo, branch, head);
+	memcpy(ref.commit, head, sizeof(LkCommitId));
+	ref.branch = branch;
+	lookup_entry(repo, &ref, branch, path, &e);
+	entry_to_staged(&e, path, &s);
+	s.metadata = metadata;
+	staging_put(repo->id, branch, &s);
 	PG_RETURN_VOID();
 }

@@ -247,3 +247,19 @@ CREATE FUNCTION lakefs_update_object_metadata(repository text, branch text, path
 COMMENT ON FUNCTION lakefs_update_object_metadata(text, text, text, jsonb) IS
 'stage the object at path on branch again with metadata (a JSON object) as its user '
 'metadata, everything else unchanged (as lakeFS''s update of user metadata)';
+
+-- lakefs_merge: squash (git's merge --squash: one parent, the source's changes)
+DROP FUNCTION lakefs_merge(text, text, text, text, jsonb, text, boolean);
+CREATE FUNCTION lakefs_merge(repository text, source_ref text, dest_branch text,
+							 message text DEFAULT NULL, metadata jsonb DEFAULT '{}',
+							 strategy text DEFAULT NULL,
+							 fast_forward boolean DEFAULT true,
+							 squash boolean DEFAULT false)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_merge'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_merge(text, text, text, text, jsonb, text, boolean, boolean) IS
+'three-way merge of source_ref into dest_branch; returns the new head. strategy: '
+'NULL (conflicts are an error, SQLSTATE LK001), source-wins or dest-wins; squash: one '
+'commit whose only parent is the destination head (as git merge --squash)';

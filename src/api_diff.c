@@ -264,7 +264,8 @@ require_arg(FunctionCallInfo fcinfo, int n, const char *name)
 
 /*
  * lakefs_merge(repo, source_ref, dest_branch, message, metadata, strategy,
- *				fast_forward) -> dest_branch's new head commit id
+ *				fast_forward, squash) -> dest_branch's new head commit id
+ *				(squash is absent through 0.1.0's declaration)
  */
 Datum
 lakefs_merge(PG_FUNCTION_ARGS)
@@ -278,9 +279,10 @@ lakefs_merge(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 2, "dest_branch");
 	strategy = merge_strategy_parse(ARG_TEXT_OR(5, NULL));
 	repo = catalog_get_repo(ARG_TEXT(0), false);
-	id = merge_into_branch(repo, ARG_TEXT(1), ARG_TEXT(2), ARG_TEXT_OR(3, NULL),
-						   commit_metadata_arg(fcinfo, 4), strategy,
-						   PG_ARGISNULL(6) || PG_GETARG_BOOL(6));
+	id = merge_into_branch_ex(repo, ARG_TEXT(1), ARG_TEXT(2), ARG_TEXT_OR(3, NULL),
+							  commit_metadata_arg(fcinfo, 4), strategy,
+							  PG_ARGISNULL(6) || PG_GETARG_BOOL(6),
+							  arg_given(fcinfo, 7) && PG_GETARG_BOOL(7));
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 

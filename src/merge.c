@@ -246,6 +246,20 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 				  const char *message, Jsonb *metadata, MergeStrategy strategy,
 				  bool fast_forward)
 {
+	return merge_into_branch_ex(repo, source_ref, dest, message, metadata, strategy,
+								fast_forward, false);
+}
+
+/*
+ * merge_into_branch_ex: merge_into_branch, or with squash (git's merge
+ * --squash) one commit whose only parent is dest's head, holding the
+ * merged tree (also where a fast-forward was possible).
+ */
+char *
+merge_into_branch_ex(LkRepo *repo, const char *source_ref, const char *dest,
+					 const char *message, Jsonb *metadata, MergeStrategy strategy,
+					 bool fast_forward, bool squash)
+{
 	LkCommit   *head = lock_clean_branch(repo, dest, "merge");
 	LkCommit   *parents[2];
 	LkRef		src;
@@ -264,7 +278,7 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 				 errmsg("\"%s\" and branch \"%s\" have no common ancestor", source_ref, dest)));
 	if (strcmp(base_id, src.commit) == 0)
 		return pstrdup(head->id);	/* already merged */
-	if (strcmp(base_id, head->id) == 0 && fast_forward)
+	if (strcmp(base_id, head->id) == 0 && fast_forward && !squash)
 	{
 		catalog_set_branch_head(repo->id, dest, src.commit, "fast-forward");
 		return pstrdup(src.commit);
@@ -281,8 +295,10 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 					   "List them with lakefs_merge_conflicts(), or resolve them with "
 					   "strategy => 'source-wins' or 'dest-wins'.");
 	if (message == NULL)
-		message = psprintf("Merge '%s' into '%s'", source_ref, dest);
-	return commit_write_op(repo, dest, parents, 2, mr, message, metadata, "merge");
+		message = psprintf(squash ? "Squash merge '%s' into '%s'" : "Merge '%s' into '%s'",
+						   source_ref, dest);
+	return commit_write_op(repo, dest, parents, squash ? 1 : 2, mr, message, metadata,
+						   "merge");
 }
 
 /*

@@ -52,6 +52,9 @@ extern void merge_conflicts_of_refs(LkRepo *repo, const char *source_ref,
 extern char *merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 							   const char *message, Jsonb *metadata,
 							   MergeStrategy strategy, bool fast_forward);
+extern char *merge_into_branch_ex(LkRepo *repo, const char *source_ref, const char *dest,
+								  const char *message, Jsonb *metadata,
+								  MergeStrategy strategy, bool fast_forward, bool squash);
 extern char *revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
 							  int parent_number);
 extern char *cherry_pick_on_branch(LkRepo *repo, const char *branch,

@@ -37,6 +37,7 @@ typedef enum CatalogPlan
 	P_DELETE_REPO,
 	P_LOCK_REPO,
 	P_GET_COMMIT,
+	P_GET_COMMIT_CHAIN,
 	P_FIND_COMMIT_PREFIX,
 	P_INSERT_COMMIT,
 	P_GET_RANGE,
@@ -78,6 +79,15 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	[P_GET_COMMIT] = {"SELECT id, parents, metarange_id, message, committer, metadata, "
 		"created_at, generation FROM lakefs.commits WHERE repo_id = $1 AND id = $2",
 	2, {INT4OID, TEXTOID}},
+	/* a commit and up to $3 - 1 first-parent ancestors, nearest first */
+	[P_GET_COMMIT_CHAIN] = {"WITH RECURSIVE a AS ("
+		"SELECT id, parents, metarange_id, message, committer, metadata, created_at, "
+		"generation, 1 AS depth FROM lakefs.commits WHERE repo_id = $1 AND id = $2 "
+		"UNION ALL SELECT c.id, c.parents, c.metarange_id, c.message, c.committer, "
+		"c.metadata, c.created_at, c.generation, a.depth + 1 FROM a "
+		"JOIN lakefs.commits c ON c.repo_id = $1 AND c.id = a.parents[1] "
+		"WHERE a.depth < $3) SELECT * FROM a ORDER BY depth",
+	3, {INT4OID, TEXTOID, INT4OID}},
 	[P_FIND_COMMIT_PREFIX] = {"SELECT id FROM lakefs.commits WHERE repo_id = $1 "
 		"AND id >= $2 AND id < $3 ORDER BY id LIMIT 2",
 	3, {INT4OID, TEXTOID, TEXTOID}},
@@ -244,6 +254,38 @@ catalog_delete_repo(int32 repo_id)
 
 /* ---- commits ---- */
 
+/* the commit of row of the last result (P_GET_COMMIT's columns), SPI_palloc'd */
+static LkCommit *
+commit_from_row(int row)
+{
+	bool		isnull;
+	ArrayType  *parents;
+	Datum	   *elems;
+	int			nelems;
+	bytea	   *mr;
+	LkCommit   *c = SPI_palloc(sizeof(LkCommit));
+	Jsonb	   *j;
+
+	text_to_cstring_buffer(DatumGetTextPP(col(row, 1, &isnull)), c->id, sizeof(LkCommitId));
+	parents = DatumGetArrayTypeP(col(row, 2, &isnull));
+	deconstruct_array(parents, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
+	c->nparents = nelems;
+	c->parents = SPI_palloc(sizeof(LkCommitId) * (nelems ? nelems : 1));
+	for (int i = 0; i < nelems; i++)
+		text_to_cstring_buffer(DatumGetTextPP(elems[i]), c->parents[i],
+							   sizeof(LkCommitId));
+	mr = DatumGetByteaPP(col(row, 3, &isnull));
+	memcpy(c->metarange_id, VARDATA_ANY(mr), LK_ID_LEN);
+	c->message = col_text(row, 4);
+	c->committer = col_text(row, 5);
+	j = DatumGetJsonbP(col(row, 6, &isnull));
+	c->metadata = SPI_palloc(VARSIZE(j));
+	memcpy(c->metadata, j, VARSIZE(j));
+	c->created_at = DatumGetTimestampTz(col(row, 7, &isnull));
+	c->generation = DatumGetInt32(col(row, 8, &isnull));
+	return c;
+}
+
 LkCommit *
 catalog_get_commit(int32 repo_id, const char *id)
 {
@@ -253,37 +295,31 @@ catalog_get_commit(int32 repo_id, const char *id)
 	connect_spi();
 	run_plan(P_GET_COMMIT, args, NULL, 1);
 	if (SPI_processed == 1)
-	{
-		bool		isnull;
-		ArrayType  *parents;
-		Datum	   *elems;
-		int			nelems;
-		bytea	   *mr;
-
-		c = SPI_palloc(sizeof(LkCommit));
-		strlcpy(c->id, id, sizeof(LkCommitId));
-		parents = DatumGetArrayTypeP(col(0, 2, &isnull));
-		deconstruct_array(parents, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
-		c->nparents = nelems;
-		c->parents = SPI_palloc(sizeof(LkCommitId) * (nelems ? nelems : 1));
-		for (int i = 0; i < nelems; i++)
-			text_to_cstring_buffer(DatumGetTextPP(elems[i]), c->parents[i],
-								   sizeof(LkCommitId));
-		mr = DatumGetByteaPP(col(0, 3, &isnull));
-		memcpy(c->metarange_id, VARDATA_ANY(mr), LK_ID_LEN);
-		c->message = col_text(0, 4);
-		c->committer = col_text(0, 5);
-		{
-			Jsonb	   *j = DatumGetJsonbP(col(0, 6, &isnull));
-
-			c->metadata = SPI_palloc(VARSIZE(j));
-			memcpy(c->metadata, j, VARSIZE(j));
-		}
-		c->created_at = DatumGetTimestampTz(col(0, 7, &isnull));
-		c->generation = DatumGetInt32(col(0, 8, &isnull));
-	}
+		c = commit_from_row(0);
 	SPI_finish();
 	return c;
+}
+
+/*
+ * catalog_get_commit_chain: the commit id and up to max - 1 of its
+ * first-parent ancestors, nearest first, into *out (palloc'd in the caller's
+ * context); returns how many (0 when id is missing). One statement: a log
+ * walk reads its commits in batches instead of one round trip each.
+ */
+int
+catalog_get_commit_chain(int32 repo_id, const char *id, int max, LkCommit ***out)
+{
+	Datum		args[3] = {Int32GetDatum(repo_id), TEXT_ARG(id), Int32GetDatum(max)};
+	int			n;
+
+	connect_spi();
+	run_plan(P_GET_COMMIT_CHAIN, args, NULL, 0);
+	n = (int) SPI_processed;
+	*out = SPI_palloc(sizeof(LkCommit *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		(*out)[i] = commit_from_row(i);
+	SPI_finish();
+	return n;
 }
 
 /*

@@ -348,7 +348,87 @@ struct CommitWalk
 	bool		first_parent;
 	bool		exclude;
 	int64		interesting;
+	HTAB	   *prefetched;		/* commits read ahead, by id (NULL: none yet) */
+	int			chunk;			/* first-parent chain length of the next read */
 };
+
+/*
+ * A walk reads commit rows a first-parent chain at a time (16, then doubling
+ * up to 1024 per statement) instead of one round trip per commit.
+ */
+#define WALK_PREFETCH_MIN 16
+#define WALK_PREFETCH_MAX 1024
+
+typedef struct PrefetchEntry
+{
+	LkCommitId	id;				/* hash key */
+	LkCommit   *commit;
+} PrefetchEntry;
+
+/*
+ * walk_get_commit: commit id for a walk: from the commit cache, else from
+ * the walk's read-ahead, else read with a first-parent chain of its
+ * ancestors into the commit cache (or, when the cache is full, into the
+ * walk's read-ahead). Read-only, as refs_get_commit's.
+ */
+static LkCommit *
+walk_get_commit(CommitWalk *w, const char *id)
+{
+	HTAB	   *cache = commit_cache_get();
+	CommitCacheKey key;
+	CommitCacheEntry *hit;
+	PrefetchEntry *p;
+	LkCommit  **chain;
+	int			n;
+	bool		to_cache;
+
+	memset(&key, 0, sizeof(key));
+	key.repo_id = w->repo->id;
+	strlcpy(key.id, id, sizeof(LkCommitId));
+	hit = hash_search(cache, &key, HASH_FIND, NULL);
+	if (hit != NULL)
+		return hit->commit;
+	if (w->chunk == 0)
+		w->chunk = WALK_PREFETCH_MIN;
+	if (w->prefetched && (p = hash_search(w->prefetched, id, HASH_FIND, NULL)) != NULL)
+		return p->commit;
+	to_cache = hash_get_num_entries(cache) + w->chunk <= COMMIT_CACHE_MAX;
+	if (to_cache)
+	{
+		MemoryContext old = MemoryContextSwitchTo(commit_cache_cxt);
+
+		n = catalog_get_commit_chain(w->repo->id, id, w->chunk, &chain);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		n = catalog_get_commit_chain(w->repo->id, id, w->chunk, &chain);
+	if (n == 0)
+		return refs_get_commit(w->repo, id);	/* raises: the commit is missing */
+	if (!to_cache && w->prefetched == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(LkCommitId);
+		ctl.entrysize = sizeof(PrefetchEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		w->prefetched = hash_create("lakefs walk read-ahead", 256, &ctl,
+									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		if (to_cache)
+		{
+			strlcpy(key.id, chain[i]->id, sizeof(LkCommitId));
+			((CommitCacheEntry *) hash_search(cache, &key, HASH_ENTER, NULL))->commit =
+				chain[i];
+		}
+		else
+			((PrefetchEntry *) hash_search(w->prefetched, chain[i]->id, HASH_ENTER,
+										   NULL))->commit = chain[i];
+	}
+	w->chunk = Min(w->chunk * 2, WALK_PREFETCH_MAX);
+	return chain[0];
+}
 
 /* max-heap order: higher generation first, then later, then larger id */
 static int
@@ -395,7 +475,7 @@ walk_push(CommitWalk *w, const char *id, int side)
 	if (side == 1)
 		w->interesting++;
 	node = palloc(sizeof(WalkNode));
-	node->commit = refs_get_commit(w->repo, id);
+	node->commit = walk_get_commit(w, id);
 	node->side = side;
 	pairingheap_add(w->heap, &node->ph);
 }
@@ -483,12 +563,16 @@ refs_merge_base(LkRepo *repo, const char *a, const char *b, LkCommitId base)
 		{
 			memcpy(base, node->commit->id, sizeof(LkCommitId));
 			hash_destroy(w.seen);
+			if (w.prefetched)
+				hash_destroy(w.prefetched);
 			return true;
 		}
 		for (int i = 0; i < node->commit->nparents; i++)
 			walk_push(&w, node->commit->parents[i], s->side);
 	}
 	hash_destroy(w.seen);
+	if (w.prefetched)
+		hash_destroy(w.prefetched);
 	return false;
 }
 

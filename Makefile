@@ -20,6 +20,7 @@ OBJS = \
 	src/api_experiments.o \
 	src/api_gc.o \
 	src/api_multipart.o \
+	src/api_history.o \
 	src/api_objects.o \
 	src/api_refs.o \
 	src/api_s3.o \
@@ -28,6 +29,7 @@ OBJS = \
 	src/blockstore_s3.o \
 	src/catalog.o \
 	src/catalog_namespace.o \
+	src/catalog_history.o \
 	src/catalog_spi.o \
 	src/commit.o \
 	src/diff.o \
@@ -37,6 +39,7 @@ OBJS = \
 	src/gc.o \
 	src/gc_catalog.o \
 	src/governance.o \
+	src/history.o \
 	src/import.o \
 	src/listing.o \
 	src/manifest.o \
@@ -47,6 +50,7 @@ OBJS = \
 	src/option.o \
 	src/pg_lakefs.o \
 	src/range_cache.o \
+	src/ref_diff.o \
 	src/refs.o \
 	src/s3_client.o \
 	src/s3_multipart.o \

@@ -24,14 +24,24 @@ FROM lakefs_log('picks', 'release', 1);
 -- the branch's own history is kept: release~1 is its previous head
 SELECT message FROM lakefs_log('picks', 'release~1', 1);
 
--- a merge commit is picked against its first parent
+-- a merge commit is picked against the parent parent_number names (git's -m)
 SELECT lakefs_create_branch('picks', 'merged', 'main') IS NOT NULL AS branched;
 SELECT lakefs_stage_object('picks', 'merged', 'own.txt', 'own', 1, 'o');
 SELECT lakefs_commit('picks', 'merged', 'own') IS NOT NULL AS committed;
 SELECT lakefs_merge('picks', 'exp~1', 'merged') IS NOT NULL AS merged;
 SELECT lakefs_create_branch('picks', 'target', 'main') IS NOT NULL AS branched;
-SELECT lakefs_cherry_pick('picks', 'target', 'merged') IS NOT NULL AS picked;
+SELECT lakefs_cherry_pick('picks', 'target', 'merged');
+SELECT lakefs_cherry_pick('picks', 'target', 'merged', parent_number => 3);
+SELECT lakefs_cherry_pick('picks', 'target', 'merged', parent_number => 0);
+SELECT lakefs_cherry_pick('picks', 'target', 'merged', parent_number => 1) IS NOT NULL AS picked;
 SELECT * FROM ptree('target');
+-- against its second parent: the merged branch's own change
+SELECT lakefs_create_branch('picks', 'target2', 'main') IS NOT NULL AS branched;
+SELECT lakefs_cherry_pick('picks', 'target2', 'merged', parent_number => 2) IS NOT NULL AS picked;
+SELECT * FROM ptree('target2');
+-- a commit with one parent takes parent_number => 1 or none
+SELECT lakefs_create_branch('picks', 'target3', 'main') IS NOT NULL AS branched;
+SELECT lakefs_cherry_pick('picks', 'target3', 'merged~1', parent_number => 1) IS NOT NULL AS picked;
 
 -- errors
 -- picking it again changes nothing

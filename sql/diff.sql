@@ -9,7 +9,8 @@ SELECT lakefs_commit('diffs', 'main', 'twenty thousand files') IS NOT NULL AS co
 SELECT lakefs_create_tag('diffs', 'v1', 'main') IS NOT NULL AS tagged;
 SELECT lakefs_create_branch('diffs', 'exp', 'main') IS NOT NULL AS branched;
 
--- staged changes show up in lakefs_diff_uncommitted, not in lakefs_diff
+-- staged changes show up in lakefs_diff_uncommitted, and in lakefs_diff of the
+-- branch (a branch is its head plus its staging, as lakefs_ls reads it)
 SELECT lakefs_stage_object('diffs', 'exp', 'data/00042.csv', 'obj-42-v2', 4200, 'etag-42b');
 SELECT lakefs_delete_object('diffs', 'exp', 'data/10000.csv');
 SELECT lakefs_stage_object('diffs', 'exp', 'models/model.pkl', 'obj-model', 77, 'etag-m');
@@ -17,7 +18,8 @@ SELECT lakefs_stage_object('diffs', 'exp', 'data/00043.csv', 'obj-43', 43, 'etag
 						   last_modified => (SELECT last_modified FROM lakefs_stat('diffs', 'main', 'data/00043.csv')));
 SELECT * FROM lakefs_diff_uncommitted('diffs', 'exp');
 SELECT * FROM lakefs_diff_uncommitted('diffs', 'exp', prefix => 'models/');
-SELECT count(*) AS committed_diff FROM lakefs_diff('diffs', 'main', 'exp');
+SELECT count(*) AS with_staging FROM lakefs_diff('diffs', 'main', 'exp');
+SELECT count(*) AS committed_diff FROM lakefs_diff('diffs', 'main', 'exp@');
 SELECT lakefs_commit('diffs', 'exp', 'train') IS NOT NULL AS committed;
 
 -- two commits: removed, changed, added
@@ -41,9 +43,12 @@ CREATE TEMP TABLE c0 AS SELECT lakefs_debug_counters() AS n;
 SELECT change, path FROM lakefs_diff('diffs', 'exp~1', 'exp');
 SELECT lakefs_debug_counters() - n AS ranges_loaded FROM c0;
 
--- a branch with staged changes: lakefs_diff compares its committed head
+-- a branch with staged changes: lakefs_diff includes them, "exp@" is the head alone
 SELECT lakefs_stage_object('diffs', 'exp', 'staged-only', 'obj-s', 1, 'etag-s');
-SELECT count(*) FROM lakefs_diff('diffs', 'exp', 'exp~1');
+SELECT change, path FROM lakefs_diff('diffs', 'exp', 'exp~1');
+SELECT change, path FROM lakefs_diff('diffs', 'exp@', 'exp');
+SELECT change, path FROM lakefs_diff('diffs', 'exp~1', 'exp');
+SELECT count(*) FROM lakefs_diff('diffs', 'exp', 'exp');
 SELECT change, path FROM lakefs_diff_uncommitted('diffs', 'exp');
 -- a row at a time: the diff streams
 SELECT (lakefs_diff('diffs', 'v1', 'exp')).path LIMIT 2;
@@ -58,5 +63,7 @@ SELECT * FROM lakefs_diff('diffs', 'main', 'no-such-ref');
 SELECT * FROM lakefs_diff('nope', 'main', 'main');
 SELECT * FROM lakefs_diff_uncommitted('diffs', 'no-such-branch');
 SELECT * FROM lakefs_diff_uncommitted('diffs', 'v1');
--- NULL arguments: no rows
+-- a NULL prefix is no prefix; a NULL ref is refused
 SELECT count(*) FROM lakefs_diff('diffs', 'main', 'exp', NULL);
+SELECT count(*) FROM lakefs_diff('diffs', NULL, 'exp');
+SELECT count(*) FROM lakefs_diff_uncommitted('diffs', NULL);

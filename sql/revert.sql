@@ -33,8 +33,10 @@ SELECT lakefs_stage_object('reverts', 'main', 'g', 'g-main', 1, 'm');
 SELECT lakefs_commit('reverts', 'main', 'on main') IS NOT NULL AS committed;
 SELECT lakefs_merge('reverts', 'side', 'main') IS NOT NULL AS merged;
 SELECT lakefs_create_branch('reverts', 'undo-2', 'main') IS NOT NULL AS branched;
+-- a merge commit needs a parent_number (git's -m), as git and lakeFS refuse it
+SELECT lakefs_revert('reverts', 'main', 'main');
 -- against parent 1 (main): undo what the merge brought in from side
-SELECT lakefs_revert('reverts', 'main', 'main') IS NOT NULL AS reverted;
+SELECT lakefs_revert('reverts', 'main', 'main', parent_number => 1) IS NOT NULL AS reverted;
 SELECT * FROM rtree('main') WHERE path IN ('f', 'g');
 -- against parent 2 (side): undo what main had that side had not
 SELECT lakefs_revert('reverts', 'undo-2', 'undo-2', parent_number => 2) IS NOT NULL AS reverted;

@@ -18,6 +18,7 @@
 #include "api_args.h"
 #include "catalog.h"
 #include "commit.h"
+#include "history.h"
 #include "manifest.h"
 #include "refs.h"
 
@@ -45,10 +46,67 @@ lakefs_commit(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
+/* an optional text[] argument as C strings (NULL elements refused: 22004) */
+static char **
+text_array_arg(FunctionCallInfo fcinfo, int n, int *count)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+
+	*count = 0;
+	if (n >= PG_NARGS() || PG_ARGISNULL(n))
+		return NULL;
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(n), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, count);
+	out = palloc(sizeof(char *) * Max(*count, 1));
+	for (int i = 0; i < *count; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain null", lk_arg_name(fcinfo, n))));
+		out[i] = TextDatumGetCString(elems[i]);
+	}
+	return out;
+}
+
+static bool
+opt_given(FunctionCallInfo fcinfo, int n)
+{
+	return n < PG_NARGS() && !PG_ARGISNULL(n);
+}
+
+static void
+log_row(ReturnSetInfo *rsinfo, const LkCommit *c)
+{
+	Datum		v[7];
+	bool		nulls[7] = {0};
+	Datum	   *parents = palloc(sizeof(Datum) * (c->nparents + 1));
+
+	for (int i = 0; i < c->nparents; i++)
+		parents[i] = CStringGetTextDatum(c->parents[i]);
+	v[0] = CStringGetTextDatum(c->id);
+	v[1] = PointerGetDatum(construct_array(parents, c->nparents, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+	v[2] = CStringGetTextDatum(c->message);
+	v[3] = CStringGetTextDatum(c->committer);
+	v[4] = JsonbPGetDatum(c->metadata);
+	v[5] = TimestampTzGetDatum(c->created_at);
+	v[6] = Int32GetDatum(c->generation);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+}
+
 /*
- * lakefs_log(repo, ref, max_count)
+ * lakefs_log(repository, ref, max_count, paths, prefixes, since, until,
+ *			  first_parent, exclude)
  *		The history of ref, newest first: every ancestor after all of its
- *		descendants.
+ *		descendants; only commits not reachable from exclude (git's
+ *		exclude..ref), only first parents (git's --first-parent), only
+ *		commits that changed one of paths or a path under one of prefixes
+ *		against their first parent (from the history index), created within
+ *		[since, until]. The later arguments are absent through 0.1.0's
+ *		declaration.
  */
 Datum
 lakefs_log(PG_FUNCTION_ARGS)
@@ -56,7 +114,19 @@ lakefs_log(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	int64		max = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT64(2);
+	int			npaths;
+	int			nprefixes;
+	char	  **paths = text_array_arg(fcinfo, 3, &npaths);
+	char	  **prefixes = text_array_arg(fcinfo, 4, &nprefixes);
+	bool		has_since = opt_given(fcinfo, 5);
+	bool		has_until = opt_given(fcinfo, 6);
+	TimestampTz since = has_since ? PG_GETARG_TIMESTAMPTZ(5) : 0;
+	TimestampTz until = has_until ? PG_GETARG_TIMESTAMPTZ(6) : 0;
+	bool		first_parent = opt_given(fcinfo, 7) && PG_GETARG_BOOL(7);
 	LkRef		ref;
+	LkRef		exclude;
+	HTAB	   *candidates = NULL;
+	int32		min_generation = 0;
 	CommitWalk *w;
 	LkCommit   *c;
 	int64		n = 0;
@@ -69,25 +139,28 @@ lakefs_log(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	refs_resolve(repo, ARG_TEXT(1), &ref);
-	w = commit_walk_start(repo, ref.commit);
+	if (opt_given(fcinfo, 8))
+		refs_resolve(repo, text_to_cstring(PG_GETARG_TEXT_PP(8)), &exclude);
+	if (paths || prefixes)
+		candidates = history_candidates(repo, paths, npaths, prefixes, nprefixes,
+										refs_get_commit(repo, ref.commit)->generation,
+										&min_generation);
+	w = commit_walk_start_ex(repo, ref.commit, opt_given(fcinfo, 8) ? exclude.commit : NULL,
+							 first_parent);
 	while ((max < 0 || n < max) && (c = commit_walk_next(w)) != NULL)
 	{
-		Datum		v[7];
-		bool		nulls[7] = {0};
-		Datum	   *parents = palloc(sizeof(Datum) * (c->nparents + 1));
-
 		CHECK_FOR_INTERRUPTS();
-		for (int i = 0; i < c->nparents; i++)
-			parents[i] = CStringGetTextDatum(c->parents[i]);
-		v[0] = CStringGetTextDatum(c->id);
-		v[1] = PointerGetDatum(construct_array(parents, c->nparents, TEXTOID, -1, false,
-											   TYPALIGN_INT));
-		v[2] = CStringGetTextDatum(c->message);
-		v[3] = CStringGetTextDatum(c->committer);
-		v[4] = JsonbPGetDatum(c->metadata);
-		v[5] = TimestampTzGetDatum(c->created_at);
-		v[6] = Int32GetDatum(c->generation);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+		if (candidates)
+		{
+			/* the walk goes down in generation: no candidate is left below */
+			if (c->generation < min_generation)
+				break;
+			if (hash_search(candidates, c->id, HASH_FIND, NULL) == NULL)
+				continue;
+		}
+		if ((has_since && c->created_at < since) || (has_until && c->created_at > until))
+			continue;
+		log_row(rsinfo, c);
 		n++;
 	}
 	return (Datum) 0;

@@ -46,40 +46,75 @@ typedef struct DiffCall
 {
 	LkRepo	   *repo;
 	uint32		ns_len;			/* storage namespace length, without a final '/' */
-	bool		staging;		/* a StagingDiff, else a TreeDiff */
-	Datum		change[3];		/* the change column's texts, by DiffType */
-	TreeDiff	tree;
-	StagingDiff stage;
+	Datum		change[DIFF_CONFLICT + 1];	/* the change column's texts, by DiffType */
+	RefDiff		diff;
+	int64		left;			/* rows still to return (amount), -1 for all */
 	MemoryContext rowcxt;		/* one row's values, reset every call */
 } DiffCall;
 
-/* open the committed tree of a ref (a branch's head, staging ignored) */
-static TreeReader *
-ref_tree(LkRepo *repo, const char *expr)
+/*
+ * The functions' later arguments are absent when the library is called
+ * through an older declaration (0.1.0's lakefs_diff had four): absent is
+ * NULL.
+ */
+static bool
+arg_given(FunctionCallInfo fcinfo, int n)
 {
-	LkRef		ref;
-
-	refs_resolve(repo, expr, &ref);
-	return tree_open(repo->id, refs_get_commit(repo, ref.commit)->metarange_id);
+	return n < PG_NARGS() && !PG_ARGISNULL(n);
 }
 
-static void
-require_branch_arg(LkRepo *repo, const char *branch, LkCommitId head)
+static char *
+opt_text(FunctionCallInfo fcinfo, int n, char *dflt)
 {
-	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, head))
+	return arg_given(fcinfo, n) ? text_to_cstring(PG_GETARG_TEXT_PP(n)) : dflt;
+}
+
+/* amount: the page size, NULL for all rows; negative is refused (22023) */
+static int64
+amount_arg(FunctionCallInfo fcinfo, int n)
+{
+	int32		amount;
+
+	if (!arg_given(fcinfo, n))
+		return -1;
+	amount = PG_GETARG_INT32(n);
+	if (amount < 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name)));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amount must not be negative"),
+				 errhint("amount is the number of rows of one page; NULL returns every row.")));
+	return amount;
 }
 
-/* the diff modes: two refs, a branch's staging, a running pre-hook's change */
+/* the diff functions: two refs, a branch's staging, a running pre-hook's change */
 #define DIFF_REFS 0
 #define DIFF_STAGING 1
 #define DIFF_PENDING 2
 
-/* diff_first_call: resolve the arguments and set up the iterator */
+static RefDiffMode
+mode_arg(const char *mode)
+{
+	if (strcmp(mode, "two-dot") == 0)
+		return REF_DIFF_TWO_DOT;
+	if (strcmp(mode, "three-dot") == 0)
+		return REF_DIFF_THREE_DOT;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid diff mode \"%s\"", mode),
+			 errhint("The modes are 'two-dot' (left_ref to right_ref) and 'three-dot' "
+					 "(their merge base to right_ref, as lakeFS's compare).")));
+	return REF_DIFF_TWO_DOT;	/* not reached */
+}
+
+/*
+ * diff_first_call: resolve the arguments and set up the iterator.
+ * lakefs_diff (DIFF_REFS): (repository, left_ref, right_ref, prefix,
+ * delimiter, after, amount, mode); lakefs_diff_uncommitted (DIFF_STAGING):
+ * (repository, branch, prefix, after, amount); lakefs_pending_changes
+ * (DIFF_PENDING): none, the trees of the operation whose pre-hook runs.
+ */
 static void
-diff_first_call(FunctionCallInfo fcinfo, int mode)
+diff_first_call(FunctionCallInfo fcinfo, int kind)
 {
 	FuncCallContext *fctx = SRF_FIRSTCALL_INIT();
 	MemoryContext old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
@@ -89,7 +124,7 @@ diff_first_call(FunctionCallInfo fcinfo, int mode)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "a diff function must return a composite type");
 	fctx->tuple_desc = BlessTupleDesc(desc);
-	if (mode == DIFF_PENDING)
+	if (kind == DIFF_PENDING)
 	{
 		const uint8 *left;
 		const uint8 *right;
@@ -102,34 +137,33 @@ diff_first_call(FunctionCallInfo fcinfo, int mode)
 			tree_empty_metarange(dc->repo->id, empty);
 			left = right = empty;
 		}
-		tree_diff_init(&dc->tree, tree_open(dc->repo->id, left),
-					   tree_open(dc->repo->id, right), "");
+		dc->left = -1;
+		ref_diff_init_trees(&dc->diff, dc->repo, left, right);
 	}
 	else
 		dc->repo = catalog_get_repo(ARG_TEXT(0), false);
 	dc->ns_len = strlen(dc->repo->storage_namespace);
 	if (dc->ns_len > 0 && dc->repo->storage_namespace[dc->ns_len - 1] == '/')
 		dc->ns_len--;
-	dc->staging = mode == DIFF_STAGING;
-	for (int t = DIFF_ADDED; t <= DIFF_CHANGED; t++)
+	for (int t = DIFF_ADDED; t <= DIFF_CONFLICT; t++)
 		dc->change[t] = CStringGetTextDatum(diff_type_name((DiffType) t));
-	if (mode == DIFF_STAGING)
+	if (kind == DIFF_STAGING)
 	{
 		char	   *branch = ARG_TEXT(1);
-		LkCommitId	head;
 
-		require_branch_arg(dc->repo, branch, head);
-		staging_diff_init(&dc->stage, dc->repo, branch,
-						  tree_open(dc->repo->id,
-									refs_get_commit(dc->repo, head)->metarange_id),
-						  ARG_TEXT_OR(2, ""));
+		dc->left = amount_arg(fcinfo, 4);
+		ref_diff_init_uncommitted(&dc->diff, dc->repo, branch, opt_text(fcinfo, 2, ""),
+								  opt_text(fcinfo, 3, NULL));
 	}
-	else if (mode == DIFF_REFS)
+	else if (kind == DIFF_REFS)
 	{
-		TreeReader *left = ref_tree(dc->repo, ARG_TEXT(1));
-		TreeReader *right = ref_tree(dc->repo, ARG_TEXT(2));
+		char	   *left = ARG_TEXT(1);
+		char	   *right = ARG_TEXT(2);
+		RefDiffMode mode = mode_arg(opt_text(fcinfo, 7, "two-dot"));
 
-		tree_diff_init(&dc->tree, left, right, ARG_TEXT_OR(3, ""));
+		dc->left = amount_arg(fcinfo, 6);
+		ref_diff_init(&dc->diff, dc->repo, left, right, mode, opt_text(fcinfo, 3, ""),
+					  opt_text(fcinfo, 4, NULL), opt_text(fcinfo, 5, NULL));
 	}
 	dc->rowcxt = AllocSetContextCreate(fctx->multi_call_memory_ctx, "lakefs diff row",
 									   ALLOCSET_SMALL_SIZES);
@@ -173,16 +207,15 @@ side_values(const DiffCall *dc, const LakefsEntry *e, int col, Datum *v, bool *n
 
 /* diff_row: the result tuple of one record, built in the row context */
 static Datum
-diff_row(FuncCallContext *fctx, DiffCall *dc, const DiffRecord *rec)
+diff_row(FuncCallContext *fctx, DiffCall *dc, const RefDiffRecord *rec)
 {
 	MemoryContext old = MemoryContextSwitchTo(dc->rowcxt);
-	const LakefsEntry *any = rec->left ? rec->left : rec->right;
 	Datum		v[DIFF_COLS];
 	bool		n[DIFF_COLS] = {0};
 	HeapTuple	tup;
 
 	v[0] = dc->change[rec->type];
-	v[1] = PointerGetDatum(cstring_to_text_with_len(any->path, any->path_len));
+	v[1] = PointerGetDatum(cstring_to_text_with_len(rec->path, rec->path_len));
 	side_values(dc, rec->left, 2, v, n);
 	side_values(dc, rec->right, 3, v, n);
 	tup = heap_form_tuple(fctx->tuple_desc, v, n);
@@ -192,36 +225,41 @@ diff_row(FuncCallContext *fctx, DiffCall *dc, const DiffRecord *rec)
 
 /* diff_srf: one call of either diff function */
 static Datum
-diff_srf(FunctionCallInfo fcinfo, int mode)
+diff_srf(FunctionCallInfo fcinfo, int kind)
 {
 	FuncCallContext *fctx;
 	DiffCall   *dc;
-	DiffRecord	rec;
+	RefDiffRecord rec;
 	MemoryContext old;
-	bool		found;
+	bool		found = false;
 
 	if (SRF_IS_FIRSTCALL())
-		diff_first_call(fcinfo, mode);
+		diff_first_call(fcinfo, kind);
 	fctx = SRF_PERCALL_SETUP();
 	dc = (DiffCall *) fctx->user_fctx;
 	MemoryContextReset(dc->rowcxt);
-	old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
-	found = dc->staging ? staging_diff_next(&dc->stage, &rec) :
-		tree_diff_next(&dc->tree, &rec);
-	MemoryContextSwitchTo(old);
+	if (dc->left != 0)
+	{
+		old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
+		found = ref_diff_next(&dc->diff, &rec);
+		MemoryContextSwitchTo(old);
+	}
 	if (found)
+	{
+		if (dc->left > 0)
+			dc->left--;
 		SRF_RETURN_NEXT(fctx, diff_row(fctx, dc, &rec));
-	if (dc->staging)
-		staging_diff_end(&dc->stage);
-	else
-		tree_diff_end(&dc->tree);
+	}
+	ref_diff_end(&dc->diff);
 	SRF_RETURN_DONE(fctx);
 }
 
 /*
- * lakefs_diff(repo, left_ref, right_ref, prefix)
- *		The differences from left_ref's tree to right_ref's, in path order.
- *		A ref naming a branch stands for its committed head.
+ * lakefs_diff(repository, left_ref, right_ref, prefix, delimiter, after,
+ *			   amount, mode)
+ *		The differences from left_ref to right_ref (or, three-dot, from their
+ *		merge base to right_ref), in path order. A branch stands for its head
+ *		and its staged changes; "branch@" for its head alone.
  */
 Datum
 lakefs_diff(PG_FUNCTION_ARGS)
@@ -230,7 +268,7 @@ lakefs_diff(PG_FUNCTION_ARGS)
 }
 
 /*
- * lakefs_diff_uncommitted(repo, branch, prefix)
+ * lakefs_diff_uncommitted(repository, branch, prefix, after, amount)
  *		The branch's staged changes against its committed head.
  */
 Datum
@@ -264,7 +302,8 @@ require_arg(FunctionCallInfo fcinfo, int n, const char *name)
 
 /*
  * lakefs_merge(repo, source_ref, dest_branch, message, metadata, strategy,
- *				fast_forward) -> dest_branch's new head commit id
+ *				fast_forward, squash) -> dest_branch's new head commit id
+ *				(squash is absent through 0.1.0's declaration)
  */
 Datum
 lakefs_merge(PG_FUNCTION_ARGS)
@@ -281,7 +320,8 @@ lakefs_merge(PG_FUNCTION_ARGS)
 	repo = catalog_get_repo(ARG_TEXT(0), false);
 	id = merge_into_branch(repo, ARG_TEXT(1), ARG_TEXT(2), ARG_TEXT_OR(3, NULL),
 						   commit_metadata_arg(fcinfo, 4), strategy,
-						   PG_ARGISNULL(6) || PG_GETARG_BOOL(6), &result);
+						   PG_ARGISNULL(6) || PG_GETARG_BOOL(6),
+						   arg_given(fcinfo, 7) && PG_GETARG_BOOL(7), &result);
 	(void) merge_report(repo, ARG_TEXT(1), ARG_TEXT(2), &result, id);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
@@ -335,22 +375,33 @@ lakefs_merge_conflicts(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* parent_number, absent through 0.1.0's cherry-pick declaration or NULL */
+static int
+parent_number_arg(FunctionCallInfo fcinfo, int n)
+{
+	return arg_given(fcinfo, n) ? PG_GETARG_INT32(n) : PARENT_NUMBER_NONE;
+}
+
 /* lakefs_revert(repo, branch, commit_ref, parent_number) -> new commit id */
 Datum
 lakefs_revert(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *ref = ARG_TEXT(2);
 
-	PG_RETURN_TEXT_P(cstring_to_text(revert_on_branch(repo, ARG_TEXT(1), ARG_TEXT(2),
-													  PG_GETARG_INT32(3))));
+	PG_RETURN_TEXT_P(cstring_to_text(revert_on_branch(repo, branch, ref,
+													  parent_number_arg(fcinfo, 3))));
 }
 
-/* lakefs_cherry_pick(repo, branch, commit_ref) -> new commit id */
+/* lakefs_cherry_pick(repo, branch, commit_ref, parent_number) -> new commit id */
 Datum
 lakefs_cherry_pick(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *ref = ARG_TEXT(2);
 
-	PG_RETURN_TEXT_P(cstring_to_text(cherry_pick_on_branch(repo, ARG_TEXT(1),
-														   ARG_TEXT(2))));
+	PG_RETURN_TEXT_P(cstring_to_text(cherry_pick_on_branch(repo, branch, ref,
+														   parent_number_arg(fcinfo, 3))));
 }

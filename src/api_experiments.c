@@ -175,7 +175,7 @@ lakefs_merge_result(PG_FUNCTION_ARGS)
 
 	id = merge_into_branch(repo, source, dest, ARG_TEXT_OR(3, NULL),
 						   commit_metadata_arg(fcinfo, 4), strategy,
-						   PG_ARGISNULL(6) || PG_GETARG_BOOL(6), &r);
+						   PG_ARGISNULL(6) || PG_GETARG_BOOL(6), false, &r);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	v[0] = CStringGetTextDatum(merge_outcome_name(r.outcome));

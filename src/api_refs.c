@@ -34,6 +34,9 @@ PG_FUNCTION_INFO_V1(lakefs_delete_branch);
 PG_FUNCTION_INFO_V1(lakefs_create_tag);
 PG_FUNCTION_INFO_V1(lakefs_delete_tag);
 PG_FUNCTION_INFO_V1(lakefs_resolve_ref);
+PG_FUNCTION_INFO_V1(lakefs_merge_base);
+PG_FUNCTION_INFO_V1(lakefs_is_ancestor);
+PG_FUNCTION_INFO_V1(lakefs_set_default_branch);
 
 
 /* 42710 for a repository, branch or tag name that is taken */
@@ -128,7 +131,7 @@ lakefs_create_repository(PG_FUNCTION_ARGS)
 	tree_empty_metarange(repo->id, empty);
 	id = commit_write(repo, NULL, NULL, 0, empty, "Repository created",
 					  DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))));
-	if (!catalog_insert_branch(repo->id, branch, id))
+	if (!catalog_insert_branch(repo->id, branch, id, "create"))
 		elog(ERROR, "the default branch of a new repository exists");
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
@@ -172,7 +175,7 @@ lakefs_create_branch(PG_FUNCTION_ARGS)
 	ev.branch = branch;
 	ev.source_ref = source;
 	hooks_fire(true, &ev);
-	if (!catalog_insert_branch(repo->id, branch, ref.commit))
+	if (!catalog_insert_branch(repo->id, branch, ref.commit, "create"))
 		exists_error("branch", branch, repo->name);
 	ev.commit_id = ref.commit;
 	hooks_fire(false, &ev);
@@ -193,12 +196,19 @@ lakefs_delete_branch(PG_FUNCTION_ARGS)
 				 errmsg("cannot delete the default branch \"%s\" of repository \"%s\"",
 						branch, repo->name)));
 	lock_branch(repo, branch, head);
+	/* lakefs_set_default_branch takes the same lock: read the default again */
+	repo = catalog_get_repo(repo->name, false);
+	if (strcmp(branch, repo->default_branch) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot delete the default branch \"%s\" of repository \"%s\"",
+						branch, repo->name)));
 	memset(&ev, 0, sizeof(ev));
 	ev.repo = repo;
 	ev.event = "delete-branch";
 	ev.branch = branch;
 	hooks_fire(true, &ev);
-	if (!catalog_delete_branch(repo->id, branch))
+	if (!catalog_delete_branch(repo->id, branch, "delete"))
 		elog(ERROR, "branch \"%s\" vanished under its writer lock", branch);
 	ev.commit_id = head;
 	hooks_fire(false, &ev);
@@ -252,4 +262,58 @@ lakefs_resolve_ref(PG_FUNCTION_ARGS)
 
 	refs_resolve(repo, ARG_TEXT(1), &ref);
 	PG_RETURN_TEXT_P(cstring_to_text(ref.commit));
+}
+
+/*
+ * lakefs_merge_base(repo, ref1, ref2): the best common ancestor of the two
+ * refs' commits (as git merge-base), NULL when the histories share none.
+ */
+Datum
+lakefs_merge_base(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	LkRef		a;
+	LkRef		b;
+	LkCommitId	base;
+
+	refs_resolve(repo, ARG_TEXT(1), &a);
+	refs_resolve(repo, ARG_TEXT(2), &b);
+	if (!refs_merge_base(repo, a.commit, b.commit, base))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(base));
+}
+
+/*
+ * lakefs_is_ancestor(repo, ancestor, descendant): is ancestor's commit
+ * reachable from descendant's (a commit is its own ancestor), as
+ * git merge-base --is-ancestor.
+ */
+Datum
+lakefs_is_ancestor(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	LkRef		a;
+	LkRef		d;
+
+	refs_resolve(repo, ARG_TEXT(1), &a);
+	refs_resolve(repo, ARG_TEXT(2), &d);
+	PG_RETURN_BOOL(refs_is_ancestor(repo, a.commit, d.commit));
+}
+
+/*
+ * lakefs_set_default_branch(repo, branch): make an existing branch the
+ * repository's default (as lakeFS's repository settings). Takes the branch's
+ * writer lock, so a concurrent lakefs_delete_branch either deletes it first
+ * (42704 here) or sees it as the default afterwards (55006 there).
+ */
+Datum
+lakefs_set_default_branch(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	LkCommitId	head;
+
+	lock_branch(repo, branch, head);
+	catalog_set_default_branch(repo->id, branch);
+	PG_RETURN_VOID();
 }

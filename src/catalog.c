@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -39,6 +40,7 @@ typedef enum CatalogPlan
 	P_DELETE_REPO,
 	P_LOCK_REPO,
 	P_GET_COMMIT,
+	P_GET_COMMIT_CHAIN,
 	P_FIND_COMMIT_PREFIX,
 	P_INSERT_COMMIT,
 	P_GET_RANGE,
@@ -50,6 +52,10 @@ typedef enum CatalogPlan
 	P_INSERT_BRANCH,
 	P_SET_BRANCH_HEAD,
 	P_DELETE_BRANCH,
+	P_INSERT_BRANCH_LOGGED,
+	P_SET_BRANCH_HEAD_LOGGED,
+	P_DELETE_BRANCH_LOGGED,
+	P_SET_DEFAULT_BRANCH,
 	P_GET_TAG,
 	P_INSERT_TAG,
 	P_DELETE_TAG,
@@ -76,6 +82,15 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	[P_GET_COMMIT] = {"SELECT id, parents, metarange_id, message, committer, metadata, "
 		"created_at, generation FROM lakefs.commits WHERE repo_id = $1 AND id = $2",
 	2, {INT4OID, TEXTOID}},
+	/* a commit and up to $3 - 1 first-parent ancestors, nearest first */
+	[P_GET_COMMIT_CHAIN] = {"WITH RECURSIVE a AS ("
+		"SELECT id, parents, metarange_id, message, committer, metadata, created_at, "
+		"generation, 1 AS depth FROM lakefs.commits WHERE repo_id = $1 AND id = $2 "
+		"UNION ALL SELECT c.id, c.parents, c.metarange_id, c.message, c.committer, "
+		"c.metadata, c.created_at, c.generation, a.depth + 1 FROM a "
+		"JOIN lakefs.commits c ON c.repo_id = $1 AND c.id = a.parents[1] "
+		"WHERE a.depth < $3) SELECT * FROM a ORDER BY depth",
+	3, {INT4OID, TEXTOID, INT4OID}},
 	[P_FIND_COMMIT_PREFIX] = {"SELECT id FROM lakefs.commits WHERE repo_id = $1 "
 		"AND id >= $2 AND id < $3 ORDER BY id LIMIT 2",
 	3, {INT4OID, TEXTOID, TEXTOID}},
@@ -104,6 +119,26 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	[P_SET_BRANCH_HEAD] = {"UPDATE lakefs.branches SET head = $3 WHERE repo_id = $1 AND name = $2",
 	3, {INT4OID, TEXTOID, TEXTOID}},
 	[P_DELETE_BRANCH] = {"DELETE FROM lakefs.branches WHERE repo_id = $1 AND name = $2",
+	2, {INT4OID, TEXTOID}},
+	/* with the reflog (0.2.0): the head move is appended by the same statement */
+	[P_INSERT_BRANCH_LOGGED] = {"WITH i AS (INSERT INTO lakefs.branches (repo_id, name, head) "
+		"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING head) "
+		"INSERT INTO lakefs.reflog (repo_id, branch, old_head, new_head, operation, actor) "
+		"SELECT $1, $2, NULL, head, $4, session_user FROM i",
+	4, {INT4OID, TEXTOID, TEXTOID, TEXTOID}},
+	[P_SET_BRANCH_HEAD_LOGGED] = {"WITH o AS (SELECT head FROM lakefs.branches "
+		"WHERE repo_id = $1 AND name = $2), "
+		"u AS (UPDATE lakefs.branches SET head = $3 WHERE repo_id = $1 AND name = $2 "
+		"RETURNING 1) "
+		"INSERT INTO lakefs.reflog (repo_id, branch, old_head, new_head, operation, actor) "
+		"SELECT $1, $2, o.head, $3, $4, session_user FROM o, u",
+	4, {INT4OID, TEXTOID, TEXTOID, TEXTOID}},
+	[P_DELETE_BRANCH_LOGGED] = {"WITH d AS (DELETE FROM lakefs.branches WHERE repo_id = $1 "
+		"AND name = $2 RETURNING head) "
+		"INSERT INTO lakefs.reflog (repo_id, branch, old_head, new_head, operation, actor) "
+		"SELECT $1, $2, head, NULL, $4, session_user FROM d",
+	4, {INT4OID, TEXTOID, TEXTOID, TEXTOID}},
+	[P_SET_DEFAULT_BRANCH] = {"UPDATE lakefs.repositories SET default_branch = $2 WHERE id = $1",
 	2, {INT4OID, TEXTOID}},
 	[P_GET_TAG] = {"SELECT commit_id FROM lakefs.tags WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
@@ -247,6 +282,38 @@ catalog_delete_repo(int32 repo_id)
 
 /* ---- commits ---- */
 
+/* the commit of row of the last result (P_GET_COMMIT's columns), SPI_palloc'd */
+static LkCommit *
+commit_from_row(int row)
+{
+	bool		isnull;
+	ArrayType  *parents;
+	Datum	   *elems;
+	int			nelems;
+	bytea	   *mr;
+	LkCommit   *c = SPI_palloc(sizeof(LkCommit));
+	Jsonb	   *j;
+
+	text_to_cstring_buffer(DatumGetTextPP(col(row, 1, &isnull)), c->id, sizeof(LkCommitId));
+	parents = DatumGetArrayTypeP(col(row, 2, &isnull));
+	deconstruct_array(parents, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
+	c->nparents = nelems;
+	c->parents = SPI_palloc(sizeof(LkCommitId) * (nelems ? nelems : 1));
+	for (int i = 0; i < nelems; i++)
+		text_to_cstring_buffer(DatumGetTextPP(elems[i]), c->parents[i],
+							   sizeof(LkCommitId));
+	mr = DatumGetByteaPP(col(row, 3, &isnull));
+	memcpy(c->metarange_id, VARDATA_ANY(mr), LK_ID_LEN);
+	c->message = col_text(row, 4);
+	c->committer = col_text(row, 5);
+	j = DatumGetJsonbP(col(row, 6, &isnull));
+	c->metadata = SPI_palloc(VARSIZE(j));
+	memcpy(c->metadata, j, VARSIZE(j));
+	c->created_at = DatumGetTimestampTz(col(row, 7, &isnull));
+	c->generation = DatumGetInt32(col(row, 8, &isnull));
+	return c;
+}
+
 LkCommit *
 catalog_get_commit(int32 repo_id, const char *id)
 {
@@ -256,37 +323,31 @@ catalog_get_commit(int32 repo_id, const char *id)
 	connect_spi();
 	run_plan(P_GET_COMMIT, args, NULL, 1);
 	if (SPI_processed == 1)
-	{
-		bool		isnull;
-		ArrayType  *parents;
-		Datum	   *elems;
-		int			nelems;
-		bytea	   *mr;
-
-		c = SPI_palloc(sizeof(LkCommit));
-		strlcpy(c->id, id, sizeof(LkCommitId));
-		parents = DatumGetArrayTypeP(col(0, 2, &isnull));
-		deconstruct_array(parents, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
-		c->nparents = nelems;
-		c->parents = SPI_palloc(sizeof(LkCommitId) * (nelems ? nelems : 1));
-		for (int i = 0; i < nelems; i++)
-			text_to_cstring_buffer(DatumGetTextPP(elems[i]), c->parents[i],
-								   sizeof(LkCommitId));
-		mr = DatumGetByteaPP(col(0, 3, &isnull));
-		memcpy(c->metarange_id, VARDATA_ANY(mr), LK_ID_LEN);
-		c->message = col_text(0, 4);
-		c->committer = col_text(0, 5);
-		{
-			Jsonb	   *j = DatumGetJsonbP(col(0, 6, &isnull));
-
-			c->metadata = SPI_palloc(VARSIZE(j));
-			memcpy(c->metadata, j, VARSIZE(j));
-		}
-		c->created_at = DatumGetTimestampTz(col(0, 7, &isnull));
-		c->generation = DatumGetInt32(col(0, 8, &isnull));
-	}
-	finish_spi();
+		c = commit_from_row(0);
+	SPI_finish();
 	return c;
+}
+
+/*
+ * catalog_get_commit_chain: the commit id and up to max - 1 of its
+ * first-parent ancestors, nearest first, into *out (palloc'd in the caller's
+ * context); returns how many (0 when id is missing). One statement: a log
+ * walk reads its commits in batches instead of one round trip each.
+ */
+int
+catalog_get_commit_chain(int32 repo_id, const char *id, int max, LkCommit ***out)
+{
+	Datum		args[3] = {Int32GetDatum(repo_id), TEXT_ARG(id), Int32GetDatum(max)};
+	int			n;
+
+	connect_spi();
+	run_plan(P_GET_COMMIT_CHAIN, args, NULL, 0);
+	n = (int) SPI_processed;
+	*out = SPI_palloc(sizeof(LkCommit *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		(*out)[i] = commit_from_row(i);
+	SPI_finish();
+	return n;
 }
 
 /*
@@ -453,38 +514,85 @@ exec3(CatalogPlan p, int32 repo_id, const char *a, const char *b)
 }
 
 /*
- * Branch heads move only in the three functions below; each announces the
- * move with pg_notify('lakefs_events', ...) (delivered at commit).
+ * Branch heads move only in the three functions below; each appends to the
+ * reflog (when the catalog has one) and announces the move with
+ * pg_notify('lakefs_events', ...) (delivered at commit).
+ *
+ * catalog_has_reflog: does lakefs.reflog exist? It does from 0.2.0 on; this
+ * library also serves a database whose extension is still 0.1.0 (before
+ * ALTER EXTENSION UPDATE), whose head moves are then not logged.
  */
 bool
-catalog_insert_branch(int32 repo_id, const char *name, const char *head)
+catalog_has_reflog(void)
+{
+	Oid			ns = get_namespace_oid("lakefs", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("reflog", ns));
+}
+
+/*
+ * a branch statement, also appending to the reflog when there is one
+ * (p is the plain plan, p + 3 its logged twin): rows of the branch written
+ */
+static int
+exec_head_move(CatalogPlan p, int32 repo_id, const char *name, const char *head,
+			   const char *operation)
+{
+	Datum		args[4] = {Int32GetDatum(repo_id), TEXT_ARG(name),
+	head ? TEXT_ARG(head) : (Datum) 0, TEXT_ARG(operation)};
+	char		nulls[4] = {' ', ' ', head ? ' ' : 'n', ' '};
+	int			n;
+
+	StaticAssertStmt(P_INSERT_BRANCH_LOGGED == P_INSERT_BRANCH + 3 &&
+					 P_DELETE_BRANCH_LOGGED == P_DELETE_BRANCH + 3,
+					 "logged branch plans follow the plain ones");
+	if (catalog_has_reflog())
+		p += 3;
+	connect_spi();
+	run_plan(p, args, nulls, 0);
+	n = (int) SPI_processed;
+	SPI_finish();
+	return n;
+}
+
+bool
+catalog_insert_branch(int32 repo_id, const char *name, const char *head,
+					  const char *operation)
 {
 	bool		created;
 
 	governance_check_writer(repo_id, name, "create-branch");
 	lock_repo(repo_id);
-	created = exec3(P_INSERT_BRANCH, repo_id, name, head) == 1;
+	created = exec_head_move(P_INSERT_BRANCH, repo_id, name, head, operation) == 1;
 	if (created)
 		governance_notify(repo_id, "branch-created", name, head);
 	return created;
 }
 
 void
-catalog_set_branch_head(int32 repo_id, const char *name, const char *head)
+catalog_set_branch_head(int32 repo_id, const char *name, const char *head,
+						const char *operation)
 {
-	if (exec3(P_SET_BRANCH_HEAD, repo_id, name, head) != 1)
+	if (exec_head_move(P_SET_BRANCH_HEAD, repo_id, name, head, operation) != 1)
 		elog(ERROR, "branch \"%s\" vanished while its head was moved", name);
 	governance_notify(repo_id, "head-moved", name, head);
 }
 
 bool
-catalog_delete_branch(int32 repo_id, const char *name)
+catalog_delete_branch(int32 repo_id, const char *name, const char *operation)
 {
-	bool		deleted = exec3(P_DELETE_BRANCH, repo_id, name, NULL) == 1;
+	bool		deleted = exec_head_move(P_DELETE_BRANCH, repo_id, name, NULL, operation) == 1;
 
 	if (deleted)
 		governance_notify(repo_id, "branch-deleted", name, NULL);
 	return deleted;
+}
+
+/* catalog_set_default_branch: the repository's default branch is now name */
+void
+catalog_set_default_branch(int32 repo_id, const char *name)
+{
+	exec3(P_SET_DEFAULT_BRANCH, repo_id, name, NULL);
 }
 
 /* tags need write on some branch of the repository */

@@ -55,6 +55,7 @@ extern void catalog_delete_repo(int32 repo_id);
 
 /* commits, ranges, metaranges */
 extern LkCommit *catalog_get_commit(int32 repo_id, const char *id);
+extern int	catalog_get_commit_chain(int32 repo_id, const char *id, int max, LkCommit ***out);
 extern int	catalog_find_commit_prefix(int32 repo_id, const char *prefix,
 									   LkCommitId found);
 extern void catalog_insert_commit(int32 repo_id, const LkCommit *c);
@@ -78,9 +79,19 @@ extern bool catalog_get_branch(int32 repo_id, const char *name, BranchLock lock,
  * when a concurrent creator committed it first); 42704 when the repository was
  * deleted concurrently. Both keep the repository row locked against deletion.
  */
-extern bool catalog_insert_branch(int32 repo_id, const char *name, const char *head);
-extern void catalog_set_branch_head(int32 repo_id, const char *name, const char *head);
-extern bool catalog_delete_branch(int32 repo_id, const char *name);
+/*
+ * Every branch head move (create, set, delete) appends a row to lakefs.reflog
+ * in the same statement, naming the operation: one of "commit", "merge",
+ * "fast-forward", "revert", "cherry-pick", "import", "reset", "create",
+ * "delete" (lakefs_reflog's vocabulary).
+ */
+extern bool catalog_has_reflog(void);
+extern bool catalog_insert_branch(int32 repo_id, const char *name, const char *head,
+								  const char *operation);
+extern void catalog_set_branch_head(int32 repo_id, const char *name, const char *head,
+									const char *operation);
+extern bool catalog_delete_branch(int32 repo_id, const char *name, const char *operation);
+extern void catalog_set_default_branch(int32 repo_id, const char *name);
 extern bool catalog_get_tag(int32 repo_id, const char *name, LkCommitId commit);
 extern bool catalog_insert_tag(int32 repo_id, const char *name, const char *commit);
 extern bool catalog_delete_tag(int32 repo_id, const char *name);

@@ -30,6 +30,7 @@
 #include "commit.h"
 #include "gc.h"
 #include "governance.h"
+#include "history.h"
 #include "manifest.h"
 #include "metrics.h"
 #include "refs.h"
@@ -199,10 +200,21 @@ commit_create(LkRepo *repo, LkCommit *c)
  * Returns the new id, palloc'd. The committer is the session user (the role
  * that logged in, unchanged by SET ROLE or SECURITY DEFINER functions); the
  * generation is 1 + the parents' largest. Throws on catalog errors.
+ * commit_write_op names the head move for the reflog (catalog.h's list);
+ * commit_write is commit_write_op(..., "commit").
  */
 char *
 commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents, int nparents,
 			 const uint8 *metarange, const char *message, Jsonb *metadata)
+{
+	return commit_write_op(repo, branch, parents, nparents, metarange, message, metadata,
+						   "commit");
+}
+
+char *
+commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents, int nparents,
+				const uint8 *metarange, const char *message, Jsonb *metadata,
+				const char *operation)
 {
 	LkCommit	c;
 
@@ -222,8 +234,9 @@ commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents, int npa
 	c.metadata = metadata;
 	c.created_at = GetCurrentTimestamp();
 	commit_create(repo, &c);
+	history_index_commit(repo, &c, nparents > 0 ? parents[0] : NULL);
 	if (branch != NULL)
-		catalog_set_branch_head(repo->id, branch, c.id);
+		catalog_set_branch_head(repo->id, branch, c.id, operation);
 	return pstrdup(c.id);
 }
 
@@ -234,10 +247,21 @@ commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents, int npa
  * equal to the head's tree raises ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
  * The pre-commit hooks run before the head moves (they may raise), the
  * post-commit hooks after.
+ * commit_changes_op names the head move for the reflog (commit_changes:
+ * "commit").
  */
 char *
 commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource *src,
 			   const char *message, Jsonb *metadata, bool allow_empty, ApplyStats *stats)
+{
+	return commit_changes_op(repo, branch, head, src, message, metadata, allow_empty,
+							 stats, "commit");
+}
+
+char *
+commit_changes_op(LkRepo *repo, const char *branch, const char *head, ChangeSource *src,
+				  const char *message, Jsonb *metadata, bool allow_empty,
+				  ApplyStats *stats, const char *operation)
 {
 	LkCommit   *parent = refs_get_commit(repo, head);
 	uint8		metarange[LK_ID_LEN];
@@ -263,7 +287,8 @@ commit_changes(LkRepo *repo, const char *branch, const char *head, ChangeSource 
 	ev.left_metarange = parent->metarange_id;
 	ev.right_metarange = metarange;
 	hooks_fire(true, &ev);
-	ev.commit_id = commit_write(repo, branch, &parent, 1, metarange, message, metadata);
+	ev.commit_id = commit_write_op(repo, branch, &parent, 1, metarange, message, metadata,
+								   operation);
 	hooks_fire(false, &ev);
 	return (char *) ev.commit_id;
 }

@@ -50,11 +50,17 @@ extern void commit_create(LkRepo *repo, LkCommit *c);
 extern char *commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents,
 						  int nparents, const uint8 *metarange, const char *message,
 						  Jsonb *metadata);
+extern char *commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents,
+							 int nparents, const uint8 *metarange, const char *message,
+							 Jsonb *metadata, const char *operation);
 extern void lock_branch(LkRepo *repo, const char *branch, LkCommitId head);
 extern LkCommit *lock_clean_branch(LkRepo *repo, const char *branch, const char *op);
 extern char *commit_changes(LkRepo *repo, const char *branch, const char *head,
 							ChangeSource *src, const char *message, Jsonb *metadata,
 							bool allow_empty, ApplyStats *stats);
+extern char *commit_changes_op(LkRepo *repo, const char *branch, const char *head,
+							   ChangeSource *src, const char *message, Jsonb *metadata,
+							   bool allow_empty, ApplyStats *stats, const char *operation);
 extern char *commit_on_branch(LkRepo *repo, const char *branch, const char *message,
 							  Jsonb *metadata, bool allow_empty, ApplyStats *stats);
 

@@ -52,6 +52,10 @@ diff_type_name(DiffType t)
 			return "removed";
 		case DIFF_CHANGED:
 			return "changed";
+		case DIFF_PREFIX_CHANGED:
+			return "prefix_changed";
+		case DIFF_CONFLICT:
+			return "conflict";
 	}
 	return "?";
 }
@@ -297,6 +301,20 @@ tree_diff_next(TreeDiff *d, DiffRecord *rec)
 				 c > 0 ? emit_one(d, &d->r, false, rec) : emit_both(d, rec))
 			return true;
 	}
+}
+
+/*
+ * tree_diff_seek: continue the diff at the ranges that may hold key: every
+ * range ending before key is passed unread on both sides. Records before key
+ * may still come from the range that holds it; callers filter them.
+ */
+void
+tree_diff_seek(TreeDiff *d, const char *key, uint32 len)
+{
+	tree_diff_end(d);
+	d->advance_l = d->advance_r = false;
+	d->l.next = tree_find_range(d->l.tree, key, len);
+	d->r.next = tree_find_range(d->r.tree, key, len);
 }
 
 /* tree_diff_end: release the open ranges (the trees stay the caller's) */

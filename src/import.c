@@ -701,7 +701,8 @@ run_import(ImportState *st, const char *branch, const char *message, Jsonb *meta
 				 errhint("Check the source URIs with lakefs_list_objects().")));
 	src.next = import_next;
 	src.arg = st;
-	id = commit_changes(repo, branch, head, &src, message, metadata, true, &stats);
+	id = commit_changes_op(repo, branch, head, &src, message, metadata, true, &stats,
+						   "import");
 	if (st->skipped_meta > 0)
 		ereport(NOTICE,
 				(errmsg("skipped " INT64_FORMAT " objects under \"_lakefs/\"", st->skipped_meta),

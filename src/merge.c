@@ -237,15 +237,17 @@ log_merge(const char *what, const MergeStats *st)
 /*
  * merge_into_branch: merge source_ref into branch dest; returns dest's new
  * head. Already merged: a no-op returning the head. dest an ancestor of the
- * source: a fast-forward (no commit) unless fast_forward is false.
- * Otherwise a merge commit with parents (dest head, source). Raises
- * ERRCODE_LAKEFS_MERGE_CONFLICT on unresolved conflicts. *result (never
- * NULL) says which of the three happened and the head before.
+ * source: a fast-forward (no commit) unless fast_forward is false or squash.
+ * Otherwise a merge commit with parents (dest head, source), or with squash
+ * (git's merge --squash) one commit whose only parent is dest's head. Raises
+ * ERRCODE_LAKEFS_MERGE_CONFLICT on unresolved conflicts. Pre- and post-merge
+ * hooks run around the head move. *result (never NULL) says which happened
+ * and the head before.
  */
 char *
 merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 				  const char *message, Jsonb *metadata, MergeStrategy strategy,
-				  bool fast_forward, MergeResult *result)
+				  bool fast_forward, bool squash, MergeResult *result)
 {
 	LkCommit   *head = lock_clean_branch(repo, dest, "merge");
 	LkCommit   *parents[2];
@@ -275,11 +277,11 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 	ev.destination_branch = dest;
 	ev.metadata = metadata;
 	ev.left_metarange = head->metarange_id;
-	if (strcmp(base_id, head->id) == 0 && fast_forward)
+	if (strcmp(base_id, head->id) == 0 && fast_forward && !squash)
 	{
 		ev.right_metarange = refs_get_commit(repo, src.commit)->metarange_id;
 		hooks_fire(true, &ev);
-		catalog_set_branch_head(repo->id, dest, src.commit);
+		catalog_set_branch_head(repo->id, dest, src.commit, "fast-forward");
 		result->outcome = MERGE_FAST_FORWARD;
 		ev.commit_id = src.commit;
 		hooks_fire(false, &ev);
@@ -297,13 +299,15 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 					   "List them with lakefs_merge_conflicts(), or resolve them with "
 					   "strategy => 'source-wins' or 'dest-wins'.");
 	if (message == NULL)
-		message = psprintf("Merge '%s' into '%s'", source_ref, dest);
+		message = psprintf(squash ? "Squash merge '%s' into '%s'" : "Merge '%s' into '%s'",
+						   source_ref, dest);
 	ev.message = message;
 	ev.right_metarange = mr;
 	hooks_fire(true, &ev);
 	result->outcome = MERGE_COMMIT;
 	result->changes = st.changes;
-	ev.commit_id = commit_write(repo, dest, parents, 2, mr, message, metadata);
+	ev.commit_id = commit_write_op(repo, dest, parents, squash ? 1 : 2, mr, message, metadata,
+								   "merge");
 	hooks_fire(false, &ev);
 	return (char *) ev.commit_id;
 }
@@ -336,9 +340,9 @@ merge_conflicts_of_refs(LkRepo *repo, const char *source_ref, const char *dest_r
  * ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE when nothing would change.
  */
 static char *
-apply_commit_delta(LkRepo *repo, LkCommit *head, const char *branch, const char *what,
-				   const uint8 *from, const uint8 *to, const char *message,
-				   Jsonb *metadata)
+apply_commit_delta(LkRepo *repo, LkCommit *head, const char *branch, const char *op,
+				   const char *what, const uint8 *from, const uint8 *to,
+				   const char *message, Jsonb *metadata)
 {
 	MergeStats	st;
 	uint8		mr[LK_ID_LEN];
@@ -354,7 +358,7 @@ apply_commit_delta(LkRepo *repo, LkCommit *head, const char *branch, const char 
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s changes nothing", what),
 				 errdetail("The branch already has the result.")));
-	return commit_write(repo, branch, &head, 1, mr, message, metadata);
+	return commit_write_op(repo, branch, &head, 1, mr, message, metadata, op);
 }
 
 /* metadata plus one string field (jsonb || {"key": "value"}) */
@@ -370,6 +374,16 @@ metadata_with(Jsonb *md, const char *key, const char *value)
 static LkCommit *
 commit_parent(LkRepo *repo, LkCommit *c, const char *ref, int n)
 {
+	if (n == PARENT_NUMBER_NONE && c->nparents > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("commit \"%s\" is a merge commit and no parent_number was given", ref),
+				 errdetail("A merge commit has %d parents; its change depends on the parent "
+						   "it is taken against.", c->nparents),
+				 errhint("Pass parent_number => 1 for the change against its first parent "
+						 "(git's -m 1).")));
+	if (n == PARENT_NUMBER_NONE)
+		n = 1;
 	if (c->nparents == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -385,7 +399,8 @@ commit_parent(LkRepo *repo, LkCommit *c, const char *ref, int n)
 
 /*
  * revert_on_branch: undo commit_ref's change (against its parent number
- * parent_number) on branch; returns the new commit id.
+ * parent_number, git's -m; PARENT_NUMBER_NONE for a commit with one parent:
+ * a merge commit then raises 22023) on branch; returns the new commit id.
  */
 char *
 revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
@@ -399,7 +414,7 @@ revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
 	refs_resolve(repo, commit_ref, &ref);
 	c = refs_get_commit(repo, ref.commit);
 	parent = commit_parent(repo, c, commit_ref, parent_number);
-	return apply_commit_delta(repo, head, branch,
+	return apply_commit_delta(repo, head, branch, "revert",
 							  psprintf("revert of \"%s\" on branch \"%s\"", commit_ref, branch),
 							  c->metarange_id, parent->metarange_id,
 							  psprintf("Revert \"%s\"", c->message),
@@ -409,12 +424,14 @@ revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
 }
 
 /*
- * cherry_pick_on_branch: apply commit_ref's change (against its first
+ * cherry_pick_on_branch: apply commit_ref's change (against its parent
+ * number parent_number, git's -m; PARENT_NUMBER_NONE for a commit with one
  * parent) on branch, keeping its message and metadata (plus
  * "cherry_picked_from"); returns the new commit id.
  */
 char *
-cherry_pick_on_branch(LkRepo *repo, const char *branch, const char *commit_ref)
+cherry_pick_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
+					  int parent_number)
 {
 	LkCommit   *head = lock_clean_branch(repo, branch, "cherry-pick");
 	LkRef		ref;
@@ -423,8 +440,8 @@ cherry_pick_on_branch(LkRepo *repo, const char *branch, const char *commit_ref)
 
 	refs_resolve(repo, commit_ref, &ref);
 	c = refs_get_commit(repo, ref.commit);
-	parent = commit_parent(repo, c, commit_ref, 1);
-	return apply_commit_delta(repo, head, branch,
+	parent = commit_parent(repo, c, commit_ref, parent_number);
+	return apply_commit_delta(repo, head, branch, "cherry-pick",
 							  psprintf("cherry-pick of \"%s\" onto branch \"%s\"",
 									   commit_ref, branch),
 							  parent->metarange_id, c->metarange_id, c->message,

@@ -66,11 +66,14 @@ extern void merge_conflicts_of_refs(LkRepo *repo, const char *source_ref,
 									void *arg);
 extern char *merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 							   const char *message, Jsonb *metadata,
-							   MergeStrategy strategy, bool fast_forward,
+							   MergeStrategy strategy, bool fast_forward, bool squash,
 							   MergeResult *result);
 extern char *revert_on_branch(LkRepo *repo, const char *branch, const char *commit_ref,
 							  int parent_number);
 extern char *cherry_pick_on_branch(LkRepo *repo, const char *branch,
-								   const char *commit_ref);
+								   const char *commit_ref, int parent_number);
+
+/* no parent_number given (git without -m): refused for a merge commit */
+#define PARENT_NUMBER_NONE PG_INT32_MIN
 
 #endif							/* LAKEFS_MERGE_H */

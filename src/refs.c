@@ -7,6 +7,10 @@
  *   base       a branch, a tag, a full commit id or a unique prefix of one
  *              (at least 6 hex digits), looked up in that order; "branch@"
  *              is the branch's committed head, without its staged changes
+ *   @{N}       right after a branch name: its head N moves ago in the reflog
+ *              (@{0} the current head), as git's
+ *   @{time}    right after a branch name: its head at that instant (any
+ *              timestamptz input), also for a branch deleted since
  *   ~N         the N-th first-parent ancestor ("~" alone is ~1)
  *   ^N         the N-th parent ("^" alone is ^1, ^0 the commit itself)
  *
@@ -23,9 +27,11 @@
 #include "access/xact.h"
 #include "lib/pairingheap.h"
 #include "storage/proc.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "catalog_history.h"
 #include "names.h"
 #include "refs.h"
 
@@ -181,6 +187,65 @@ parse_count(const char **p)
 	return (int) Min(n, INT_MAX);
 }
 
+static bool
+is_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/*
+ * resolve_reflog: branch@{sel}, sel a count of moves back or an instant.
+ * 42704 for a branch with no reflog that does not exist, 22023 when the
+ * reflog does not reach that far or the branch did not exist then, 22007
+ * for a selector that is neither a count nor a timestamp.
+ */
+static void
+resolve_reflog(LkRepo *repo, const char *expr, const char *branch, const char *sel,
+			   LkRef *out)
+{
+	ReflogResult r;
+	bool		exists = catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, out->commit);
+
+	out->branch = NULL;
+	if (is_digits(sel))
+	{
+		long		n = strtol(sel, NULL, 10);
+
+		r = catalog_reflog_nth(repo->id, branch, n, out->commit);
+		if (r == REFLOG_NONE && n == 0 && exists)
+			return;				/* no move recorded yet: @{0} is the head */
+	}
+	else
+	{
+		TimestampTz at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+																 CStringGetDatum(sel),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+
+		r = catalog_reflog_at(repo->id, branch, at, out->commit);
+	}
+	if (r == REFLOG_HEAD)
+		return;
+	if (r == REFLOG_NONE && !exists && catalog_reflog_nth(repo->id, branch, 0,
+														  out->commit) == REFLOG_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
+				 errdetail("The reflog has no moves of a branch of that name.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("ref \"%s\" does not exist", expr),
+			 r == REFLOG_GONE ?
+			 errdetail("Branch \"%s\" did not exist at that point of its reflog.", branch) :
+			 errdetail("The reflog of branch \"%s\" does not reach back that far.", branch),
+			 errhint("lakefs_reflog() lists the moves of a branch.")));
+}
+
 /*
  * refs_resolve: resolve expr in repo, or raise ERRCODE_UNDEFINED_OBJECT
  * (unknown ref), ERRCODE_AMBIGUOUS_PARAMETER (ambiguous prefix) or
@@ -190,9 +255,24 @@ void
 refs_resolve(LkRepo *repo, const char *expr, LkRef *out)
 {
 	const char *mod = expr + strcspn(expr, "~^");
+	const char *brace = strstr(expr, "@{");
 	char	   *base = pnstrdup(expr, mod - expr);
 
-	if (base[0] == '\0' || !resolve_base(repo, base, out))
+	if (brace != NULL && brace > expr && brace < mod)
+	{
+		const char *close = strchr(brace, '}');
+
+		if (close == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid ref expression \"%s\"", expr),
+					 errhint("A reflog selector is closed by \"}\", e.g. \"main@{1}\" or "
+							 "\"main@{2026-11-01 12:00:00+00}\".")));
+		resolve_reflog(repo, expr, pnstrdup(expr, brace - expr),
+					   pnstrdup(brace + 2, close - brace - 2), out);
+		mod = close + 1;
+	}
+	else if (base[0] == '\0' || !resolve_base(repo, base, out))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("ref \"%s\" not found in repository \"%s\"", base, repo->name),
@@ -252,14 +332,103 @@ typedef struct SeenEntry
 {
 	LkCommitId	id;				/* hash key */
 	int			side;
+	bool		queued;			/* in the heap (a log walk's count needs it) */
 } SeenEntry;
 
+/*
+ * A log walk: side 1 = reachable from the head, 2 = from the excluded ref
+ * (git's a..b); interesting counts the queued commits of side 1 only, and
+ * the walk ends when none is left.
+ */
 struct CommitWalk
 {
 	LkRepo	   *repo;
 	pairingheap *heap;
 	HTAB	   *seen;
+	bool		first_parent;
+	bool		exclude;
+	int64		interesting;
+	HTAB	   *prefetched;		/* commits read ahead, by id (NULL: none yet) */
+	int			chunk;			/* first-parent chain length of the next read */
 };
+
+/*
+ * A walk reads commit rows a first-parent chain at a time (16, then doubling
+ * up to 1024 per statement) instead of one round trip per commit.
+ */
+#define WALK_PREFETCH_MIN 16
+#define WALK_PREFETCH_MAX 1024
+
+typedef struct PrefetchEntry
+{
+	LkCommitId	id;				/* hash key */
+	LkCommit   *commit;
+} PrefetchEntry;
+
+/*
+ * walk_get_commit: commit id for a walk: from the commit cache, else from
+ * the walk's read-ahead, else read with a first-parent chain of its
+ * ancestors into the commit cache (or, when the cache is full, into the
+ * walk's read-ahead). Read-only, as refs_get_commit's.
+ */
+static LkCommit *
+walk_get_commit(CommitWalk *w, const char *id)
+{
+	HTAB	   *cache = commit_cache_get();
+	CommitCacheKey key;
+	CommitCacheEntry *hit;
+	PrefetchEntry *p;
+	LkCommit  **chain;
+	int			n;
+	bool		to_cache;
+
+	memset(&key, 0, sizeof(key));
+	key.repo_id = w->repo->id;
+	strlcpy(key.id, id, sizeof(LkCommitId));
+	hit = hash_search(cache, &key, HASH_FIND, NULL);
+	if (hit != NULL)
+		return hit->commit;
+	if (w->chunk == 0)
+		w->chunk = WALK_PREFETCH_MIN;
+	if (w->prefetched && (p = hash_search(w->prefetched, id, HASH_FIND, NULL)) != NULL)
+		return p->commit;
+	to_cache = hash_get_num_entries(cache) + w->chunk <= COMMIT_CACHE_MAX;
+	if (to_cache)
+	{
+		MemoryContext old = MemoryContextSwitchTo(commit_cache_cxt);
+
+		n = catalog_get_commit_chain(w->repo->id, id, w->chunk, &chain);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		n = catalog_get_commit_chain(w->repo->id, id, w->chunk, &chain);
+	if (n == 0)
+		return refs_get_commit(w->repo, id);	/* raises: the commit is missing */
+	if (!to_cache && w->prefetched == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(LkCommitId);
+		ctl.entrysize = sizeof(PrefetchEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		w->prefetched = hash_create("lakefs walk read-ahead", 256, &ctl,
+									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		if (to_cache)
+		{
+			strlcpy(key.id, chain[i]->id, sizeof(LkCommitId));
+			((CommitCacheEntry *) hash_search(cache, &key, HASH_ENTER, NULL))->commit =
+				chain[i];
+		}
+		else
+			((PrefetchEntry *) hash_search(w->prefetched, chain[i]->id, HASH_ENTER,
+										   NULL))->commit = chain[i];
+	}
+	w->chunk = Min(w->chunk * 2, WALK_PREFETCH_MAX);
+	return chain[0];
+}
 
 /* max-heap order: higher generation first, then later, then larger id */
 static int
@@ -296,12 +465,17 @@ walk_push(CommitWalk *w, const char *id, int side)
 
 	if (found)
 	{
+		if (s->queued && s->side == 1 && (side & 2))
+			w->interesting--;
 		s->side |= side;
 		return;
 	}
 	s->side = side;
+	s->queued = true;
+	if (side == 1)
+		w->interesting++;
 	node = palloc(sizeof(WalkNode));
-	node->commit = refs_get_commit(w->repo, id);
+	node->commit = walk_get_commit(w, id);
 	node->side = side;
 	pairingheap_add(w->heap, &node->ph);
 }
@@ -309,12 +483,27 @@ walk_push(CommitWalk *w, const char *id, int side)
 CommitWalk *
 commit_walk_start(LkRepo *repo, const char *head)
 {
-	CommitWalk *w = palloc(sizeof(CommitWalk));
+	return commit_walk_start_ex(repo, head, NULL, false);
+}
+
+/*
+ * commit_walk_start_ex: a walk over the commits reachable from head but not
+ * from exclude (NULL: none), as git's exclude..head; first_parent follows
+ * only first parents (on both sides), as git's --first-parent.
+ */
+CommitWalk *
+commit_walk_start_ex(LkRepo *repo, const char *head, const char *exclude, bool first_parent)
+{
+	CommitWalk *w = palloc0(sizeof(CommitWalk));
 
 	w->repo = repo;
 	w->heap = pairingheap_allocate(walk_cmp, NULL);
 	w->seen = new_seen();
+	w->first_parent = first_parent;
+	w->exclude = exclude != NULL;
 	walk_push(w, head, 1);
+	if (exclude)
+		walk_push(w, exclude, 2);
 	return w;
 }
 
@@ -322,17 +511,28 @@ commit_walk_start(LkRepo *repo, const char *head)
 LkCommit *
 commit_walk_next(CommitWalk *w)
 {
-	WalkNode   *node;
-	LkCommit   *c;
+	for (;;)
+	{
+		WalkNode   *node;
+		LkCommit   *c;
+		SeenEntry  *s;
+		int			n;
 
-	if (pairingheap_is_empty(w->heap))
-		return NULL;
-	node = (WalkNode *) pairingheap_remove_first(w->heap);
-	c = node->commit;
-	for (int i = 0; i < c->nparents; i++)
-		walk_push(w, c->parents[i], 1);
-	pfree(node);
-	return c;
+		if (pairingheap_is_empty(w->heap) || (w->exclude && w->interesting <= 0))
+			return NULL;
+		node = (WalkNode *) pairingheap_remove_first(w->heap);
+		c = node->commit;
+		pfree(node);
+		s = hash_search(w->seen, c->id, HASH_FIND, NULL);
+		s->queued = false;
+		if (s->side == 1)
+			w->interesting--;
+		n = w->first_parent ? Min(c->nparents, 1) : c->nparents;
+		for (int i = 0; i < n; i++)
+			walk_push(w, c->parents[i], s->side);
+		if (s->side == 1)
+			return c;
+	}
 }
 
 /*
@@ -348,6 +548,7 @@ refs_merge_base(LkRepo *repo, const char *a, const char *b, LkCommitId base)
 {
 	CommitWalk	w;
 
+	memset(&w, 0, sizeof(w));
 	w.repo = repo;
 	w.heap = pairingheap_allocate(walk_cmp, NULL);
 	w.seen = new_seen();
@@ -362,12 +563,16 @@ refs_merge_base(LkRepo *repo, const char *a, const char *b, LkCommitId base)
 		{
 			memcpy(base, node->commit->id, sizeof(LkCommitId));
 			hash_destroy(w.seen);
+			if (w.prefetched)
+				hash_destroy(w.prefetched);
 			return true;
 		}
 		for (int i = 0; i < node->commit->nparents; i++)
 			walk_push(&w, node->commit->parents[i], s->side);
 	}
 	hash_destroy(w.seen);
+	if (w.prefetched)
+		hash_destroy(w.prefetched);
 	return false;
 }
 

@@ -27,6 +27,8 @@ extern bool refs_merge_base(LkRepo *repo, const char *a, const char *b, LkCommit
 /* A walk over a commit's history, newest first (by generation, then time). */
 typedef struct CommitWalk CommitWalk;
 extern CommitWalk *commit_walk_start(LkRepo *repo, const char *head);
+extern CommitWalk *commit_walk_start_ex(LkRepo *repo, const char *head, const char *exclude,
+										bool first_parent);
 extern LkCommit *commit_walk_next(CommitWalk *w);
 
 #endif							/* LAKEFS_REFS_H */

@@ -6,14 +6,28 @@
 # and checks every result against a model that shares no code with the C:
 #
 #   - lakefs_diff(a, b) equals a plain-SQL FULL OUTER JOIN of lakefs_ls(a) and
-#     lakefs_ls(b) (same rows, same order), with and without a prefix;
+#     lakefs_ls(b) (same rows, same order), with and without a prefix; a
+#     branch side may hold staged changes (lakefs_ls reads them too);
+#   - lakefs_diff with a delimiter equals the full diff collapsed in Python
+#     (one prefix_changed row per common prefix);
+#   - paging: the pages of lakefs_diff(after, amount) concatenated equal the
+#     full diff, and the page after every row (or a sample of 60 rows of a
+#     long diff, and after paths not in the diff) is the model's slice; also
+#     with a delimiter;
+#   - lakefs_diff(mode => 'three-dot') equals a Python diff of the merge
+#     base's tree (the model's own walk) and the right tree, a path being a
+#     conflict when the left tree changed it to something else;
 #   - lakefs_diff_uncommitted(branch) equals the FULL OUTER JOIN of
 #     lakefs_ls('branch@') and lakefs_ls('branch');
 #   - a merge's outcome (no-op, fast-forward, merge commit, conflict error) and
 #     resulting tree equal a Python three-way model over the trees of the merge
 #     base (found by its own walk of the commit graph), the source and the
 #     destination; lakefs_merge_conflicts lists exactly the model's conflicts;
-#   - revert and cherry-pick equal the same model over their trees.
+#   - revert and cherry-pick equal the same model over their trees;
+#   - lakefs_log's filters (paths, prefixes, first_parent, exclude, max_count)
+#     equal a Python walk of the commit graph that compares every reachable
+#     commit's entries under the path with its first parent's (read with
+#     lakefs_ls, not from the history index).
 #
 # TAP output; the seed is printed first and on failure (LAKEFS_MODEL_SEED sets
 # it, LAKEFS_MODEL_STEPS the number of random operations).
@@ -33,7 +47,9 @@ MTIME = "2026-01-01 00:00:00+00"
 
 rng = random.Random(SEED)
 counts = {"diff": 0, "diff_prefix": 0, "uncommitted": 0, "merge": 0,
-          "conflict": 0, "revert": 0, "cherry_pick": 0}
+          "conflict": 0, "revert": 0, "cherry_pick": 0, "staged_side": 0,
+          "delimiter": 0, "paging": 0, "page_boundaries": 0, "three_dot": 0,
+          "three_dot_conflict": 0, "log_filter": 0, "log_filter_rows": 0}
 
 
 class Failure(Exception):
@@ -165,11 +181,169 @@ class Model:
 
     def check_diff(self, left, right, prefix=""):
         args = {"repo": REPO, "l": left, "r": right, "prefix": prefix,
-                "left": left + "@" if left in self.branches else left,
-                "right": right + "@" if right in self.branches else right}
+                "left": left, "right": right}
         self.compare("lakefs_diff(%(repo)s, %(l)s, %(r)s, %(prefix)s)", args,
                      "diff %s..%s prefix %r" % (left, right, prefix))
         counts["diff_prefix" if prefix else "diff"] += 1
+
+    # ---- delimiter, paging, three-dot against Python ----
+
+    def diff_rows(self, left, right, prefix="", **kw):
+        """lakefs_diff's (change, path) rows, in their order"""
+        extra = "".join(", %s => %%(%s)s" % (k, k) for k in kw)
+        args = dict(kw, repo=REPO, l=left, r=right, prefix=prefix)
+        return [tuple(r) for r in self.qd(
+            "SELECT change, path FROM lakefs_diff(%%(repo)s, %%(l)s, %%(r)s, %%(prefix)s%s)"
+            % extra, args)]
+
+    @staticmethod
+    def two_trees(ltree, rtree, prefix=""):
+        rows = []
+        for p in sorted(set(ltree) | set(rtree), key=lambda x: x.encode()):
+            if not p.startswith(prefix) or ltree.get(p) == rtree.get(p):
+                continue
+            rows.append(("added" if p not in ltree else "removed" if p not in rtree
+                         else "changed", p))
+        return rows
+
+    @staticmethod
+    def collapse(rows, prefix, delimiter):
+        out = []
+        for change, p in rows:
+            rest = p[len(prefix):]
+            i = rest.find(delimiter)
+            if i < 0:
+                out.append((change, p))
+                continue
+            cp = prefix + rest[:i + len(delimiter)]
+            if not out or out[-1] != ("prefix_changed", cp):
+                out.append(("prefix_changed", cp))
+        return out
+
+    def check_delimiter(self, left, right):
+        prefix = rng.choice(["", "", "d0", "d%02d/" % rng.randrange(40)])
+        delimiter = rng.choice(["/", "/", "0", "f0"])
+        want = self.collapse(self.two_trees(self.tree(left), self.tree(right), prefix),
+                             prefix, delimiter)
+        got = self.diff_rows(left, right, prefix, delimiter=delimiter)
+        if got != want:
+            fail("diff %s..%s delimiter %r prefix %r" % (left, right, delimiter, prefix),
+                 "%r, model %r" % (got[:5], want[:5]))
+        counts["delimiter"] += 1
+        return prefix, delimiter
+
+    def check_pages(self, left, right, raw, prefix="", delimiter=None):
+        """pages concatenated = the full diff; the page after sampled rows and
+        paths (raw: the diff without a delimiter; with one, rows after a path
+        under a common prefix collapse into that prefix again, as S3's
+        StartAfter)"""
+        full = self.collapse(raw, prefix, delimiter) if delimiter else raw
+        what = "pages of %s..%s prefix %r delimiter %r" % (left, right, prefix, delimiter)
+        k = rng.choice([1, 2, 7, 50])
+        kw = {"delimiter": delimiter} if delimiter else {}
+        pages, after = [], None
+        while True:
+            page = self.diff_rows(left, right, prefix, after=after, amount=k, **kw)
+            if len(page) > k:
+                fail(what, "a page of %d rows for amount %d" % (len(page), k))
+            pages += page
+            if len(page) < k or len(pages) > len(full):
+                break
+            after = page[-1][1]
+        if pages != full:
+            fail(what, "pages (amount %d) %r, model %r" % (k, pages[:5], full[:5]))
+        counts["paging"] += 1
+        idx = range(len(full)) if len(full) <= 150 else rng.sample(range(len(full)), 60)
+        for i in idx:
+            if self.diff_rows(left, right, prefix, after=full[i][1], amount=k,
+                              **kw) != full[i + 1:i + 1 + k]:
+                fail(what, "the page after %r (amount %d)" % (full[i][1], k))
+            counts["page_boundaries"] += 1
+        for _ in range(5):
+            x = path_of(rng.randrange(UNIVERSE))[:rng.randrange(1, 11)]
+            want = [r for r in raw if r[1].encode() > x.encode() and r[1].startswith(prefix)
+                    and not (delimiter and x.endswith(delimiter) and r[1].startswith(x))]
+            want = (self.collapse(want, prefix, delimiter) if delimiter else want)[:k]
+            if self.diff_rows(left, right, prefix, after=x, amount=k, **kw) != want:
+                fail(what, "the page after %r (amount %d)" % (x, k))
+            counts["page_boundaries"] += 1
+
+    def check_three_dot(self, left, right):
+        g_l = self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO, left)
+        g_r = self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO, right)
+        base = self.merge_base(g_l, g_r)
+        btree, rtree, ltree = self.tree(base), self.tree(right), self.tree(left)
+        want = []
+        for change, p in self.two_trees(btree, rtree):
+            if ltree.get(p) != btree.get(p) and ltree.get(p) != rtree.get(p):
+                change = "conflict"
+                counts["three_dot_conflict"] += 1
+            want.append((change, p))
+        got = self.diff_rows(left, right, mode="three-dot")
+        if got != want:
+            fail("three-dot diff %s...%s" % (left, right), "%r, model %r" % (got[:5], want[:5]))
+        counts["three_dot"] += 1
+
+    def reachable(self, g, head, first_parent):
+        seen, stack = set(), [head]
+        while stack:
+            x = stack.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            stack.extend(g[x][1][:1] if first_parent else g[x][1])
+        return seen
+
+    def entries_under(self, commit, prefix, exact):
+        rows = self.q("SELECT path, physical_address, size, checksum, last_modified "
+                      "FROM lakefs_ls(%s, %s, %s)", REPO, commit, prefix)
+        return [r for r in rows if not exact or r[0] == prefix]
+
+    def check_log(self):
+        g = self.graph()
+        ref = self.random_ref()
+        head = self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO, ref)
+        first_parent = rng.random() < 0.3
+        exclude = self.random_ref() if rng.random() < 0.3 else None
+        kind = rng.choice(["path", "prefix"])
+        i = rng.randrange(UNIVERSE)
+        what = path_of(i) if kind == "path" else rng.choice(["d%02d/" % (i % 40), "d%d" % (i % 4)])
+        max_count = rng.choice([None, 1, 3, 10])
+        commits = self.reachable(g, head, first_parent)
+        if exclude:
+            commits -= self.reachable(g, self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO,
+                                                 exclude), first_parent)
+        want = []
+        for c in sorted(commits, key=lambda c: (g[c][3], g[c][2], c), reverse=True):
+            parents = g[c][1]
+            mine = self.entries_under(c, what, kind == "path")
+            theirs = self.entries_under(parents[0], what, kind == "path") if parents else []
+            if mine != theirs:
+                want.append(c)
+        if max_count is not None:
+            want = want[:max_count]
+        arg = "paths" if kind == "path" else "prefixes"
+        got = [r[0] for r in self.q(
+            "SELECT id FROM lakefs_log(%%s, %%s, max_count => %%s, %s => ARRAY[%%s], "
+            "first_parent => %%s, exclude => %%s)" % arg,
+            REPO, ref, max_count, what, first_parent, exclude)]
+        if got != want:
+            fail("log %s %s=%r first_parent=%s exclude=%s max=%s" % (
+                ref, arg, what, first_parent, exclude, max_count),
+                "%d commits %r, model %d %r" % (len(got), got[:3], len(want), want[:3]))
+        counts["log_filter"] += 1
+        counts["log_filter_rows"] += len(got)
+
+    def check_extras(self):
+        left, right = self.random_ref(), self.random_ref()
+        full = self.two_trees(self.tree(left), self.tree(right))
+        if rng.random() < 0.3:
+            self.check_pages(left, right, full)
+        prefix, delimiter = self.check_delimiter(left, right)
+        if rng.random() < 0.2:
+            self.check_pages(left, right, self.two_trees(self.tree(left), self.tree(right), prefix),
+                             prefix, delimiter)
+        self.check_three_dot(self.random_ref(), self.random_ref())
 
     def check_uncommitted(self, branch):
         args = {"repo": REPO, "b": branch, "prefix": "", "left": branch + "@", "right": branch}
@@ -300,7 +474,7 @@ class Model:
         fn = "lakefs_revert" if revert else "lakefs_cherry_pick"
         what = "%s %s on %s" % (fn, ref, branch)
         try:
-            new = self.q1("SELECT %s(%%s, %%s, %%s)" % fn, REPO, branch, c)
+            new = self.q1("SELECT %s(%%s, %%s, %%s, parent_number => 1)" % fn, REPO, branch, c)
         except psycopg.Error as e:
             if conflicts and e.sqlstate == "LK001":
                 pass
@@ -339,6 +513,24 @@ class Model:
             self.check_diff(self.random_ref(), self.random_ref())
         self.check_diff(self.random_ref(), self.random_ref(), "d%02d/" % rng.randrange(40))
         self.check_diff(self.random_ref(), self.random_ref(), "d1")
+        if rng.random() < 0.5:
+            self.check_extras()
+        if rng.random() < 0.08:
+            self.check_log()
+        if rng.random() < 0.25:
+            # a branch side with staged changes, then the staging dropped again
+            b = rng.choice(self.branches)
+            self.random_change(b)
+            for _ in range(2):
+                refs = [b, self.random_ref()]
+                rng.shuffle(refs)
+                self.check_diff(*refs)
+            self.check_extras()
+            self.check_three_dot(b, self.random_ref())
+            self.check_three_dot(self.random_ref(), b)
+            self.check_uncommitted(b)
+            self.q("SELECT lakefs_reset(%s, %s)", REPO, b)
+            counts["staged_side"] += 1
 
 
 def setup():
@@ -376,7 +568,15 @@ def main():
                        ("merge", "merges equal the three-way model"),
                        ("conflict", "conflicting merges fail with LK001 and list the model's paths"),
                        ("revert", "reverts equal the model"),
-                       ("cherry_pick", "cherry-picks equal the model")]:
+                       ("cherry_pick", "cherry-picks equal the model"),
+                       ("staged_side", "diffs with staged changes on a branch side equal the join"),
+                       ("delimiter", "delimiter diffs equal the collapsed model"),
+                       ("paging", "pages concatenated equal the full diff"),
+                       ("page_boundaries", "the page after a row or path is the model's slice"),
+                       ("three_dot", "three-dot diffs equal the merge-base model"),
+                       ("three_dot_conflict", "three-dot conflict rows matched the model"),
+                       ("log_filter", "log filters equal the model that reads every commit"),
+                       ("log_filter_rows", "log filter rows were compared")]:
         n += 1
         ok = counts[name] > 0
         print("%s %d - %d %s" % ("ok" if ok else "not ok", n, counts[name], what))

@@ -24,6 +24,8 @@ sql_is "import of a local:// prefix keeps the original addresses" \
     "SELECT length(lakefs_import('localrepo', 'main', ARRAY['local://sets/digits/'], 'raw/')); SELECT string_agg(path || '=' || physical_address, ',') FROM lakefs_ls('localrepo', 'main')" \
     "64
 raw/images/0/a.png=local://sets/digits/images/0/a.png,raw/images/1/b.png=local://sets/digits/images/1/b.png,raw/labels.csv=local://sets/digits/labels.csv"
+sql_is "an import is a move of the head in the reflog" \
+    "SELECT string_agg(operation, ',') FROM lakefs_reflog('localrepo', 'main')" "import,create"
 sql_is "imported objects read through the repository" \
     "SELECT convert_from(lakefs_get_object('localrepo', 'main', 'raw/images/1/b.png'), 'UTF8')" "bb"
 sql_is "put writes under the namespace's data/ and reads back after commit" \

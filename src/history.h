@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * history.h
+ *		The history index (paths each commit changed against its first
+ *		parent) and path history read from it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAKEFS_HISTORY_H
+#define LAKEFS_HISTORY_H
+
+#include "postgres.h"
+
+#include "utils/hsearch.h"
+
+#include "catalog.h"
+
+/* history.c */
+extern void history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent);
+extern void history_backfill(void);
+extern HTAB *history_candidates(LkRepo *repo, char **paths, int npaths, char **prefixes,
+								int nprefixes, int32 max_generation, int32 *min_generation);
+
+#endif							/* LAKEFS_HISTORY_H */

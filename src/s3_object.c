@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
@@ -42,7 +44,8 @@ parse_content_range(const char *s, int64 *first, int64 *last, int64 *total)
 		if (sscanf(s, "%lld%c", &t, &tail) != 1 || t < 0)
 			return false;
 	}
-	if (a < 0 || b < a || (t >= 0 && b >= t))
+	/* b < LLONG_MAX: b - a + 1 (the reply's length) must not overflow */
+	if (a < 0 || b < a || b == LLONG_MAX || (t >= 0 && b >= t))
 		return false;
 	*first = a;
 	*last = b;
@@ -144,7 +147,8 @@ s3_get_object(const S3Endpoint *ep, const char *bucket, const char *key,
 	s3_call_init(&call, "GET object", "GET", bucket, key);
 	if (offset > 0 || length > 0)
 	{
-		if (length > 0)
+		/* a range reaching past INT64_MAX reaches past any object: open-ended */
+		if (length > 0 && length <= PG_INT64_MAX - offset)
 			snprintf(range, sizeof(range), "bytes=" INT64_FORMAT "-" INT64_FORMAT,
 					 offset, offset + length - 1);
 		else

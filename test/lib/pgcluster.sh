@@ -32,6 +32,60 @@ tmp_install() {
     export PGBIN
 }
 
+# sanitize_pg_ctl DIR: make the private installation's pg_ctl start the server
+# with the AddressSanitizer runtime preloaded, for an extension built with
+# -fsanitize=address,undefined (the server itself is not: the runtime must come
+# first in the library list). pg_ctl in PGBIN becomes a wrapper around pg_ctl.real,
+# so every test that starts a server through it (cluster_start, the standby and
+# crash tests) gets the runtime. ASan and UBSan reports go to the server's stderr,
+# that is its log file (pg_ctl -l; log_path is not honoured by a runtime that
+# initializes this late): sanitizer_reports finds them. Leak detection is off
+# (Postgres frees by dropping memory contexts and exiting, which LeakSanitizer
+# reports as leaks).
+#
+# The runtime, preloaded, initializes late: from the first malloc, which for the
+# server binary is in libp11-kit's constructor (pulled in by libldap -> gnutls),
+# inside newlocale(). There it looks up swift_demangle with dlsym, and the failed
+# lookup's dlerror() calls gettext, which corrupts glibc's locale locks: the server
+# then hangs in bindtextdomain() before main. A preloaded stub that defines
+# swift_demangle (returning NULL: no Swift names here) makes the lookup succeed.
+sanitize_pg_ctl() {
+    local dir=$1 rt stub=$1/libswift_demangle_stub.so
+    rt=$(${CC:-gcc} -print-file-name=libasan.so)
+    [ -f "$rt" ] || { echo "sanitize_pg_ctl: no libasan.so ($rt)"; return 1; }
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    printf '%s\n' 'char *swift_demangle(const char *, unsigned long, char *, unsigned long *, unsigned);' \
+        'char *swift_demangle(const char *n, unsigned long l, char *o, unsigned long *ol, unsigned f)' \
+        '{ (void) n; (void) l; (void) o; (void) ol; (void) f; return 0; }' >"$dir/stub.c"
+    ${CC:-gcc} -shared -fPIC -O2 -o "$stub" "$dir/stub.c" ||
+        { echo "sanitize_pg_ctl: cannot build $stub"; return 1; }
+    # PGBIN's files are hard links to the system's: replace the link, never write
+    # through it
+    mv "$PGBIN/pg_ctl" "$PGBIN/pg_ctl.real"
+    cat >"$PGBIN/pg_ctl" <<WRAP
+#!/bin/sh
+# pg_ctl with the ASan runtime preloaded into the server (test/lib/pgcluster.sh)
+export LD_PRELOAD="$rt:$stub\${LD_PRELOAD:+:\$LD_PRELOAD}"
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1"
+exec "\$(dirname "\$0")/pg_ctl.real" "\$@"
+WRAP
+    chmod 755 "$PGBIN/pg_ctl"
+}
+
+# sanitizer_reports DIR: print every ASan/UBSan report in the *.log files under DIR
+# (the servers' logs) with its stack, one "== FILE" header each; the report count
+# is the number of lines matching the report headers.
+SANITIZER_REPORT_RE='^==[0-9]+==ERROR: AddressSanitizer|^[^ ].*:[0-9]+:[0-9]+: runtime error: '
+sanitizer_reports() {
+    local f
+    grep -rlE --include='*.log' "$SANITIZER_REPORT_RE" "$1" 2>/dev/null | while read -r f; do
+        echo "== $f"
+        grep -E -A 25 "$SANITIZER_REPORT_RE" "$f"
+    done
+}
+
 # pg_as_owner CMD...: run CMD as the cluster's owner.
 pg_as_owner() {
     if [ "$(id -u)" -eq 0 ]; then

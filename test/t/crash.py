@@ -422,8 +422,13 @@ try:
     grew = (rss_anon_kb(fpid) - kb) / 1000
     fresh.close()
     ok(problems == 0, "lakefs_fsck() finds nothing at the end")
-    ok(grew < 16, "lakefs_fsck() reads %s MB of ranges; the backend's private memory grew by"
-       " %.1f MB (< 16)" % (range_mb, grew))
+    if os.environ.get("LAKEFS_SANITIZE"):
+        # ASan's quarantine keeps freed memory resident (up to 256 MB)
+        print("# skip: private memory under ASan: grew by %.1f MB while reading %s MB of ranges"
+              % (grew, range_mb))
+    else:
+        ok(grew < 16, "lakefs_fsck() reads %s MB of ranges; the backend's private memory grew"
+           " by %.1f MB (< 16)" % (range_mb, grew))
     note("lakefs_fsck() of the whole catalog: %.0f ms for %s commits, %s metaranges, %s ranges"
          " (%s MB)" % ((ms,) + tuple(one(
              "SELECT (SELECT count(*) FROM lakefs.commits), (SELECT count(*) FROM lakefs.metaranges),"

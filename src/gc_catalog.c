@@ -136,20 +136,24 @@ static const GcPlanDef gc_plan_defs[NUM_GC_PLANS] = {
 		"SELECT head FROM lakefs.branches WHERE repo_id = $1 "
 		"UNION SELECT commit_id FROM lakefs.tags WHERE repo_id = $1 "
 		"UNION SELECT id FROM lakefs.commits WHERE repo_id = $1 AND created_at >= $2 "
-		"UNION SELECT h FROM lakefs.reflog r, LATERAL (VALUES (r.old_head), (r.new_head)) v(h) "
-		"WHERE r.repo_id = $1 AND r.at >= $2 AND h IS NOT NULL "
+
 		"UNION SELECT unnest(c.parents) FROM keep k JOIN lakefs.commits c "
 		"ON c.repo_id = $1 AND c.id = k.id) "
 		"DELETE FROM lakefs.commits c WHERE c.repo_id = $1 AND c.created_at < $2 "
 		"AND NOT EXISTS (SELECT 1 FROM keep k WHERE k.id = c.id)",
 	2, {INT4OID, TIMESTAMPTZOID}},
 	/*
-	 * The reflog expires with the retention, as git's gc.reflogExpire: its
-	 * entries younger than the cutoff keep their commits (above), the older
-	 * ones go; so does the history index of every deleted commit.
+	 * The reflog and the history index follow the commits: an entry whose
+	 * head was collected goes (an old head that was collected is forgotten),
+	 * so a ref such as main@{...} never names a missing commit.
 	 */
-	[G_EXPIRE_REFLOG] = {"DELETE FROM lakefs.reflog WHERE repo_id = $1 AND at < $2",
-	2, {INT4OID, TIMESTAMPTZOID}},
+	[G_EXPIRE_REFLOG] = {"WITH gone AS (DELETE FROM lakefs.reflog f WHERE f.repo_id = $1 "
+		"AND NOT EXISTS (SELECT 1 FROM lakefs.commits c WHERE c.repo_id = f.repo_id "
+		"AND c.id = coalesce(f.new_head, f.old_head)) RETURNING 1) "
+		"UPDATE lakefs.reflog f SET old_head = NULL WHERE f.repo_id = $1 "
+		"AND f.old_head IS NOT NULL AND f.new_head IS NOT NULL AND NOT EXISTS "
+		"(SELECT 1 FROM lakefs.commits c WHERE c.repo_id = f.repo_id AND c.id = f.old_head)",
+	1, {INT4OID}},
 	[G_DELETE_COMMIT_PATHS] = {"DELETE FROM lakefs.commit_paths p WHERE p.repo_id = $1 "
 		"AND NOT EXISTS (SELECT 1 FROM lakefs.commits c WHERE c.repo_id = p.repo_id "
 		"AND c.id = p.commit_id)", 1, {INT4OID}},
@@ -364,11 +368,10 @@ gc_catalog_lock_writers(int32 repo_id)
 }
 
 /*
- * gc_catalog_delete_commits: delete the commits no branch, tag or young
- * reflog entry reaches that are older than cutoff (keeping the ancestors of
- * younger ones), the reflog entries older than cutoff, the history index
- * rows of the deleted commits, then the metaranges no commit names; the
- * counts into *commits, *metaranges.
+ * gc_catalog_delete_commits: delete the commits no branch or tag reaches
+ * that are older than cutoff (keeping the ancestors of younger ones), the
+ * reflog entries and history index rows that name them, then the
+ * metaranges no commit names; the counts into *commits, *metaranges.
  */
 void
 gc_catalog_delete_commits(int32 repo_id, TimestampTz cutoff, int64 *commits,
@@ -379,9 +382,11 @@ gc_catalog_delete_commits(int32 repo_id, TimestampTz cutoff, int64 *commits,
 	connect_spi();
 	run_gc_plan(G_DELETE_COMMITS, args, NULL, 0);
 	*commits = (int64) SPI_processed;
-	run_gc_plan(G_EXPIRE_REFLOG, args, NULL, 0);
 	if (*commits > 0)
+	{
+		run_gc_plan(G_EXPIRE_REFLOG, args, NULL, 0);
 		run_gc_plan(G_DELETE_COMMIT_PATHS, args, NULL, 0);
+	}
 	run_gc_plan(G_DELETE_METARANGES, args, NULL, 0);
 	*metaranges = (int64) SPI_processed;
 	SPI_finish();

@@ -335,6 +335,26 @@ ok(st[2] == 1 and st[4] == 1 and not os.path.exists(os.path.join(lroot, l1[len("
 ok(bytes(one("SELECT lakefs_get_object('localrepo', 'main', 'm.bin')")[0]) == b"new model",
    "and its live objects read back")
 
+# ---- the reflog and the history index follow the commits GC deletes ----
+one("SELECT lakefs_create_branch('localrepo', 'gone', 'main')")
+put("localrepo", "gone", "g.txt", b"on a branch that goes")
+gc1 = commit("localrepo", "gone")
+one("SELECT lakefs_delete_branch('localrepo', 'gone')")
+age("localrepo", gc1, 30)
+ok(one("SELECT count(*) FROM lakefs_reflog('localrepo', 'gone') WHERE %s IN (old_head, new_head)",
+       gc1)[0] == 2, "before GC the reflog names the deleted branch's commit")
+gc("localrepo", False)
+ok(one("SELECT count(*) FROM lakefs_commits WHERE repository = 'localrepo' AND id = %s", gc1)[0] == 0,
+   "GC deletes the deleted branch's expired commit")
+ok(one("SELECT count(*) FROM lakefs_reflog('localrepo', 'gone') WHERE %s IN (old_head, new_head)",
+       gc1)[0] == 0 and
+   one("SELECT count(*) FROM lakefs.commit_paths p JOIN lakefs.repositories r ON r.id = p.repo_id "
+       "WHERE r.name = 'localrepo' AND p.commit_id = %s", gc1)[0] == 0,
+   "and the reflog entries and history index rows that named it")
+e = expect_error(conn, "SELECT lakefs_restore_branch('localrepo', 'gone')")
+ok(e is None or not e.sqlstate.startswith("XX"),
+   "restoring the branch afterwards never meets a missing commit (%s)" % (e.sqlstate if e else "restored"))
+
 # ---- delete repository with purge: its namespace only ----
 put("gcrepo2", "main", "z.txt", b"neighbour")
 before_other = keys("s3://" + BUCKET + "/gcrepo2/")

@@ -453,8 +453,9 @@ gc_catalog_add_live(char **addresses, int n)
 	SPI_finish();
 }
 
-void
-gc_catalog_add_dead(char **addresses, int64 *sizes, int n)
+/* one batch of (address, size) rows into the working set of plan p */
+static void
+add_sized(GcPlan p, char **addresses, int64 *sizes, int n)
 {
 	Datum		args[2];
 
@@ -463,22 +464,20 @@ gc_catalog_add_dead(char **addresses, int64 *sizes, int n)
 	args[0] = text_array(addresses, n);
 	args[1] = int8_array(sizes, n);
 	connect_spi();
-	run_gc_plan(G_ADD_DEAD, args, NULL, 0);
+	run_gc_plan(p, args, NULL, 0);
 	SPI_finish();
+}
+
+void
+gc_catalog_add_dead(char **addresses, int64 *sizes, int n)
+{
+	add_sized(G_ADD_DEAD, addresses, sizes, n);
 }
 
 void
 gc_catalog_add_listed(char **addresses, int64 *sizes, int n)
 {
-	Datum		args[2];
-
-	if (n == 0)
-		return;
-	args[0] = text_array(addresses, n);
-	args[1] = int8_array(sizes, n);
-	connect_spi();
-	run_gc_plan(G_ADD_LISTED, args, NULL, 0);
-	SPI_finish();
+	add_sized(G_ADD_LISTED, addresses, sizes, n);
 }
 
 /*

@@ -87,6 +87,18 @@ commit_metadata_arg(FunctionCallInfo fcinfo, int n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("commit metadata must be a JSON object"),
 				 errhint("For example: '{\"accuracy\": \"0.93\"}'.")));
+	{
+		/* top-level keys name metadata fields: none may be empty (lakeFS) */
+		JsonbIterator *it = JsonbIteratorInit(&md->root);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+			if (tok == WJB_KEY && v.val.string.len == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("commit metadata keys must not be empty")));
+	}
 	return md;
 }
 

@@ -167,6 +167,11 @@ lakefs_create_branch(PG_FUNCTION_ARGS)
 
 	check_ref_name("branch", branch);
 	refs_resolve(repo, source, &ref);
+	if (catalog_get_tag(repo->id, branch, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("a tag named \"%s\" exists in repository \"%s\"", branch, repo->name),
+				 errdetail("A branch and a tag may not share a name: a ref would name either.")));
 	/* write on the new name before the hooks see the event */
 	governance_check_writer(repo->id, branch, "create-branch");
 	memset(&ev, 0, sizeof(ev));
@@ -225,6 +230,11 @@ lakefs_create_tag(PG_FUNCTION_ARGS)
 	HookEvent	ev;
 
 	check_ref_name("tag", tag);
+	if (catalog_get_branch(repo->id, tag, BRANCH_LOCK_NONE, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("a branch named \"%s\" exists in repository \"%s\"", tag, repo->name),
+				 errdetail("A branch and a tag may not share a name: a ref would name either.")));
 	refs_resolve(repo, ARG_TEXT(2), &ref);
 	governance_check(repo->id, LK_PRIV_WRITE, NULL);
 	memset(&ev, 0, sizeof(ev));

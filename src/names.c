@@ -4,20 +4,14 @@
  *		Validation of repository, branch and tag names and of paths.
  *
  * Repositories are named like S3 buckets (lakeFS's rule); branches and tags
- * match ^\w[-\w]*$; paths are 1 to 1024 bytes (text cannot hold NUL).
+ * follow git's ref-name rules (check_ref_name); paths are 1 to 1024 bytes
+ * (text cannot hold NUL).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "names.h"
-
-static bool
-is_word(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '_';
-}
 
 void
 check_repository_name(const char *name)
@@ -42,23 +36,44 @@ check_repository_name(const char *name)
 				 errhint("For example: \"lakefs-minio-demo\".")));
 }
 
+/*
+ * check_ref_name: branch and tag names follow git's ref-name rules
+ * (git check-ref-format, one component): no control characters, space,
+ * ~ ^ : ? * [ \, no "..", no "@{", not starting with "." or "-", not ending
+ * with "." or ".lock", not "@". pg_lakefs adds what its ref expressions and
+ * the S3 gateway need: no "/" (a gateway key is <ref>/<path>), no "$" and no
+ * final "@" (modifiers). So "v2.3" and "release-2026.11" are valid names.
+ */
 void
 check_ref_name(const char *kind, const char *name)
 {
 	size_t		len = strlen(name);
-	bool		ok = len >= 1 && len <= LK_MAX_REF_NAME && is_word(name[0]);
+	const char *why = NULL;
 
-	for (size_t i = 1; ok && i < len; i++)
-		if (!is_word(name[i]) && name[i] != '-')
-			ok = false;
-	if (!ok)
+	if (len == 0 || len > LK_MAX_REF_NAME)
+		why = psprintf("it has 1 to %d bytes", LK_MAX_REF_NAME);
+	else if (strcmp(name, "@") == 0)
+		why = "\"@\" alone is not a name";
+	else if (name[0] == '.' || name[0] == '-')
+		why = "it does not start with \".\" or \"-\"";
+	else if (name[len - 1] == '.' || name[len - 1] == '@' ||
+			 (len >= 5 && strcmp(name + len - 5, ".lock") == 0))
+		why = "it does not end with \".\", \"@\" or \".lock\"";
+	else if (strstr(name, "..") || strstr(name, "@{"))
+		why = "it has no \"..\" and no \"@{\"";
+	for (size_t i = 0; why == NULL && i < len; i++)
+	{
+		unsigned char c = (unsigned char) name[i];
+
+		if (c < 0x20 || c == 0x7f || strchr(" ~^:?*[\\/$", c) != NULL)
+			why = "it has no control character, space or any of ~ ^ : ? * [ \\ / $";
+	}
+	if (why)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("invalid %s name \"%s\"", kind, name),
-				 errdetail("A %s name starts with a letter, digit or underscore and "
-						   "continues with those or hyphens (at most %d characters).",
-						   kind, LK_MAX_REF_NAME),
-				 errhint("For example: \"experiment-1\".")));
+				 errdetail("A %s name follows git's ref-name rules: %s.", kind, why),
+				 errhint("For example: \"experiment-1\" or \"v2.3\".")));
 }
 
 void

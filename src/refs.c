@@ -139,7 +139,8 @@ resolve_base(LkRepo *repo, const char *base, LkRef *out)
 {
 	size_t		len = strlen(base);
 	bool		committed_only = len > 1 && base[len - 1] == '@';
-	char	   *name = pnstrdup(base, committed_only ? len - 1 : len);
+	bool		staging = len > 1 && base[len - 1] == '$';	/* lakeFS's "branch$" */
+	char	   *name = pnstrdup(base, committed_only || staging ? len - 1 : len);
 
 	out->branch = NULL;
 	if (catalog_get_branch(repo->id, name, BRANCH_LOCK_NONE, out->commit))
@@ -148,7 +149,7 @@ resolve_base(LkRepo *repo, const char *base, LkRef *out)
 			out->branch = name;
 		return true;
 	}
-	if (committed_only)
+	if (committed_only || staging)
 		return false;
 	if (catalog_get_tag(repo->id, name, out->commit))
 		return true;

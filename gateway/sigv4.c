@@ -26,6 +26,7 @@
 #include <openssl/hmac.h>
 
 #include "gw.h"
+#include "lakefs_hash.h"
 #include "s3_sign.h"
 
 #define MAX_ITEMS 64
@@ -214,18 +215,6 @@ is_presign_param(const char *name)
 		strcmp(name, "X-Amz-Security-Token") == 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* ask the database; fills r->auth.role and signing key, or *err */
 static bool
 verify_in_database(GwRequest *r, const SigInput *in, const char *sts, GwError *err)
@@ -267,8 +256,8 @@ verify_in_database(GwRequest *r, const SigInput *in, const char *sts, GwError *e
 	hex = PQgetvalue(res, 0, 2);
 	if (strncmp(hex, "\\x", 2) == 0 && strlen(hex) == 66)
 		for (int i = 0; i < 32; i++)
-			r->auth.signing_key[i] = (unsigned char) (hexval(hex[2 + 2 * i]) * 16 +
-													  hexval(hex[3 + 2 * i]));
+			r->auth.signing_key[i] = (unsigned char) (lk_hex_value(hex[2 + 2 * i]) * 16 +
+													  lk_hex_value(hex[3 + 2 * i]));
 	PQclear(res);
 	return true;
 }

@@ -61,3 +61,15 @@ lk_key_hash(const char *key, size_t len)
 	h ^= h >> 33;
 	return h;
 }
+
+int
+lk_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -20,6 +20,7 @@
 /* lakefs_hash.c */
 extern void lk_sha256(const void *data, size_t len, uint8_t out[LK_ID_LEN]);
 extern void lk_hex(const uint8_t *bytes, size_t len, char *out);	/* writes 2*len+1 */
+extern int	lk_hex_value(int c);	/* a hex digit's value (either case), -1 if none */
 extern uint64_t lk_key_hash(const char *key, size_t len);
 
 #endif							/* LAKEFS_HASH_H */

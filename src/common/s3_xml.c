@@ -33,6 +33,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "lakefs_hash.h"
 #include "lk_alloc.h"
 #include "s3_xml.h"
 
@@ -174,18 +175,6 @@ strip_quotes(char *s)
 	}
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * s3_url_decode: the inverse of the encoding-type=url encoding. AWS and
  * MinIO encode like a form (space as '+', '+' itself as %2B); RGW sends %20.
@@ -209,8 +198,8 @@ s3_url_decode(const char *s)
 
 		if (s[i] == '+')
 			out[o++] = ' ';
-		else if (s[i] == '%' && (hi = hexval(s[i + 1])) >= 0 &&
-				 (lo = hexval(s[i + 2])) >= 0 && (hi | lo) != 0)
+		else if (s[i] == '%' && (hi = lk_hex_value(s[i + 1])) >= 0 &&
+				 (lo = lk_hex_value(s[i + 2])) >= 0 && (hi | lo) != 0)
 		{
 			out[o++] = (char) (hi * 16 + lo);
 			i += 2;

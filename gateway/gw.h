@@ -194,4 +194,11 @@ extern void gw_store_stop(void);
 extern bool gw_split_key(const char *key, char **ref, char **path);
 extern void gw_url_encode(StrBuf *out, const char *s, bool keep_slash);
 
+/*
+ * gw_body_collect: append a chunk of a small XML request body to body, or set
+ * *too_big once it would pass max bytes (the request then answers an error).
+ */
+extern void gw_body_collect(StrBuf *body, bool *too_big, size_t max,
+							const char *data, size_t len);
+
 #endif							/* GW_H */

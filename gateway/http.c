@@ -410,3 +410,12 @@ gw_http_start(const struct sockaddr_in *addr)
 							MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
 							MHD_OPTION_END);
 }
+
+void
+gw_body_collect(StrBuf *body, bool *too_big, size_t max, const char *data, size_t len)
+{
+	if (*too_big || body->len + len > max)
+		*too_big = true;
+	else
+		sb_append(body, data, len);
+}

@@ -84,10 +84,7 @@ delete_body(GwRequest *r, const char *data, size_t len)
 {
 	DeleteOp   *op = r->op;
 
-	if (op->body.len + len > GW_DELETE_BODY_MAX)
-		op->too_big = true;
-	else
-		sb_append(&op->body, data, len);
+	gw_body_collect(&op->body, &op->too_big, GW_DELETE_BODY_MAX, data, len);
 	return 0;
 }
 

@@ -160,10 +160,7 @@ complete_body(GwRequest *r, const char *data, size_t len)
 {
 	CompleteOp *op = r->op;
 
-	if (op->body.len + len > GW_COMPLETE_BODY_MAX)
-		op->too_big = true;
-	else
-		sb_append(&op->body, data, len);
+	gw_body_collect(&op->body, &op->too_big, GW_COMPLETE_BODY_MAX, data, len);
 	return 0;
 }
 

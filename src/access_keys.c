@@ -17,9 +17,9 @@
  *
  * Privileges: the table lakefs_keys.access_keys belongs to the extension
  * owner and no one else may read it. The SQL functions here run the table
- * statements as the table's owner (SetUserIdAndSecContext, the way Postgres
- * runs its own maintenance commands), after checking the caller's right
- * with the caller's identity: only a member of a role may create or delete
+ * statements through the catalog layer's one door (connect_spi: as the
+ * extension owner), after checking the caller's right with the caller's
+ * identity (catalog_caller): only a member of a role may create or delete
  * keys for it. lakefs_verify_signature's EXECUTE is revoked from PUBLIC; the
  * gateway's login role is granted it.
  *
@@ -39,6 +39,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "catalog_spi.h"
 #include "lakefs_hash.h"
 
 PG_FUNCTION_INFO_V1(lakefs_create_access_key);
@@ -64,45 +65,16 @@ random_chars(char *out, int n, const char *alphabet)
 	out[n] = '\0';
 }
 
-/* the owner of the keys table: who runs the statements on it */
-static Oid
-keys_owner(void)
-{
-	bool		isnull;
-	Datum		d;
-
-	if (SPI_execute("SELECT c.relowner FROM pg_catalog.pg_class c"
-					" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-					" WHERE n.nspname = 'lakefs_keys' AND c.relname = 'access_keys'",
-					true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "access key table is missing");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return DatumGetObjectId(d);
-}
-
 /*
- * run_as_owner: SPI statement sql with text/oid arguments as the keys
- * table's owner; returns SPI_processed. The caller has SPI connected.
+ * run: one statement on the keys table; the caller has opened the catalog
+ * layer's one door (connect_spi), so it runs as the extension owner, who owns
+ * the table. Returns SPI_processed.
  */
 static uint64
-run_as_owner(const char *sql, int nargs, Oid *types, Datum *values)
+run(const char *sql, int nargs, Oid *types, Datum *values)
 {
-	Oid			save_user;
-	int			save_sec;
-	volatile int rc = 0;
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
 
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(keys_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
-	{
-		rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
 	if (rc < 0)
 		elog(ERROR, "access key statement failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
@@ -112,7 +84,8 @@ run_as_owner(const char *sql, int nargs, Oid *types, Datum *values)
 static void
 check_member(Oid role, const char *rolename)
 {
-	if (!is_member_of_role(GetUserId(), role))
+	/* the calling role, also inside the one door */
+	if (!is_member_of_role(catalog_caller(), role))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to manage access keys of role \"%s\"", rolename),
@@ -146,12 +119,11 @@ lakefs_create_access_key(PG_FUNCTION_ARGS)
 	v[0] = CStringGetTextDatum(id);
 	v[1] = CStringGetTextDatum(secret);
 	v[2] = ObjectIdGetDatum(role);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	run_as_owner("INSERT INTO " KEYS_TABLE
+	connect_spi();
+	run("INSERT INTO " KEYS_TABLE
 				 " (access_key_id, secret_access_key, role_oid) VALUES ($1, $2, $3)",
 				 3, types, v);
-	SPI_finish();
+	finish_spi();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
 }
 
@@ -166,10 +138,9 @@ lakefs_delete_access_key(PG_FUNCTION_ARGS)
 	Oid			role;
 	char	   *rolename;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (run_as_owner("SELECT role_oid FROM " KEYS_TABLE " WHERE access_key_id = $1 FOR UPDATE",
-					 1, types, v) == 0)
+	connect_spi();
+	if (run("SELECT role_oid FROM " KEYS_TABLE " WHERE access_key_id = $1 FOR UPDATE",
+			1, types, v) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("access key \"%s\" does not exist", id)));
@@ -177,8 +148,8 @@ lakefs_delete_access_key(PG_FUNCTION_ARGS)
 										  1, &isnull));
 	rolename = GetUserNameFromId(role, true);
 	check_member(role, rolename ? rolename : "?");
-	run_as_owner("DELETE FROM " KEYS_TABLE " WHERE access_key_id = $1", 1, types, v);
-	SPI_finish();
+	run("DELETE FROM " KEYS_TABLE " WHERE access_key_id = $1", 1, types, v);
+	finish_spi();
 	PG_RETURN_VOID();
 }
 
@@ -223,13 +194,12 @@ lakefs_verify_signature(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	v[0] = BoolGetDatum(false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (run_as_owner("SELECT k.secret_access_key, r.rolname::text FROM " KEYS_TABLE
-					 " k JOIN pg_catalog.pg_roles r ON r.oid = k.role_oid"
-					 " WHERE k.access_key_id = $1", 1, types, arg) == 0)
+	connect_spi();
+	if (run("SELECT k.secret_access_key, r.rolname::text FROM " KEYS_TABLE
+			" k JOIN pg_catalog.pg_roles r ON r.oid = k.role_oid"
+			" WHERE k.access_key_id = $1", 1, types, arg) == 0)
 	{
-		SPI_finish();
+		finish_spi();
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
 	}
 	secret = MemoryContextStrdup(outer, psprintf("AWS4%s",
@@ -237,7 +207,7 @@ lakefs_verify_signature(PG_FUNCTION_ARGS)
 															   SPI_tuptable->tupdesc, 1)));
 	rolename = MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0],
 													   SPI_tuptable->tupdesc, 2));
-	SPI_finish();
+	finish_spi();
 
 	parts[0] = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	parts[1] = text_to_cstring(PG_GETARG_TEXT_PP(2));

@@ -67,17 +67,6 @@ typedef struct TreeProbe
 	bool		have_e;
 } TreeProbe;
 
-/* Staged changes of a branch against its committed tree. */
-typedef struct StagingDiff
-{
-	StagingCursor *cursor;
-	TreeProbe	head;
-	char	   *prefix;
-	uint32		prefix_len;
-	LakefsEntry staged_e;
-	LakefsEntry head_e;
-} StagingDiff;
-
 /* The staged changes of one side of a RefDiff, read in ascending order. */
 typedef struct OverlaySide
 {
@@ -147,10 +136,6 @@ extern void tree_probe_init(TreeProbe *p, TreeReader *tree);
 extern bool tree_probe(TreeProbe *p, const char *path, uint32 len, LakefsEntry *out);
 extern void tree_probe_end(TreeProbe *p);
 
-extern void staging_diff_init(StagingDiff *d, LkRepo *repo, const char *branch,
-							  TreeReader *head, const char *prefix);
-extern bool staging_diff_next(StagingDiff *d, DiffRecord *rec);
-extern void staging_diff_end(StagingDiff *d);
 
 extern const char *diff_type_name(DiffType t);
 

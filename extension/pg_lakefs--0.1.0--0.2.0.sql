@@ -321,14 +321,15 @@ CREATE TABLE lakefs.branch_protection (
 -- function: the hook's signature as text (format_procedure_qualified), looked
 -- up when the hook runs, so the table holds no reg* column (pg_upgrade-safe)
 CREATE TABLE lakefs.hooks (
-	id			integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	id			bigint GENERATED ALWAYS AS IDENTITY,
 	event		text NOT NULL CHECK (event IN ('pre-commit', 'post-commit', 'pre-merge',
 				'post-merge', 'pre-create-branch', 'post-create-branch', 'pre-delete-branch',
 				'post-delete-branch', 'pre-create-tag', 'post-create-tag')),
 	function	text NOT NULL,
 	branches	text COLLATE "C" NOT NULL DEFAULT '*',
 	created_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (repo_id, id),
 	UNIQUE (repo_id, event, function, branches)
 );
 

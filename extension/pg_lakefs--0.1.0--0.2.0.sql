@@ -950,3 +950,15 @@ COMMENT ON FUNCTION lakefs_merge(text, text, text, text, jsonb, text, boolean, b
 'three-way merge of source_ref into dest_branch; returns the new head. strategy: '
 'NULL (conflicts are an error, SQLSTATE LK001), source-wins or dest-wins; squash: one '
 'commit whose only parent is the destination head (as git merge --squash)';
+
+-- gateway: one statement per GetObject (the entry and its presigned URL), the
+-- gateway's multipart uploads (ListParts, UploadPartCopy, abort and clean-up)
+CREATE FUNCTION lakefs_stat_presigned(repository text, ref text, path text,
+									  expires interval DEFAULT '15 minutes')
+	RETURNS lakefs_entry
+	AS 'MODULE_PATHNAME', 'lakefs_stat_presigned'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_stat_presigned(text, text, text, interval) IS
+'the entry at a path of a ref with physical_address replaced by a presigned GET URL of its '
+'object (as lakeFS''s statObject with presign=true); the ref and path are resolved once';

@@ -39,6 +39,14 @@ typedef enum GwLogLevel
 	GW_LOG_DEBUG
 } GwLogLevel;
 
+/* --redirect-get: when GetObject answers 307 to a presigned store URL */
+typedef enum GwRedirect
+{
+	GW_REDIRECT_OFF = 0,		/* never: bytes stream through the gateway */
+	GW_REDIRECT_ASK,			/* when the request asks (?presign=true) */
+	GW_REDIRECT_ALWAYS			/* every GetObject without a Range */
+} GwRedirect;
+
 /* process-wide settings, from the command line */
 typedef struct GwConfig
 {
@@ -48,6 +56,8 @@ typedef struct GwConfig
 	int			workers;		/* libpq connections in the pool */
 	GwLogLevel	log_level;
 	int			max_skew_seconds;	/* RequestTimeTooSkewed past this */
+	int			key_cache_seconds;	/* signing-key cache lifetime; 0 = off */
+	int			redirect_get;	/* GwRedirect: 307 to a presigned store URL */
 } GwConfig;
 
 extern GwConfig gw_config;
@@ -132,6 +142,14 @@ extern bool gw_authenticate(GwRequest *r, GwError *err);
 extern bool gw_chunk_signature_ok(const GwAuth *a, const char *prev_sig,
 								  const char *chunk_sha256_hex, const char *given,
 								  char out_sig[65]);
+
+/* keycache.c: the signing-key cache */
+extern bool gw_key_cache_get(const char *akid, const char *scope, char role[128],
+							 unsigned char key[32], uint64_t *gen);
+extern void gw_key_cache_put(const char *akid, const char *scope, const char *role,
+							 const unsigned char key[32], uint64_t gen);
+extern void gw_key_cache_start(const char *dsn);
+extern void gw_key_cache_stop(void);
 
 /* xml.c: S3 XML documents */
 typedef struct GwXml GwXml;

@@ -174,11 +174,14 @@ extern void gw_get_object(GwRequest *r, bool head);
 /* ops_put.c: writing objects */
 extern void gw_put_object_begin(GwRequest *r);
 extern void gw_copy_object(GwRequest *r, const char *source);
+extern bool gw_parse_copy_source(const char *source, char **repo, char **ref, char **path);
 
 /* ops_multipart.c: multipart uploads */
 extern void gw_create_multipart(GwRequest *r);
 extern void gw_complete_multipart_begin(GwRequest *r);
 extern void gw_abort_multipart(GwRequest *r);
+extern void gw_list_parts(GwRequest *r);
+extern void gw_upload_part_copy(GwRequest *r);
 
 /* ops_delete.c: deleting objects */
 extern void gw_delete_object(GwRequest *r);

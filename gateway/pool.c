@@ -108,7 +108,10 @@ gw_sql_error(GwRequest *r, const PGresult *res, GwError *err)
 		state = "08006";
 	if (msg == NULL)
 		msg = "the database connection failed";
-	if (strcmp(state, "42704") == 0 && starts_with(msg, "repository "))
+	if (strcmp(state, "42704") == 0 && starts_with(msg, "multipart upload "))
+		gw_error_set(err, 404, "NoSuchUpload", "The specified multipart upload does not exist: %s",
+					 msg);
+	else if (strcmp(state, "42704") == 0 && starts_with(msg, "repository "))
 		gw_error_set(err, 404, "NoSuchBucket", "%s", msg);
 	else if (strcmp(state, "42704") == 0 && starts_with(msg, "branch "))
 		gw_error_set(err, 400, "InvalidArgument",

@@ -457,12 +457,14 @@ PG_FUNCTION_INFO_V1(lakefs_multipart_upload_part_copy);
 Datum
 lakefs_multipart_upload_part_copy(PG_FUNCTION_ARGS)
 {
-	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *repo_name = ARG_TEXT(0);
 	char	   *branch = ARG_TEXT(1);
 	char	   *upload_id = ARG_TEXT(2);
-	LkRepo	   *src_repo = catalog_get_repo(ARG_TEXT(4), false);
+	char	   *src_repo_name = ARG_TEXT(4);
 	char	   *src_ref = ARG_TEXT(5);
 	char	   *src_path = ARG_TEXT(6);
+	LkRepo	   *repo;
+	LkRepo	   *src_repo;
 	int32		part;
 	int64		first = -1,
 				last = -1;
@@ -493,6 +495,8 @@ lakefs_multipart_upload_part_copy(PG_FUNCTION_ARGS)
 					 errmsg("invalid byte range %lld-%lld", (long long) first, (long long) last),
 					 errhint("The range is first_byte-last_byte, inclusive, with first_byte <= last_byte.")));
 	}
+	repo = catalog_get_repo(repo_name, false);
+	src_repo = catalog_get_repo(src_repo_name, false);
 	lock_branch(repo, branch, head);
 	require_upload(repo, upload_id);
 	refs_resolve(src_repo, src_ref, &ref);

@@ -410,7 +410,22 @@ ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumbe
    == (400, "InvalidArgument"), "a part number past 10000 is 400 InvalidArgument")
 ok(error_of(client("lk_gw_nobody").upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1,
             CopySource=src) == (403, "AccessDenied"), "a role without privileges gets AccessDenied")
+conn.execute("SELECT lakefs_create_repository('other', 's3://gateway/other-%d', server => 'minio')"
+             % int(time.time() * 1000))
+secret_bytes = os.urandom(3000)
+conn.execute("SELECT lakefs_put_object('other', 'main', 'secret.bin', %s)", (secret_bytes,))
+osrc = {"Bucket": "other", "Key": "main/secret.bin"}
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1, CopySource=osrc)
+   == (403, "AccessDenied"), "a source in a repository the role cannot read is 403 AccessDenied")
 ok(upload_objects(cid) == ["upload"], "failed part copies leave no part behind", upload_objects(cid))
+conn.execute("SELECT lakefs_grant('other', 'lk_gw_writer', 'read')")
+c1 = s3.upload_part_copy(Bucket="repo", Key=key, UploadId=cid, PartNumber=1, CopySource=osrc,
+                         CopySourceRange="bytes=1000-1999")["CopyPartResult"]
+s3.complete_multipart_upload(Bucket="repo", Key=key, UploadId=cid,
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": c1["ETag"]}]})
+ok(s3.get_object(Bucket="repo", Key=key)["Body"].read() == secret_bytes[1000:2000],
+   "with the read privilege granted, a part copies from another repository of the same store")
+cid = s3.create_multipart_upload(Bucket="repo", Key=key)["UploadId"]
 s3.abort_multipart_upload(Bucket="repo", Key=key, UploadId=cid)
 ok(error_of(s3.create_multipart_upload, Bucket="repo", Key="v1/big/x.bin") == (400, "InvalidArgument"),
    "a multipart upload to a tag is refused")

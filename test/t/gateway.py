@@ -765,6 +765,28 @@ for mode in ("ask", "always"):
     g.terminate()
     ok(g.wait(timeout=15) == 0, "%s: the gateway stops" % mode)
 
+# prepared statements: a pipeline that fails before a statement's Parse (the gateway
+# cannot become the key's role) must not leave that statement marked as prepared
+conn.execute("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'lk_gw_stranger') THEN "
+             "EXECUTE 'DROP OWNED BY lk_gw_stranger'; EXECUTE 'DROP ROLE lk_gw_stranger'; END IF; END $$")
+conn.execute("CREATE ROLE lk_gw_stranger")
+conn.execute("SELECT lakefs_grant('repo', 'lk_gw_stranger', 'read')")
+stranger = one("SELECT access_key_id, secret_access_key FROM lakefs_create_access_key('lk_gw_stranger')")
+g, port = start_gateway("--workers", "1")
+c1 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1",
+                  aws_access_key_id=stranger[0], aws_secret_access_key=stranger[1],
+                  config=botocore.config.Config(retries={"max_attempts": 0}, signature_version="s3v4"))
+ok(error_of(c1.get_object, Bucket="repo", Key="main/raw/Images/cat/2.jpg") == (403, "AccessDenied"),
+   "a key whose role the gateway's login role was not granted is 403 AccessDenied")
+c2 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1",
+                  aws_access_key_id=keys["lk_gw_reader"][0], aws_secret_access_key=keys["lk_gw_reader"][1],
+                  config=botocore.config.Config(retries={"max_attempts": 0}, signature_version="s3v4"))
+ok(c2.get_object(Bucket="repo", Key="main/raw/Images/cat/2.jpg")["Body"].read() == cat and
+   c2.get_object(Bucket="repo", Key="main/raw/Images/cat/2.jpg")["Body"].read() == cat,
+   "the same statement then runs on the same connection, prepared anew")
+g.terminate()
+g.wait(timeout=15)
+
 # SIGTERM: finishes what it can and exits 0, also with a client that stalls mid-download
 slow = urllib.request.urlopen(s3.generate_presigned_url(
     "get_object", Params={"Bucket": "repo", "Key": "main/raw/big.bin"}, ExpiresIn=60))
@@ -780,6 +802,9 @@ ok(rc == 0 and time.time() - t0 < 10,
    "SIGTERM stops the gateway with status 0 within 10 s, a stalled download in flight (%s, %.1f s)"
    % (rc, time.time() - t0))
 slow.close()
+nkeys = one("SELECT count(*) FROM lakefs_access_keys")[0]
 conn.execute("SELECT lakefs_delete_access_key(%s)", (keys["lk_gw_nobody"][0],))
-ok(one("SELECT count(*) FROM lakefs_access_keys")[0] == 2, "lakefs_delete_access_key removes a key")
+ok(one("SELECT count(*) FROM lakefs_access_keys")[0] == nkeys - 1 and
+   one("SELECT count(*) FROM lakefs_access_keys WHERE access_key_id = %s", keys["lk_gw_nobody"][0])[0] == 0,
+   "lakefs_delete_access_key removes a key")
 done()

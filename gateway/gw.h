@@ -6,11 +6,13 @@
  *
  * The gateway is a separate, stateless program: libmicrohttpd serves HTTP
  * (one thread per connection), every request is verified with SigV4 by the
- * database (lakefs_verify_signature) and then runs its SQL as the access
- * key's role on a pooled libpq connection (SET ROLE ... RESET ROLE). Object
- * bytes never pass through Postgres: the database hands out presigned URLs
- * of the object store and the gateway streams between client and store with
- * libcurl, through a bounded buffer.
+ * database (lakefs_verify_signature; keycache.c then keeps the day-scoped
+ * signing key for a short while) and then runs its SQL as the access key's
+ * role on a pooled libpq connection (set_config('role') ... RESET ROLE, one
+ * pipeline of prepared statements). Object bytes never pass through
+ * Postgres: the database hands out presigned URLs of the object store and
+ * the gateway streams between client and store with libcurl, through a
+ * bounded buffer, or redirects the client there (--redirect-get).
  *
  * Memory: plain malloc/free (the plain-C layers shared with the extension,
  * strbuf.c and s3_sign.c, allocate through lk_alloc.c's malloc hooks).

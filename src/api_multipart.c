@@ -12,6 +12,9 @@
  * without it does not exist: NoSuchUpload) and part N as the object
  * "NNNNN" (5 digits, so that key order is part order). The store's listing
  * of that prefix is the truth ListParts answers from.
+ * Every function checks the branch as a write does (require_branch) but
+ * takes no lock: nothing here stages, and the store calls (a part copy may
+ * take a while) must not hold up commits to the branch.
  * CompleteMultipartUpload streams the parts, in order, into one fresh
  * object, stages it with lakefs_link_object and then deletes the upload's
  * objects with lakefs_multipart_abort; an upload that is neither completed
@@ -37,7 +40,6 @@
 #include "api_args.h"
 #include "blockstore.h"
 #include "catalog.h"
-#include "commit.h"
 #include "governance.h"
 #include "listing.h"
 #include "objects.h"
@@ -171,7 +173,6 @@ lakefs_multipart_part_url(PG_FUNCTION_ARGS)
 	int32		part;
 	int			secs = 900;
 	char	   *address;
-	LkCommitId	head;
 
 	lk_arg_require(fcinfo, 3);
 	part = PG_GETARG_INT32(3);
@@ -189,7 +190,8 @@ lakefs_multipart_part_url(PG_FUNCTION_ARGS)
 					 errmsg("expiry must be between 1 second and 7 days")));
 		secs = (int) s;
 	}
-	lock_branch(repo, branch, head);
+	/* no lock: a URL writes nothing, and the store is asked below */
+	require_branch(repo, branch);
 	/* a part is written only into an upload that exists */
 	if (strcmp(method, "PUT") == 0)
 		require_upload(repo, upload_id);
@@ -214,7 +216,6 @@ lakefs_multipart_create(PG_FUNCTION_ARGS)
 	char	   *path = ARG_TEXT(2);
 	uint8		rnd[16];
 	char		id[33];
-	LkCommitId	head;
 	StringInfoData doc;
 	BlockstoreObjectInfo info;
 
@@ -222,7 +223,7 @@ lakefs_multipart_create(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("path must not be empty")));
-	lock_branch(repo, branch, head);
+	require_branch(repo, branch);
 	if (!pg_strong_random(rnd, sizeof(rnd)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -260,7 +261,6 @@ lakefs_multipart_parts(PG_FUNCTION_ARGS)
 	char	   *upload_id = ARG_TEXT(2);
 	int32		after = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT32(3);
 	int32		max = PG_ARGISNULL(4) ? 1000 : PG_GETARG_INT32(4);
-	LkCommitId	head;
 	BlockstoreEntry *objs;
 	int			n;
 	int			emitted = 0;
@@ -275,7 +275,7 @@ lakefs_multipart_parts(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_parts must not be negative")));
-	lock_branch(repo, branch, head);
+	require_branch(repo, branch);
 	InitMaterializedSRF(fcinfo, 0);
 	objs = upload_objects(repo, upload_id, &n, &marker);
 	if (!marker)
@@ -313,14 +313,13 @@ lakefs_multipart_abort(PG_FUNCTION_ARGS)
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
 	char	   *upload_id = ARG_TEXT(2);
-	LkCommitId	head;
 	BlockstoreEntry *objs;
 	char	  **addresses;
 	int			n;
 	bool		marker;
 
 	check_upload_id(upload_id);
-	lock_branch(repo, branch, head);
+	require_branch(repo, branch);
 	objs = upload_objects(repo, upload_id, &n, &marker);
 	if (!marker)
 		require_upload(repo, upload_id);
@@ -468,7 +467,6 @@ lakefs_multipart_upload_part_copy(PG_FUNCTION_ARGS)
 	int32		part;
 	int64		first = -1,
 				last = -1;
-	LkCommitId	head;
 	LkRef		ref;
 	LakefsEntry e;
 	char	   *dst;
@@ -479,6 +477,9 @@ lakefs_multipart_upload_part_copy(PG_FUNCTION_ARGS)
 
 	lk_arg_require(fcinfo, 3);
 	part = PG_GETARG_INT32(3);
+	/* every argument is there: the privileges first, then the values */
+	repo = catalog_get_repo(repo_name, false);
+	src_repo = catalog_get_repo(src_repo_name, false);
 	check_upload_id(upload_id);
 	check_part_number(part);
 	if (PG_ARGISNULL(7) != PG_ARGISNULL(8))
@@ -495,9 +496,7 @@ lakefs_multipart_upload_part_copy(PG_FUNCTION_ARGS)
 					 errmsg("invalid byte range %lld-%lld", (long long) first, (long long) last),
 					 errhint("The range is first_byte-last_byte, inclusive, with first_byte <= last_byte.")));
 	}
-	repo = catalog_get_repo(repo_name, false);
-	src_repo = catalog_get_repo(src_repo_name, false);
-	lock_branch(repo, branch, head);
+	require_branch(repo, branch);
 	require_upload(repo, upload_id);
 	refs_resolve(src_repo, src_ref, &ref);
 	if (!listing_lookup(src_repo, &ref, src_path, &e))

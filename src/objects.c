@@ -171,7 +171,7 @@ stage_stored(LkRepo *repo, const char *branch, LkStaged *s, const char *address,
  * it) and the branch exists (ERRCODE_UNDEFINED_OBJECT, as lock_branch says
  * it) before anything is uploaded for it; no lock is taken.
  */
-static void
+void
 require_branch(LkRepo *repo, const char *branch)
 {
 	LkCommitId	head;

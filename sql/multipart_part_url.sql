@@ -80,3 +80,17 @@ SELECT * FROM lakefs_stat_presigned('uploads', 'main', 'missing.bin');
 SELECT * FROM lakefs_stat_presigned('uploads', 'main', 'src.bin', '0 seconds');
 SELECT * FROM lakefs_stat_presigned('uploads', 'main', 'src.bin');
 SELECT lakefs_delete_repository('uploads');
+-- several uploads across listing pages (3 objects a page): each settled whole
+SELECT lakefs_create_repository('pages', 'local://pages-' || md5(random()::text)) IS NOT NULL AS created;
+SELECT lakefs_put_object('pages', 'main', 'src.bin', convert_to('0123456789abcdef', 'UTF8')) IS NOT NULL AS put;
+CREATE TEMP TABLE ups AS
+	SELECT lakefs_multipart_create('pages', 'main', 'f' || i) AS id, i FROM generate_series(1, 4) i;
+SELECT count(*) AS copies FROM ups, LATERAL generate_series(1, ups.i) p,
+	LATERAL lakefs_multipart_upload_part_copy('pages', 'main', ups.id, p, 'pages', 'main', 'src.bin') c;
+SET pg_lakefs.list_page_size = 3;
+SELECT ups.i, (SELECT count(*) FROM lakefs_multipart_parts('pages', 'main', ups.id)) AS parts FROM ups ORDER BY 1;
+SELECT lakefs_multipart_abort_incomplete('pages', '1 hour') AS kept;
+SELECT lakefs_multipart_abort_incomplete('pages', '0 seconds') AS deleted;
+SELECT lakefs_multipart_abort_incomplete('pages', '0 seconds') AS none_left;
+RESET pg_lakefs.list_page_size;
+SELECT lakefs_delete_repository('pages');

@@ -951,3 +951,71 @@ COMMENT ON FUNCTION lakefs_merge(text, text, text, text, jsonb, text, boolean, b
 'three-way merge of source_ref into dest_branch; returns the new head. strategy: '
 'NULL (conflicts are an error, SQLSTATE LK001), source-wins or dest-wins; squash: one '
 'commit whose only parent is the destination head (as git merge --squash)';
+
+-- gateway: one statement per GetObject (the entry and its presigned URL), the
+-- gateway's multipart uploads (ListParts, UploadPartCopy, abort and clean-up)
+CREATE FUNCTION lakefs_stat_presigned(repository text, ref text, path text,
+									  expires interval DEFAULT '15 minutes')
+	RETURNS lakefs_entry
+	AS 'MODULE_PATHNAME', 'lakefs_stat_presigned'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_stat_presigned(text, text, text, interval) IS
+'the entry at a path of a ref with physical_address replaced by a presigned GET URL of its '
+'object (as lakeFS''s statObject with presign=true); the ref and path are resolved once';
+
+CREATE FUNCTION lakefs_multipart_create(repository text, branch text, path text)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_create'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_create(text, text, text) IS
+'start an S3 gateway multipart upload to path on branch (checked as a write): draws the '
+'upload id and writes its marker object <namespace>/_lakefs/multipart/<id>/upload';
+
+CREATE FUNCTION lakefs_multipart_parts(repository text, branch text, upload_id text,
+									   part_number_marker integer DEFAULT 0,
+									   max_parts integer DEFAULT 1000)
+	RETURNS TABLE (part_number integer, etag text, size bigint,
+				   last_modified timestamptz)
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_parts'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_parts(text, text, text, integer, integer) IS
+'the uploaded parts of a gateway multipart upload after part_number_marker (at most '
+'max_parts), from the object store''s listing, as S3''s ListParts';
+
+CREATE FUNCTION lakefs_multipart_abort(repository text, branch text, upload_id text)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_abort'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_abort(text, text, text) IS
+'delete the parts and the marker of a gateway multipart upload (S3''s '
+'AbortMultipartUpload); returns the number of objects deleted';
+
+CREATE FUNCTION lakefs_multipart_abort_incomplete(repository text,
+												  older_than interval DEFAULT '7 days')
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_abort_incomplete'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_abort_incomplete(text, interval) IS
+'delete every gateway multipart upload of the repository whose newest object is older '
+'than older_than (as S3''s lifecycle rule AbortIncompleteMultipartUpload); returns the '
+'number of uploads deleted';
+
+CREATE FUNCTION lakefs_multipart_upload_part_copy(repository text, branch text,
+												  upload_id text, part_number integer,
+												  source_repository text,
+												  source_ref text, source_path text,
+												  first_byte bigint DEFAULT NULL,
+												  last_byte bigint DEFAULT NULL,
+												  OUT etag text,
+												  OUT last_modified timestamptz)
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_upload_part_copy'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_upload_part_copy(text, text, text, integer, text, text, text, bigint, bigint) IS
+'make a part of a gateway multipart upload a server-side copy of an object of a ref '
+'(bytes first_byte..last_byte when given), read as the caller, as S3''s UploadPartCopy';

@@ -6,11 +6,13 @@
  *
  * The gateway is a separate, stateless program: libmicrohttpd serves HTTP
  * (one thread per connection), every request is verified with SigV4 by the
- * database (lakefs_verify_signature) and then runs its SQL as the access
- * key's role on a pooled libpq connection (SET ROLE ... RESET ROLE). Object
- * bytes never pass through Postgres: the database hands out presigned URLs
- * of the object store and the gateway streams between client and store with
- * libcurl, through a bounded buffer.
+ * database (lakefs_verify_signature; keycache.c then keeps the day-scoped
+ * signing key for a short while) and then runs its SQL as the access key's
+ * role on a pooled libpq connection (set_config('role') ... RESET ROLE, one
+ * pipeline of prepared statements). Object bytes never pass through
+ * Postgres: the database hands out presigned URLs of the object store and
+ * the gateway streams between client and store with libcurl, through a
+ * bounded buffer, or redirects the client there (--redirect-get).
  *
  * Memory: plain malloc/free (the plain-C layers shared with the extension,
  * strbuf.c and s3_sign.c, allocate through lk_alloc.c's malloc hooks).
@@ -39,6 +41,14 @@ typedef enum GwLogLevel
 	GW_LOG_DEBUG
 } GwLogLevel;
 
+/* --redirect-get: when GetObject answers 307 to a presigned store URL */
+typedef enum GwRedirect
+{
+	GW_REDIRECT_OFF = 0,		/* never: bytes stream through the gateway */
+	GW_REDIRECT_ASK,			/* when the request asks (?presign=true) */
+	GW_REDIRECT_ALWAYS			/* every GetObject without a Range */
+} GwRedirect;
+
 /* process-wide settings, from the command line */
 typedef struct GwConfig
 {
@@ -48,6 +58,8 @@ typedef struct GwConfig
 	int			workers;		/* libpq connections in the pool */
 	GwLogLevel	log_level;
 	int			max_skew_seconds;	/* RequestTimeTooSkewed past this */
+	int			key_cache_seconds;	/* signing-key cache lifetime; 0 = off */
+	int			redirect_get;	/* GwRedirect: 307 to a presigned store URL */
 } GwConfig;
 
 extern GwConfig gw_config;
@@ -133,6 +145,14 @@ extern bool gw_chunk_signature_ok(const GwAuth *a, const char *prev_sig,
 								  const char *chunk_sha256_hex, const char *given,
 								  char out_sig[65]);
 
+/* keycache.c: the signing-key cache */
+extern bool gw_key_cache_get(const char *akid, const char *scope, char role[128],
+							 unsigned char key[32], uint64_t *gen);
+extern void gw_key_cache_put(const char *akid, const char *scope, const char *role,
+							 const unsigned char key[32], uint64_t gen);
+extern void gw_key_cache_start(const char *dsn);
+extern void gw_key_cache_stop(void);
+
 /* xml.c: S3 XML documents */
 typedef struct GwXml GwXml;
 extern GwXml *gw_xml_begin(const char *root);
@@ -156,11 +176,14 @@ extern void gw_get_object(GwRequest *r, bool head);
 /* ops_put.c: writing objects */
 extern void gw_put_object_begin(GwRequest *r);
 extern void gw_copy_object(GwRequest *r, const char *source);
+extern bool gw_parse_copy_source(const char *source, char **repo, char **ref, char **path);
 
 /* ops_multipart.c: multipart uploads */
 extern void gw_create_multipart(GwRequest *r);
 extern void gw_complete_multipart_begin(GwRequest *r);
 extern void gw_abort_multipart(GwRequest *r);
+extern void gw_list_parts(GwRequest *r);
+extern void gw_upload_part_copy(GwRequest *r);
 
 /* ops_delete.c: deleting objects */
 extern void gw_delete_object(GwRequest *r);

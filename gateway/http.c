@@ -243,10 +243,14 @@ dispatch(GwRequest *r)
 		gw_complete_multipart_begin(r);
 	else if (strcmp(m, "DELETE") == 0 && gw_has_query(r, "uploadId"))
 		gw_abort_multipart(r);
+	else if (strcmp(m, "GET") == 0 && gw_has_query(r, "uploadId"))
+		gw_list_parts(r);
+	else if (strcmp(m, "PUT") == 0 && gw_has_query(r, "uploadId") &&
+			 gw_has_query(r, "partNumber") && gw_header(r, "x-amz-copy-source"))
+		gw_upload_part_copy(r);
 	else if (gw_has_query(r, "uploadId") &&
-			 !(strcmp(m, "PUT") == 0 && gw_has_query(r, "partNumber") &&
-			   !gw_header(r, "x-amz-copy-source")))
-		not_implemented(r, "this multipart operation (ListParts, UploadPartCopy)");
+			 !(strcmp(m, "PUT") == 0 && gw_has_query(r, "partNumber")))
+		not_implemented(r, "this multipart operation");
 	else if ((sub = unsupported_subresource(r)) != NULL)
 		not_implemented(r, sub);
 	else if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)

@@ -6,6 +6,7 @@
  *
  *	pg_lakefs_gateway --dsn 'host=... dbname=...' [--listen 127.0.0.1:7480]
  *					  [--workers N] [--log-level error|warning|info|debug]
+ *					  [--max-skew S] [--key-cache S] [--redirect-get off|ask|always]
  *
  * On SIGTERM or SIGINT the daemon stops accepting connections, lets the
  * requests in flight finish (at most 7 s), closes idle keep-alive
@@ -39,6 +40,8 @@ GwConfig	gw_config = {
 	.workers = 8,
 	.log_level = GW_LOG_INFO,
 	.max_skew_seconds = 15 * 60,
+	.key_cache_seconds = 60,
+	.redirect_get = GW_REDIRECT_OFF,
 };
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -88,6 +91,9 @@ usage(FILE *f)
 			"  --workers N          pooled database connections (default 8)\n"
 			"  --log-level LEVEL    error, warning, info (one line per request) or debug\n"
 			"  --max-skew SECONDS   allowed clock skew of signed requests (default 900)\n"
+			"  --key-cache SECONDS  keep verified signing keys this long (default 60, 0 = off)\n"
+			"  --redirect-get MODE  off, ask (?presign=true) or always: GetObject answers\n"
+			"                       307 to a presigned URL of the object store (default off)\n"
 			"  --help               this text\n");
 }
 
@@ -120,6 +126,8 @@ parse_args(int argc, char **argv)
 		{"workers", required_argument, NULL, 'w'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"max-skew", required_argument, NULL, 's'},
+		{"key-cache", required_argument, NULL, 'k'},
+		{"redirect-get", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -153,6 +161,28 @@ parse_args(int argc, char **argv)
 				if (*end || gw_config.max_skew_seconds < 1)
 				{
 					fprintf(stderr, "pg_lakefs_gateway: --max-skew must be a positive number of seconds\n");
+					return false;
+				}
+				break;
+			case 'k':
+				gw_config.key_cache_seconds = (int) strtol(optarg, &end, 10);
+				if (*end || *optarg == '\0' || gw_config.key_cache_seconds < 0 ||
+					gw_config.key_cache_seconds > 3600)
+				{
+					fprintf(stderr, "pg_lakefs_gateway: --key-cache must be 0..3600 seconds\n");
+					return false;
+				}
+				break;
+			case 'r':
+				if (strcmp(optarg, "off") == 0)
+					gw_config.redirect_get = GW_REDIRECT_OFF;
+				else if (strcmp(optarg, "ask") == 0)
+					gw_config.redirect_get = GW_REDIRECT_ASK;
+				else if (strcmp(optarg, "always") == 0)
+					gw_config.redirect_get = GW_REDIRECT_ALWAYS;
+				else
+				{
+					fprintf(stderr, "pg_lakefs_gateway: --redirect-get must be off, ask or always\n");
 					return false;
 				}
 				break;
@@ -227,9 +257,11 @@ main(int argc, char **argv)
 	}
 	if (gw_pool_init(gw_config.dsn, gw_config.workers) != 0)
 		return 1;
+	gw_key_cache_start(gw_config.dsn);
 	d = gw_http_start(&addr);
 	if (d == NULL)
 	{
+		gw_key_cache_stop();
 		gw_log(GW_LOG_ERROR, "could not listen on %s:%d: %s", gw_config.listen_host,
 			   gw_config.listen_port, strerror(errno));
 		gw_pool_close();
@@ -247,6 +279,7 @@ main(int argc, char **argv)
 	/* what is still running fails its store transfer now, so that it ends */
 	gw_store_stop();
 	MHD_stop_daemon(d);
+	gw_key_cache_stop();
 	gw_pool_close();
 	curl_global_cleanup();
 	xmlCleanupParser();

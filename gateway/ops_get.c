@@ -2,8 +2,9 @@
  *
  * ops_get.c
  *		S3 HeadObject and GetObject: the entry's attributes from the catalog
- *		(lakefs_stat_object) and its bytes streamed from the object store
- *		through a presigned URL (lakefs_presign), with Range, If-Match and
+ *		(lakefs_stat_object; for a GET lakefs_stat_presigned, which adds a
+ *		presigned URL) and its bytes streamed from the object store through
+ *		that URL, or a 307 redirect to it (--redirect-get), with Range, If-Match and
  *		If-None-Match, ETag = the entry's checksum and user metadata as
  *		x-amz-meta-* headers.
  *
@@ -40,7 +41,7 @@ stat_object(GwRequest *r, bool presign, ObjectInfo *o, GwError *err)
 {
 	char	   *ref,
 			   *path;
-	const char *p[4];
+	const char *p[3];
 	PGresult   *res;
 	bool		ok = false;
 
@@ -53,12 +54,14 @@ stat_object(GwRequest *r, bool presign, ObjectInfo *o, GwError *err)
 	p[0] = r->bucket;
 	p[1] = ref;
 	p[2] = path;
-	p[3] = presign ? "t" : "f";
-	res = gw_sql(r, err,
+	/* a GET resolves the ref and path once, for the entry and its URL */
+	res = gw_sql(r, err, presign ?
 				 "SELECT e.size, e.checksum, to_char(e.last_modified AT TIME ZONE 'UTC', "
 				 "'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"'), e.content_type, e.metadata::text, "
-				 "CASE WHEN $4::boolean THEN lakefs_presign($1, $2, $3) END "
-				 "FROM lakefs_stat_object($1, $2, $3) e", 4, p);
+				 "e.physical_address FROM lakefs_stat_presigned($1, $2, $3) e" :
+				 "SELECT e.size, e.checksum, to_char(e.last_modified AT TIME ZONE 'UTC', "
+				 "'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"'), e.content_type, e.metadata::text, "
+				 "NULL FROM lakefs_stat_object($1, $2, $3) e", 3, p);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
@@ -246,6 +249,35 @@ get_small(GwRequest *r, const ObjectInfo *o, int64_t off, int64_t len, int range
 	gw_respond_response(r, range ? 206 : 200, resp);
 }
 
+/*
+ * --redirect-get: always, or ask and the request has presign=true (the
+ * query parameter of lakeFS's getObject API that asks for a presigned URL)
+ */
+static bool
+wants_redirect(GwRequest *r)
+{
+	const char *q = gw_query(r, "presign");
+
+	return gw_config.redirect_get == GW_REDIRECT_ALWAYS ||
+		(gw_config.redirect_get == GW_REDIRECT_ASK && q && strcmp(q, "true") == 0);
+}
+
+/*
+ * 307 Temporary Redirect to the presigned store URL (the client sends its
+ * Range to the store itself); the entry's headers go along, no body.
+ */
+static void
+redirect(GwRequest *r, const ObjectInfo *o)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *) "",
+																MHD_RESPMEM_PERSISTENT);
+
+	object_headers(resp, o);
+	MHD_add_response_header(resp, "Location", o->url);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	gw_respond_response(r, 307, resp);
+}
+
 /* GetObject and HeadObject */
 void
 gw_get_object(GwRequest *r, bool head)
@@ -267,6 +299,11 @@ gw_get_object(GwRequest *r, bool head)
 	}
 	if (preconditions(r, &o))
 		goto out;
+	if (!head && wants_redirect(r))
+	{
+		redirect(r, &o);
+		goto out;
+	}
 	range = parse_range(gw_header(r, "Range"), o.size, &off, &len);
 	if (range < 0)
 	{

@@ -2,19 +2,23 @@
  *
  * ops_multipart.c
  *		S3 multipart uploads on a stateless gateway: CreateMultipartUpload,
- *		CompleteMultipartUpload and AbortMultipartUpload (UploadPart is a
- *		PutObject to a part's address, ops_put.c).
+ *		UploadPartCopy, ListParts, CompleteMultipartUpload and
+ *		AbortMultipartUpload (UploadPart is a PutObject to a part's address,
+ *		ops_put.c).
  *
- * No state is kept between requests, in the gateway or the catalog: the
- * upload id is 32 random hex digits and part N lives in the object store at
- * <namespace>/_lakefs/multipart/<id>/N (lakefs_multipart_part_url hands out
- * its presigned URLs, after the checks of a write to the branch). Complete
- * checks each listed part's ETag with a HEAD, streams the parts in order
- * into one fresh object (a bounded buffer: memory does not grow with the
- * object) and stages it with lakefs_link_object; its ETag is then the
- * object's MD5, not S3's "<md5 of md5s>-N". The parts stay behind as
- * garbage, and Abort stages nothing and deletes nothing. Content-Type and
- * x-amz-meta-* are taken from the Complete request, not the Create.
+ * No state is kept in the gateway or the catalog: an upload is its objects
+ * in the store, under <namespace>/_lakefs/multipart/<id>/ (api_multipart.c):
+ * a marker written by lakefs_multipart_create (without it the upload does
+ * not exist: NoSuchUpload) and part N at .../NNNNN. ListParts answers from
+ * the store's listing of that folder (lakefs_multipart_parts); UploadPartCopy
+ * is a copy inside the store (lakefs_multipart_upload_part_copy: the bytes
+ * pass neither the gateway nor Postgres). Complete checks each listed
+ * part's ETag against that listing, streams the parts in order into one
+ * fresh object (a bounded buffer: memory does not grow with the object),
+ * stages it with lakefs_link_object and deletes the upload's objects
+ * (lakefs_multipart_abort); its ETag is the object's MD5, not S3's
+ * "<md5 of md5s>-N". Abort deletes the parts and the marker. Content-Type
+ * and x-amz-meta-* are taken from the Complete request, not the Create.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,7 +28,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <openssl/rand.h>
 
 #include "gw.h"
 #include "s3_sign.h"
@@ -48,39 +51,23 @@ split_or_respond(GwRequest *r, char **ref, char **path)
 	return true;
 }
 
-/* check the branch with the part URL function (a tag, privileges, ...) */
-static bool
-check_branch(GwRequest *r, const char *ref, const char *upload_id, GwError *err)
-{
-	const char *p[3] = {r->bucket, ref, upload_id};
-	PGresult   *res = gw_sql(r, err, "SELECT lakefs_multipart_part_url($1, $2, $3, 1, 'HEAD')",
-							 3, p);
-
-	PQclear(res);
-	return res != NULL;
-}
-
 void
 gw_create_multipart(GwRequest *r)
 {
 	char	   *ref = NULL,
 			   *path = NULL;
-	unsigned char rnd[16];
-	char		id[33];
 	GwError		err;
 	GwXml	   *x;
+	const char *p[3];
+	PGresult   *res;
 
 	if (!split_or_respond(r, &ref, &path))
 		goto out;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-	{
-		gw_error_set(&err, 500, "InternalError", "could not draw an upload id");
-		gw_respond_error(r, &err);
-		goto out;
-	}
-	for (int i = 0; i < 16; i++)
-		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
-	if (!check_branch(r, ref, id, &err))
+	p[0] = r->bucket;
+	p[1] = ref;
+	p[2] = path;
+	res = gw_sql(r, &err, "SELECT lakefs_multipart_create($1, $2, $3)", 3, p);
+	if (res == NULL)
 	{
 		gw_respond_error(r, &err);
 		goto out;
@@ -88,9 +75,10 @@ gw_create_multipart(GwRequest *r)
 	x = gw_xml_begin("InitiateMultipartUploadResult");
 	gw_xml_elem(x, "Bucket", r->bucket);
 	gw_xml_elem(x, "Key", r->key);
-	gw_xml_elem(x, "UploadId", id);
+	gw_xml_elem(x, "UploadId", PQgetvalue(res, 0, 0));
 	gw_xml_send(x, r, 200);
 	gw_xml_free(x);
+	PQclear(res);
 out:
 	free(ref);
 	free(path);
@@ -102,16 +90,209 @@ gw_abort_multipart(GwRequest *r)
 	char	   *ref = NULL,
 			   *path = NULL;
 	GwError		err;
+	const char *p[3];
+	PGresult   *res;
 
 	if (!split_or_respond(r, &ref, &path))
 		goto out;
-	if (!check_branch(r, ref, gw_query(r, "uploadId"), &err))
+	p[0] = r->bucket;
+	p[1] = ref;
+	p[2] = gw_query(r, "uploadId");
+	res = gw_sql(r, &err, "SELECT lakefs_multipart_abort($1, $2, $3)", 3, p);
+	if (res == NULL)
 		gw_respond_error(r, &err);
 	else
 		gw_respond(r, 204, NULL, "", 0, NULL);
+	PQclear(res);
 out:
 	free(ref);
 	free(path);
+}
+
+/* a non-negative integer query parameter, dflt when absent; false if malformed */
+static bool
+int_param(GwRequest *r, const char *name, long dflt, long max, long *out)
+{
+	const char *v = gw_query(r, name);
+	char	   *end;
+
+	*out = dflt;
+	if (v == NULL)
+		return true;
+	*out = strtol(v, &end, 10);
+	return *v != '\0' && *end == '\0' && *out >= 0 && *out <= max;
+}
+
+/* ListParts: GET /bucket/key?uploadId=U[&max-parts=N][&part-number-marker=M] */
+void
+gw_list_parts(GwRequest *r)
+{
+	char	   *ref = NULL,
+			   *path = NULL;
+	GwError		err;
+	long		max,
+				marker;
+	char		maxs[32],
+				markers[32];
+	const char *p[5];
+	PGresult   *res;
+	GwXml	   *x;
+	int			n,
+				shown;
+
+	if (!split_or_respond(r, &ref, &path))
+		goto out;
+	if (!int_param(r, "max-parts", 1000, 2147483646L, &max) ||
+		!int_param(r, "part-number-marker", 0, GW_MAX_PARTS, &marker))
+	{
+		gw_error_set(&err, 400, "InvalidArgument",
+					 "max-parts and part-number-marker must be non-negative integers "
+					 "(part-number-marker at most %d).", GW_MAX_PARTS);
+		gw_respond_error(r, &err);
+		goto out;
+	}
+	if (max > 1000)
+		max = 1000;				/* as S3: at most 1000 parts a page */
+	snprintf(maxs, sizeof(maxs), "%ld", max + 1);
+	snprintf(markers, sizeof(markers), "%ld", marker);
+	p[0] = r->bucket;
+	p[1] = ref;
+	p[2] = gw_query(r, "uploadId");
+	p[3] = markers;
+	p[4] = maxs;
+	res = gw_sql(r, &err,
+				 "SELECT part_number, etag, size, to_char(last_modified AT TIME ZONE 'UTC', "
+				 "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+				 "FROM lakefs_multipart_parts($1, $2, $3, $4::integer, $5::integer)", 5, p);
+	if (res == NULL)
+	{
+		gw_respond_error(r, &err);
+		goto out;
+	}
+	n = PQntuples(res);
+	shown = n > max ? (int) max : n;
+	x = gw_xml_begin("ListPartsResult");
+	gw_xml_elem(x, "Bucket", r->bucket);
+	gw_xml_elem(x, "Key", r->key);
+	gw_xml_elem(x, "UploadId", p[2]);
+	gw_xml_elemf(x, "PartNumberMarker", "%ld", marker);
+	gw_xml_elem(x, "NextPartNumberMarker", shown > 0 ? PQgetvalue(res, shown - 1, 0) : markers);
+	gw_xml_elemf(x, "MaxParts", "%ld", max);
+	gw_xml_elem(x, "IsTruncated", n > max ? "true" : "false");
+	gw_xml_elem(x, "StorageClass", "STANDARD");
+	for (int i = 0; i < shown; i++)
+	{
+		gw_xml_open(x, "Part");
+		gw_xml_elem(x, "PartNumber", PQgetvalue(res, i, 0));
+		gw_xml_elem(x, "LastModified", PQgetvalue(res, i, 3));
+		gw_xml_elemf(x, "ETag", "\"%s\"", PQgetvalue(res, i, 1));
+		gw_xml_elem(x, "Size", PQgetvalue(res, i, 2));
+		gw_xml_close(x);
+	}
+	gw_xml_send(x, r, 200);
+	gw_xml_free(x);
+	PQclear(res);
+out:
+	free(ref);
+	free(path);
+}
+
+/*
+ * "bytes=first-last" of x-amz-copy-source-range into two decimal strings;
+ * false when malformed (S3: InvalidArgument)
+ */
+static bool
+copy_range(const char *h, char *first, char *last, size_t size)
+{
+	long long	a,
+				b;
+	char	   *end;
+
+	if (strncmp(h, "bytes=", 6) != 0 || h[6] < '0' || h[6] > '9')
+		return false;
+	a = strtoll(h + 6, &end, 10);
+	if (*end != '-' || end[1] < '0' || end[1] > '9')
+		return false;
+	b = strtoll(end + 1, &end, 10);
+	if (*end != '\0' || b < a)
+		return false;
+	snprintf(first, size, "%lld", a);
+	snprintf(last, size, "%lld", b);
+	return true;
+}
+
+/*
+ * UploadPartCopy: PUT /bucket/key?partNumber=N&uploadId=U with
+ * x-amz-copy-source (and x-amz-copy-source-range): a copy inside the store
+ */
+void
+gw_upload_part_copy(GwRequest *r)
+{
+	char	   *ref = NULL,
+			   *path = NULL,
+			   *srepo = NULL,
+			   *sref = NULL,
+			   *spath = NULL;
+	GwError		err;
+	const char *range = gw_header(r, "x-amz-copy-source-range");
+	char		first[32],
+				last[32];
+	const char *p[9];
+	PGresult   *res;
+	GwXml	   *x;
+
+	if (!split_or_respond(r, &ref, &path))
+		goto out;
+	if (!gw_parse_copy_source(gw_header(r, "x-amz-copy-source"), &srepo, &sref, &spath))
+	{
+		gw_error_set(&err, 400, "InvalidArgument",
+					 "The copy source is \"<repository>/<ref>/<path>\".");
+		gw_respond_error(r, &err);
+		goto out;
+	}
+	if (range && !copy_range(range, first, last, sizeof(first)))
+	{
+		gw_error_set(&err, 400, "InvalidArgument",
+					 "The x-amz-copy-source-range value must be of the form bytes=first-last "
+					 "where first and last are the zero-based offsets of the first and last "
+					 "bytes to copy");
+		gw_respond_error(r, &err);
+		goto out;
+	}
+	p[0] = r->bucket;
+	p[1] = ref;
+	p[2] = gw_query(r, "uploadId");
+	p[3] = gw_query(r, "partNumber");
+	p[4] = srepo;
+	p[5] = sref;
+	p[6] = spath;
+	p[7] = range ? first : NULL;
+	p[8] = range ? last : NULL;
+	res = gw_sql(r, &err,
+				 "SELECT etag, to_char(last_modified AT TIME ZONE 'UTC', "
+				 "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+				 "FROM lakefs_multipart_upload_part_copy($1, $2, $3, $4::integer, $5, $6, $7, "
+				 "$8::bigint, $9::bigint)", 9, p);
+	if (res == NULL)
+	{
+		/* a range past the source's end: S3's InvalidRange */
+		if (err.status == 400 && strstr(err.message, "outside the"))
+			gw_error_set(&err, 416, "InvalidRange", "The requested range is not satisfiable");
+		gw_respond_error(r, &err);
+		goto out;
+	}
+	x = gw_xml_begin("CopyPartResult");
+	gw_xml_elem(x, "LastModified", PQgetvalue(res, 0, 1));
+	gw_xml_elemf(x, "ETag", "\"%s\"", PQgetvalue(res, 0, 0));
+	gw_xml_send(x, r, 200);
+	gw_xml_free(x);
+	PQclear(res);
+out:
+	free(ref);
+	free(path);
+	free(srepo);
+	free(sref);
+	free(spath);
 }
 
 /* ------------------------------------------------------------ complete */
@@ -120,7 +301,6 @@ typedef struct Part
 {
 	int			number;
 	char		etag[128];		/* as listed, unquoted */
-	char	   *head_url;
 	char	   *get_url;
 	int64_t		size;
 } Part;
@@ -144,7 +324,6 @@ complete_free(GwRequest *r)
 		return;
 	for (int i = 0; i < op->nparts; i++)
 	{
-		free(op->parts[i].head_url);
 		free(op->parts[i].get_url);
 	}
 	free(op->parts);
@@ -236,34 +415,47 @@ parse_parts(CompleteOp *op, GwError *err)
 	return true;
 }
 
-/* presigned HEAD and GET URLs of every part, in one statement */
+/*
+ * the store's list of the upload's parts (size and ETag) with a presigned
+ * GET URL of each, in one statement; every listed part must be there with
+ * its ETag (InvalidPart), the upload must exist (NoSuchUpload)
+ */
 static bool
 part_urls(GwRequest *r, CompleteOp *op, GwError *err)
 {
-	StrBuf		numbers;
-	const char *p[4];
+	const char *p[3];
 	PGresult   *res;
+	int			n,
+				j = 0;
 
-	sb_init(&numbers);
-	sb_appendc(&numbers, '{');
-	for (int i = 0; i < op->nparts; i++)
-		sb_appendf(&numbers, "%s%d", i ? "," : "", op->parts[i].number);
-	sb_appendc(&numbers, '}');
 	p[0] = r->bucket;
 	p[1] = op->ref;
 	p[2] = gw_query(r, "uploadId");
-	p[3] = numbers.data;
 	res = gw_sql(r, err,
-				 "SELECT lakefs_multipart_part_url($1, $2, $3, n, 'HEAD'), "
-				 "lakefs_multipart_part_url($1, $2, $3, n, 'GET') "
-				 "FROM unnest($4::integer[]) WITH ORDINALITY AS t(n, i) ORDER BY i", 4, p);
-	sb_free(&numbers);
+				 "SELECT part_number, etag, size, "
+				 "lakefs_multipart_part_url($1, $2, $3, part_number, 'GET') "
+				 "FROM lakefs_multipart_parts($1, $2, $3, 0, 10000)", 3, p);
 	if (res == NULL)
 		return false;
-	for (int i = 0; i < op->nparts && i < PQntuples(res); i++)
+	n = PQntuples(res);
+	for (int i = 0; i < op->nparts; i++)
 	{
-		op->parts[i].head_url = strdup(PQgetvalue(res, i, 0));
-		op->parts[i].get_url = strdup(PQgetvalue(res, i, 1));
+		Part	   *part = &op->parts[i];
+
+		/* both lists ascend by part number */
+		while (j < n && atoi(PQgetvalue(res, j, 0)) < part->number)
+			j++;
+		if (j == n || atoi(PQgetvalue(res, j, 0)) != part->number ||
+			strcmp(PQgetvalue(res, j, 1), part->etag) != 0)
+		{
+			gw_error_set(err, 400, "InvalidPart",
+						 "Part %d could not be found or its ETag does not match.",
+						 part->number);
+			PQclear(res);
+			return false;
+		}
+		part->size = strtoll(PQgetvalue(res, j, 2), NULL, 10);
+		part->get_url = strdup(PQgetvalue(res, j, 3));
 	}
 	PQclear(res);
 	return true;
@@ -330,19 +522,7 @@ complete_finish(GwRequest *r)
 	if (!parse_parts(op, &err) || !part_urls(r, op, &err))
 		goto fail;
 	for (int i = 0; i < op->nparts; i++)
-	{
-		char		stored[128];
-
-		if (!gw_store_head(op->parts[i].head_url, &op->parts[i].size, stored) ||
-			strcmp(stored, op->parts[i].etag) != 0)
-		{
-			gw_error_set(&err, 400, "InvalidPart",
-						 "Part %d could not be found or its ETag does not match.",
-						 op->parts[i].number);
-			goto fail;
-		}
 		total += op->parts[i].size;
-	}
 	p[0] = r->bucket;
 	p[1] = op->ref;
 	p[2] = op->path;
@@ -369,6 +549,13 @@ complete_finish(GwRequest *r)
 	if (res == NULL)
 		goto fail;
 	snprintf(etag, sizeof(etag), "\"%s\"", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	/* the parts are garbage now; left behind, lakefs_multipart_abort_incomplete takes them */
+	p[2] = gw_query(r, "uploadId");
+	res = gw_sql(r, &err, "SELECT lakefs_multipart_abort($1, $2, $3)", 3, p);
+	if (res == NULL)
+		gw_log(GW_LOG_WARNING, "%s: the parts of upload %s were not deleted: %s", r->path,
+			   p[2], err.message);
 	PQclear(res);
 	x = gw_xml_begin("CompleteMultipartUploadResult");
 	gw_xml_elem(x, "Location", r->path);

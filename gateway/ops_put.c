@@ -316,6 +316,36 @@ url_decode(const char *s)
 }
 
 /* CopyObject: stage the source entry's physical object at the new path */
+/*
+ * gw_parse_copy_source: split an x-amz-copy-source ("[/]bucket/ref/path",
+ * URL-encoded, an optional "?versionId=..." ignored) into malloc'd
+ * repository, ref and path; false (nothing to free) when it has no path.
+ */
+bool
+gw_parse_copy_source(const char *source, char **repo, char **ref, char **path)
+{
+	char	   *src = url_decode(source[0] == '/' ? source + 1 : source);
+	char	   *q = strchr(src, '?');
+	char	   *slash;
+
+	*repo = *ref = *path = NULL;
+	if (q)
+		*q = '\0';
+	slash = strchr(src, '/');
+	if (slash == NULL || slash == src || !gw_split_key(slash + 1, ref, path) ||
+		(*path)[0] == '\0')
+	{
+		free(*ref);
+		free(*path);
+		*ref = *path = NULL;
+		free(src);
+		return false;
+	}
+	*slash = '\0';
+	*repo = src;
+	return true;
+}
+
 void
 gw_copy_object(GwRequest *r, const char *source)
 {

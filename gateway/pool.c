@@ -13,6 +13,13 @@
  * one).
  * A connection found broken is reset before it is handed out again.
  *
+ * Every statement is a named prepared statement of its connection, parsed
+ * and planned once (a small GET's statement costs about 0.3 ms prepared
+ * against 0.55 ms parsed each time): the gateway's SQL texts are fixed
+ * strings, so each connection keeps the list of texts it has prepared, in
+ * the same pipeline as their first use. A reset connection starts a new
+ * list. Privileges are checked at execution, as the role of the moment.
+ *
  *-------------------------------------------------------------------------
  */
 #include <pthread.h>
@@ -22,12 +29,77 @@
 
 #include "gw.h"
 
+#define GW_MAX_PREPARED 64
+
+/* the statements a connection has prepared: stmt i is named "gw<i>" */
+typedef struct Prepared
+{
+	int			n;
+	char	   *sql[GW_MAX_PREPARED];
+} Prepared;
+
 static PGconn **conns;
+static Prepared *prepared;		/* parallel to conns */
 static int	nconns;
 static int	nfree;
 static PGconn **free_list;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t available = PTHREAD_COND_INITIALIZER;
+
+static void
+forget_prepared(Prepared *p)
+{
+	if (p == NULL)
+		return;
+	for (int i = 0; i < p->n; i++)
+		free(p->sql[i]);
+	p->n = 0;
+}
+
+/* the prepared-statement list of connection c */
+static Prepared *
+prepared_of(PGconn *c)
+{
+	for (int i = 0; i < nconns; i++)
+		if (conns[i] == c)
+			return &prepared[i];
+	return NULL;
+}
+
+/*
+ * queue sql on c (pipeline mode): as its prepared statement, preceded by
+ * its Parse when this connection has not prepared it yet (*parsed set then:
+ * one more result to read). Returns PQsend*'s success.
+ */
+static bool
+send_prepared(PGconn *c, const char *sql, int nparams, const char *const *params,
+			  bool *parsed)
+{
+	Prepared   *p = prepared_of(c);
+	char		name[16];
+	int			i;
+
+	*parsed = false;
+	for (i = 0; p && i < p->n; i++)
+		if (strcmp(p->sql[i], sql) == 0)
+			break;
+	if (p == NULL || i == GW_MAX_PREPARED)
+		return PQsendQueryParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "gw%d", i);
+	if (i == p->n)
+	{
+		char	   *copy = strdup(sql);
+
+		if (copy == NULL || !PQsendPrepare(c, name, sql, nparams, NULL))
+		{
+			free(copy);
+			return false;
+		}
+		p->sql[p->n++] = copy;
+		*parsed = true;
+	}
+	return PQsendQueryPrepared(c, name, nparams, params, NULL, NULL, 0);
+}
 
 /* gw_pool_init: open size connections; non-zero (logged) on failure */
 int
@@ -35,7 +107,8 @@ gw_pool_init(const char *dsn, int size)
 {
 	conns = calloc(size, sizeof(PGconn *));
 	free_list = calloc(size, sizeof(PGconn *));
-	if (conns == NULL || free_list == NULL)
+	prepared = calloc(size, sizeof(Prepared));
+	if (conns == NULL || free_list == NULL || prepared == NULL)
 		return 1;
 	for (int i = 0; i < size; i++)
 	{
@@ -59,10 +132,15 @@ void
 gw_pool_close(void)
 {
 	for (int i = 0; i < nconns; i++)
+	{
 		PQfinish(conns[i]);
+		forget_prepared(&prepared[i]);
+	}
 	free(conns);
 	free(free_list);
+	free(prepared);
 	conns = free_list = NULL;
+	prepared = NULL;
 	nconns = nfree = 0;
 }
 
@@ -78,7 +156,13 @@ gw_pool_get(void)
 	c = free_list[--nfree];
 	pthread_mutex_unlock(&lock);
 	if (PQstatus(c) != CONNECTION_OK)
+	{
+		Prepared   *p = prepared_of(c);
+
 		PQreset(c);
+		if (p)
+			forget_prepared(p);
+	}
 	return c;
 }
 
@@ -108,7 +192,10 @@ gw_sql_error(GwRequest *r, const PGresult *res, GwError *err)
 		state = "08006";
 	if (msg == NULL)
 		msg = "the database connection failed";
-	if (strcmp(state, "42704") == 0 && starts_with(msg, "repository "))
+	if (strcmp(state, "42704") == 0 && starts_with(msg, "multipart upload "))
+		gw_error_set(err, 404, "NoSuchUpload", "The specified multipart upload does not exist: %s",
+					 msg);
+	else if (strcmp(state, "42704") == 0 && starts_with(msg, "repository "))
 		gw_error_set(err, 404, "NoSuchBucket", "%s", msg);
 	else if (strcmp(state, "42704") == 0 && starts_with(msg, "branch "))
 		gw_error_set(err, 400, "InvalidArgument",
@@ -138,40 +225,71 @@ gw_sql_error(GwRequest *r, const PGresult *res, GwError *err)
 }
 
 /*
- * run_as_role: set_config('role'), the statement and RESET ROLE sent as one
- * pipeline (one round trip, one implicit transaction: when the statement
- * fails, the transaction's rollback also undoes the role change). Returns
- * the statement's result, or NULL with *err set.
+ * run_in_pipeline: the statements of one request as one pipeline (one round
+ * trip, one implicit transaction): with a role, set_config('role'), sql and
+ * RESET ROLE (when sql fails, the transaction's rollback also undoes the
+ * role change); without, sql alone. Each is a prepared statement of the
+ * connection (send_prepared). Returns sql's result, or NULL with *err set.
  */
 static PGresult *
-run_as_role(PGconn *c, GwRequest *r, GwError *err, const char *sql, int nparams,
-			const char *const *params)
+run_in_pipeline(PGconn *c, GwRequest *r, GwError *err, const char *sql, int nparams,
+				const char *const *params)
 {
-	const char *p[1] = {r->auth.role};
+	bool		as_role = r && r->auth.role[0];
+	const char *p[1] = {as_role ? r->auth.role : ""};
 	PGresult   *results[3] = {NULL, NULL, NULL};
+	int			main_stmt = as_role ? 1 : 0;
+	int			nstmts = as_role ? 3 : 1;
+	bool		parsed[3] = {false, false, false};
+	bool		sent;
 	PGresult   *res;
-	int			n = 0;
 	int			nulls = 0;
+	int			kinds[6];
+	bool		parse_slot[6];
+	int			nslots = 0;
+	int			slot = 0;
+	bool		failed = false;
 
-	if (!PQenterPipelineMode(c) ||
-		!PQsendQueryParams(c, "SELECT pg_catalog.set_config('role', $1, false)", 1, NULL, p,
-						   NULL, NULL, 0) ||
-		!PQsendQueryParams(c, sql, nparams, NULL, params, NULL, NULL, 0) ||
-		!PQsendQueryParams(c, "RESET ROLE", 0, NULL, NULL, NULL, NULL, 0) ||
-		!PQpipelineSync(c))
+	sent = PQenterPipelineMode(c);
+	if (sent && as_role)
+		sent = send_prepared(c, "SELECT pg_catalog.set_config('role', $1, false)", 1, p,
+							 &parsed[0]);
+	sent = sent && send_prepared(c, sql, nparams, params, &parsed[main_stmt]);
+	if (sent && as_role)
+		sent = send_prepared(c, "RESET ROLE", 0, NULL, &parsed[2]);
+	if (!sent || !PQpipelineSync(c))
 	{
-		PQexitPipelineMode(c);
 		gw_error_set(err, 503, "ServiceUnavailable", "the database connection failed: %s",
 					 PQerrorMessage(c));
+		/* what was queued is abandoned with the connection */
+		PQexitPipelineMode(c);
+		PQreset(c);
+		forget_prepared(prepared_of(c));
 		return NULL;
 	}
-	/* three results, each followed by NULL, then the sync */
+
+	/*
+	 * the results in queue order: per statement its Parse's (when queued)
+	 * and its own, each followed by NULL, then the sync. After an error the
+	 * server skips the rest up to the sync (PGRES_PIPELINE_ABORTED), Parses
+	 * included.
+	 */
+	for (int i = 0; i < nstmts; i++)
+	{
+		if (parsed[i])
+		{
+			kinds[nslots] = i;
+			parse_slot[nslots++] = true;
+		}
+		kinds[nslots] = i;
+		parse_slot[nslots++] = false;
+	}
 	for (;;)
 	{
 		res = PQgetResult(c);
 		if (res == NULL)
 		{
-			if (++nulls > 3 || PQstatus(c) != CONNECTION_OK)
+			if (++nulls > 2 * nslots || PQstatus(c) != CONNECTION_OK)
 				break;
 			continue;
 		}
@@ -180,29 +298,40 @@ run_as_role(PGconn *c, GwRequest *r, GwError *err, const char *sql, int nparams,
 			PQclear(res);
 			break;
 		}
-		if (n < 3)
-			results[n++] = res;
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+			failed = true;
+		if (slot < nslots && results[kinds[slot]] == NULL &&
+			(!parse_slot[slot] || PQresultStatus(res) != PGRES_COMMAND_OK))
+			results[kinds[slot]] = res;		/* a failed Parse stands for its statement */
 		else
 			PQclear(res);
+		slot++;
 	}
 	PQexitPipelineMode(c);
-	if (results[0] == NULL || PQresultStatus(results[0]) != PGRES_TUPLES_OK)
+	if (failed && (parsed[0] || parsed[1] || parsed[2]))
+	{
+		/* a Parse may have been skipped: start this connection's list anew */
+		PQclear(PQexec(c, "DEALLOCATE ALL"));
+		forget_prepared(prepared_of(c));
+	}
+	if (as_role && (results[0] == NULL || PQresultStatus(results[0]) != PGRES_TUPLES_OK))
 	{
 		gw_error_set(err, 403, "AccessDenied", "the gateway cannot act as role \"%s\": %s",
 					 r->auth.role, results[0] && PQresultErrorField(results[0], PG_DIAG_MESSAGE_PRIMARY) ?
 					 PQresultErrorField(results[0], PG_DIAG_MESSAGE_PRIMARY) : "connection failed");
 		res = NULL;
 	}
-	else if (results[1] == NULL || (PQresultStatus(results[1]) != PGRES_TUPLES_OK &&
-									PQresultStatus(results[1]) != PGRES_COMMAND_OK))
+	else if (results[main_stmt] == NULL ||
+			 (PQresultStatus(results[main_stmt]) != PGRES_TUPLES_OK &&
+			  PQresultStatus(results[main_stmt]) != PGRES_COMMAND_OK))
 	{
-		gw_sql_error(r, results[1], err);
+		gw_sql_error(r, results[main_stmt], err);
 		res = NULL;
 	}
 	else
 	{
-		res = results[1];
-		results[1] = NULL;
+		res = results[main_stmt];
+		results[main_stmt] = NULL;
 	}
 	for (int i = 0; i < 3; i++)
 		PQclear(results[i]);
@@ -210,28 +339,17 @@ run_as_role(PGconn *c, GwRequest *r, GwError *err, const char *sql, int nparams,
 }
 
 /*
- * gw_sql: run sql with text parameters as the request's role (none when r is
- * NULL or anonymous). Returns the result (PQclear it) or NULL with *err set.
+ * gw_sql: run sql (a fixed string: it is prepared once per connection) with
+ * text parameters as the request's role (none when r is NULL or anonymous).
+ * Returns the result (PQclear it) or NULL with *err set.
  */
 PGresult *
 gw_sql(GwRequest *r, GwError *err, const char *sql, int nparams,
 	   const char *const *params)
 {
 	PGconn	   *c = gw_pool_get();
-	PGresult   *res;
+	PGresult   *res = run_in_pipeline(c, r, err, sql, nparams, params);
 
-	if (r && r->auth.role[0])
-		res = run_as_role(c, r, err, sql, nparams, params);
-	else
-	{
-		res = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-		{
-			gw_sql_error(r, res, err);
-			PQclear(res);
-			res = NULL;
-		}
-	}
 	gw_pool_put(c);
 	return res;
 }

@@ -10,7 +10,8 @@
  * store requests with), then asks the database whether the signature is
  * right (lakefs_verify_signature): the secret never leaves the database.
  * The answer is the key's role and the day's signing key, kept for the
- * chunk signatures of an aws-chunked body.
+ * chunk signatures of an aws-chunked body, and for --key-cache seconds in
+ * keycache.c, which then checks the same key's next signatures itself.
  *
  *-------------------------------------------------------------------------
  */
@@ -215,15 +216,52 @@ is_presign_param(const char *name)
 		strcmp(name, "X-Amz-Security-Token") == 0;
 }
 
-/* ask the database; fills r->auth.role and signing key, or *err */
+/* does HMAC-SHA256(key, sts) equal the hex signature given? (constant time) */
+static bool
+signature_matches(const unsigned char key[32], const char *sts, const char *given)
+{
+	unsigned char mac[32];
+	unsigned int maclen = 0;
+	char		hex[65];
+	static const char digits[] = "0123456789abcdef";
+
+	if (HMAC(EVP_sha256(), key, 32, (const unsigned char *) sts, strlen(sts),
+			 mac, &maclen) == NULL || maclen != 32)
+		return false;
+	for (int i = 0; i < 32; i++)
+	{
+		hex[2 * i] = digits[mac[i] >> 4];
+		hex[2 * i + 1] = digits[mac[i] & 15];
+	}
+	hex[64] = '\0';
+	return strlen(given) == 64 && CRYPTO_memcmp(given, hex, 64) == 0;
+}
+
+/*
+ * ask the signing-key cache (keycache.c), then the database; fills
+ * r->auth.role and signing key, or *err
+ */
 static bool
 verify_in_database(GwRequest *r, const SigInput *in, const char *sts, GwError *err)
 {
 	const char *params[6] = {in->akid, in->date, in->region, in->service, sts, in->signature};
-	PGresult   *res = gw_sql(NULL, err,
-							 "SELECT found, role, signing_key FROM "
-							 "lakefs_verify_signature($1, $2, $3, $4, $5, $6)", 6, params);
+	PGresult   *res;
 	const char *hex;
+	char		scope[200];
+	uint64_t	gen = 0;
+
+	snprintf(scope, sizeof(scope), "%s/%s/%s", in->date, in->region, in->service);
+	if (gw_key_cache_get(in->akid, scope, r->auth.role, r->auth.signing_key, &gen))
+	{
+		if (signature_matches(r->auth.signing_key, sts, in->signature))
+			return true;
+		/* a mismatch is for the database to judge */
+		memset(r->auth.role, 0, sizeof(r->auth.role));
+		memset(r->auth.signing_key, 0, sizeof(r->auth.signing_key));
+	}
+	res = gw_sql(NULL, err,
+				 "SELECT found, role, signing_key FROM "
+				 "lakefs_verify_signature($1, $2, $3, $4, $5, $6)", 6, params);
 
 	if (res == NULL)
 	{
@@ -256,8 +294,12 @@ verify_in_database(GwRequest *r, const SigInput *in, const char *sts, GwError *e
 	hex = PQgetvalue(res, 0, 2);
 	if (strncmp(hex, "\\x", 2) == 0 && strlen(hex) == 66)
 		for (int i = 0; i < 32; i++)
+	{
+		for (int i = 0; i < 32; i++)
 			r->auth.signing_key[i] = (unsigned char) (lk_hex_value(hex[2 + 2 * i]) * 16 +
 													  lk_hex_value(hex[3 + 2 * i]));
+		gw_key_cache_put(in->akid, scope, r->auth.role, r->auth.signing_key, gen);
+	}
 	PQclear(res);
 	return true;
 }

@@ -32,6 +32,7 @@
 #include <openssl/hmac.h>
 
 #include "catalog/pg_authid.h"
+#include "commands/async.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -47,6 +48,8 @@ PG_FUNCTION_INFO_V1(lakefs_delete_access_key);
 PG_FUNCTION_INFO_V1(lakefs_verify_signature);
 
 #define KEYS_TABLE "lakefs_keys.access_keys"
+/* NOTIFY channel of deleted keys (the gateways' signing-key caches listen) */
+#define LAKEFS_KEYS_CHANNEL "lakefs_access_keys"
 
 /* random characters from alphabet (strong randomness), NUL-terminated */
 static void
@@ -150,6 +153,8 @@ lakefs_delete_access_key(PG_FUNCTION_ARGS)
 	check_member(role, rolename ? rolename : "?");
 	run("DELETE FROM " KEYS_TABLE " WHERE access_key_id = $1", 1, types, v);
 	finish_spi();
+	/* at commit: gateways drop their cached signing keys of this key */
+	Async_Notify(LAKEFS_KEYS_CHANNEL, id);
 	PG_RETURN_VOID();
 }
 

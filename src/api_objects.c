@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include <time.h>
+
 #include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -18,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "api_args.h"
+#include "blockstore.h"
 #include "catalog.h"
 #include "commit.h"
 #include "listing.h"
@@ -275,6 +278,41 @@ lakefs_stat(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
 }
 
+PG_FUNCTION_INFO_V1(lakefs_stat_presigned);
+
+/*
+ * lakefs_stat_presigned(repo, ref, path, expires): lakefs_stat's row with
+ * physical_address replaced by a presigned GET URL of the object (as
+ * lakeFS's statObject with presign=true): the S3 gateway's one statement
+ * per GetObject, the ref and path resolved once.
+ */
+Datum
+lakefs_stat_presigned(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *refexpr = ARG_TEXT(1);
+	char	   *path = ARG_TEXT(2);
+	int			secs = PG_ARGISNULL(3) ? 900 : objects_expiry_seconds(PG_GETARG_INTERVAL_P(3));
+	LkRef		ref;
+	LakefsEntry e;
+	TupleDesc	desc;
+	Datum		v[8];
+	bool		n[8];
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "lakefs_stat_presigned must return a composite type");
+	refs_resolve(repo, refexpr, &ref);
+	if (!listing_lookup(repo, &ref, path, &e))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("object \"%s\" not found at ref \"%s\" of repository \"%s\"",
+						path, refexpr, repo->name)));
+	entry_values(repo, &e, v, n);
+	v[2] = CStringGetTextDatum(blockstore_presign(repo_server(repo),
+												  entry_full_address(repo, &e),
+												  "GET", secs, time(NULL)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+}
 
 PG_FUNCTION_INFO_V1(lakefs_staged);
 

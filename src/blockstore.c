@@ -239,6 +239,45 @@ blockstore_head(Oid serverid, const char *address, BlockstoreObjectInfo *info)
 	info->address = pstrdup(address);
 }
 
+/* blockstore_copy: see blockstore.h */
+void
+blockstore_copy(Oid serverid, const char *src_address, const char *dst_address,
+				int64 src_size, int64 first, int64 last, BlockstoreObjectInfo *info)
+{
+	BlockstoreAddress src;
+	BlockstoreAddress dst;
+
+	blockstore_parse_address(src_address, &src);
+	blockstore_parse_address(dst_address, &dst);
+	require_key(src_address, &src);
+	require_key(dst_address, &dst);
+	if (src.kind != dst.kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot copy from \"%s\" to \"%s\": different kinds of store",
+						src_address, dst_address)));
+	if (src.kind == BLOCKSTORE_S3)
+	{
+		const S3Endpoint *ep = endpoint_for(serverid);
+
+		s3_copy_object(ep, src.bucket, src.key, dst.bucket, dst.key, first, last);
+		memset(info, 0, sizeof(*info));
+		bs_s3_head(ep, &dst, info);
+	}
+	else
+	{
+		int64		off = first < 0 ? 0 : first;
+		int64		len = first < 0 ? src_size : last - first + 1;
+		bytea	   *data = len > 0 ? bs_local_get(&src, off, len) : NULL;
+
+		memset(info, 0, sizeof(*info));
+		bs_local_put(&dst, data ? VARDATA_ANY(data) : "", data ? VARSIZE_ANY_EXHDR(data) : 0,
+					 info);
+		bs_local_head(&dst, info);
+	}
+	info->address = pstrdup(dst_address);
+}
+
 /*
  * blockstore_delete
  *		Remove an object (no error when it does not exist).

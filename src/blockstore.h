@@ -81,6 +81,16 @@ extern void blockstore_head(Oid serverid, const char *address,
 							BlockstoreObjectInfo *info);
 extern void blockstore_delete(Oid serverid, const char *address);
 extern void blockstore_delete_many(Oid serverid, char *const *addresses, int naddresses);
+/*
+ * blockstore_copy: make dst_address a copy of src_address (bytes first..last
+ * inclusive, or the whole object when first < 0) inside the store, and fill
+ * *info from a HEAD of the copy. s3: a server-side copy (CopyObject, or a
+ * one-part multipart upload with UploadPartCopy for a range); both
+ * addresses in the one store of serverid. local: read and written here.
+ */
+extern void blockstore_copy(Oid serverid, const char *src_address, const char *dst_address,
+							int64 src_size, int64 first, int64 last,
+							BlockstoreObjectInfo *info);
 extern char *blockstore_presign(Oid serverid, const char *address, const char *method,
 								int expires_seconds, pg_time_t when);
 

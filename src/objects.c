@@ -171,7 +171,7 @@ stage_stored(LkRepo *repo, const char *branch, LkStaged *s, const char *address,
  * it) and the branch exists (ERRCODE_UNDEFINED_OBJECT, as lock_branch says
  * it) before anything is uploaded for it; no lock is taken.
  */
-static void
+void
 require_branch(LkRepo *repo, const char *branch)
 {
 	LkCommitId	head;
@@ -267,8 +267,12 @@ objects_read(LkRepo *repo, const char *ref, const char *path)
 						  e.size);
 }
 
-static int
-interval_seconds(Interval *iv)
+/*
+ * objects_expiry_seconds: a presigned URL's lifetime in whole seconds;
+ * 22023 outside 1 second .. 7 days.
+ */
+int
+objects_expiry_seconds(Interval *iv)
 {
 	double		secs = (double) iv->time / USECS_PER_SEC +
 		(double) iv->day * SECS_PER_DAY + (double) iv->month * 30 * SECS_PER_DAY;
@@ -286,7 +290,7 @@ Datum
 lakefs_presign(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
-	int			secs = PG_ARGISNULL(3) ? 900 : interval_seconds(PG_GETARG_INTERVAL_P(3));
+	int			secs = PG_ARGISNULL(3) ? 900 : objects_expiry_seconds(PG_GETARG_INTERVAL_P(3));
 	LakefsEntry e;
 
 	lookup_object(repo, ARG_TEXT(1), ARG_TEXT(2), &e);
@@ -305,7 +309,7 @@ lakefs_upload_url(PG_FUNCTION_ARGS)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
-	int			secs = PG_ARGISNULL(3) ? 900 : interval_seconds(PG_GETARG_INTERVAL_P(3));
+	int			secs = PG_ARGISNULL(3) ? 900 : objects_expiry_seconds(PG_GETARG_INTERVAL_P(3));
 	char	   *address;
 	TupleDesc	desc;
 	Datum		v[2];

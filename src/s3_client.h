@@ -75,6 +75,8 @@ extern char *s3_presign_url(const S3Endpoint *ep, const char *method,
 							const char *bucket, const char *key,
 							int expires_seconds, pg_time_t when);
 
+extern void s3_copy_object(const S3Endpoint *ep, const char *src_bucket, const char *src_key,
+						   const char *bucket, const char *key, int64 first, int64 last);
 extern char *s3_put_object_multipart(const S3Endpoint *ep, const char *bucket,
 									 const char *key, const char *data,
 									 size_t len, size_t part_size,

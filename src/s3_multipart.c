@@ -207,3 +207,116 @@ s3_put_object_multipart(const S3Endpoint *ep, const char *bucket, const char *ke
 	s3_head_object(ep, bucket, key, &info);
 	return info.etag;
 }
+
+/* the ETag of a CopyPartResult document (unquoted), or NULL; palloc'd */
+static char *
+copy_result_etag(const char *xml, size_t len)
+{
+	char	   *doc = pnstrdup(xml ? xml : "", len);
+	char	   *a = strstr(doc, "<ETag>");
+	char	   *b = a ? strstr(a, "</ETag>") : NULL;
+	StringInfoData out;
+
+	if (a == NULL || b == NULL || strstr(doc, "<Error>") != NULL)
+		return NULL;
+	initStringInfo(&out);
+	for (char *p = a + 6; p < b; p++)
+	{
+		if (strncmp(p, "&quot;", 6) == 0)
+			p += 5;
+		else if (strncmp(p, "&#34;", 5) == 0)
+			p += 4;
+		else if (*p != '"')
+			appendStringInfoChar(&out, *p);
+	}
+	return out.data;
+}
+
+/*
+ * s3_copy_object
+ *		Make bucket/key a server-side copy of src_bucket/src_key: CopyObject
+ *		for the whole object (first < 0), else a one-part multipart upload
+ *		whose part is an UploadPartCopy of bytes first..last (S3's CopyObject
+ *		takes no range). A failed part copy aborts the upload (best effort).
+ *		Throws on failure.
+ */
+void
+s3_copy_object(const S3Endpoint *ep, const char *src_bucket, const char *src_key,
+			   const char *bucket, const char *key, int64 first, int64 last)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	StringInfoData source;
+	char		range[64];
+	S3Call		call;
+	XferState	st;
+	ErrorContextCallback errcb;
+	char	   *upload_id;
+	char	   *etags[1];
+
+	initStringInfo(&source);
+	appendStringInfoChar(&source, '/');
+	s3_append_encoded(&source, src_bucket, false);
+	appendStringInfoChar(&source, '/');
+	s3_append_encoded(&source, src_key, true);
+	if (first < 0)
+	{
+		s3_call_init(&call, "COPY object to", "PUT", bucket, key);
+		s3_call_header(&call, "x-amz-copy-source", source.data);
+		memset(&st, 0, sizeof(st));
+		S3_PUSH_CONTEXT(errcb, call);
+		s3_perform(ep, &call, &st);
+		/* a 200 may still carry an Error document */
+		if (st.len > 0 && strstr(s3_xfer_text(&st), "<Error>") != NULL)
+			s3_raise_malformed(ep, "CopyObjectResult", "an Error document");
+		S3_POP_CONTEXT(errcb);
+		s3_xfer_free(&st);
+		return;
+	}
+	snprintf(range, sizeof(range), "bytes=%lld-%lld", (long long) first, (long long) last);
+	upload_id = s3_multipart_initiate(ep, bucket, key, NULL);
+	PG_TRY();
+	{
+		s3_call_init(&call, "UPLOAD part copy of", "PUT", bucket, key);
+		s3_call_query(&call, "partNumber", "1");
+		s3_call_query(&call, "uploadId", upload_id);
+		s3_call_header(&call, "x-amz-copy-source", source.data);
+		s3_call_header(&call, "x-amz-copy-source-range", range);
+		memset(&st, 0, sizeof(st));
+		S3_PUSH_CONTEXT(errcb, call);
+		s3_perform(ep, &call, &st);
+		etags[0] = copy_result_etag(s3_xfer_text(&st), st.len);
+		if (etags[0] == NULL)
+			s3_raise_malformed(ep, "CopyPartResult", "no ETag");
+		S3_POP_CONTEXT(errcb);
+		s3_xfer_free(&st);
+		s3_multipart_complete(ep, bucket, key, upload_id, etags, 1);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		S3Endpoint	abort_ep = *ep;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
+		{
+			HOLD_INTERRUPTS();
+			abort_ep.max_retries = 0;
+			abort_ep.request_timeout_ms = 1000;
+			PG_TRY();
+			{
+				s3_multipart_abort(&abort_ep, bucket, key, upload_id);
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(oldcxt);
+				FlushErrorState();
+			}
+			PG_END_TRY();
+			RESUME_INTERRUPTS();
+		}
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}

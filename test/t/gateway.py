@@ -288,8 +288,145 @@ s3.complete_multipart_upload(Bucket="repo", Key="experiment-1/big/parts.bin", Up
                              MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
 ok(s3.get_object(Bucket="repo", Key="experiment-1/big/parts.bin")["Body"].read() == b"a" * (5 * 1024 * 1024) + b"tail",
    "Complete joins the parts in order")
-ok(s3.abort_multipart_upload(Bucket="repo", Key="experiment-1/big/x.bin", UploadId=uid)
+env = s3_env()
+store = boto3.client("s3", endpoint_url=env["LAKEFS_S3_ENDPOINT"], region_name=env["LAKEFS_S3_REGION"],
+                     aws_access_key_id=env["LAKEFS_S3_ACCESS_KEY"], aws_secret_access_key=env["LAKEFS_S3_SECRET_KEY"],
+                     config=botocore.config.Config(signature_version="s3v4"))
+namespace = one("SELECT storage_namespace FROM lakefs_repositories WHERE name = 'repo'")[0]
+
+
+def upload_objects(upload_id):
+    """The keys the store holds under the gateway's folder of upload_id."""
+    prefix = namespace[len("s3://gateway/"):] + "/_lakefs/multipart/%s/" % upload_id
+    r = store.list_objects_v2(Bucket="gateway", Prefix=prefix)
+    return [o["Key"][len(prefix):] for o in r.get("Contents", [])]
+
+
+ok(upload_objects(uid) == [], "Complete deletes the upload's parts and marker from the store")
+ok(error_of(s3.abort_multipart_upload, Bucket="repo", Key="experiment-1/big/parts.bin", UploadId=uid)
+   == (404, "NoSuchUpload"), "a completed upload is gone: Abort is 404 NoSuchUpload")
+
+# ListParts: the store's listing of the upload's folder, paged as S3 pages it
+key = "experiment-1/big/listed.bin"
+lid = s3.create_multipart_upload(Bucket="repo", Key=key)["UploadId"]
+ok(upload_objects(lid) == ["upload"], "CreateMultipartUpload writes the upload's marker object")
+r = s3.list_parts(Bucket="repo", Key=key, UploadId=lid)
+ok(r.get("Parts", []) == [] and r["IsTruncated"] is False and r["UploadId"] == lid,
+   "ListParts of a fresh upload lists no parts")
+petags = {}
+for n in (1, 2, 3, 5):
+    petags[n] = s3.upload_part(Bucket="repo", Key=key, UploadId=lid, PartNumber=n,
+                               Body=bytes([n]) * (1000 * n))["ETag"]
+r = s3.list_parts(Bucket="repo", Key=key, UploadId=lid)
+ok([(p["PartNumber"], p["ETag"], p["Size"]) for p in r["Parts"]] == [(n, petags[n], 1000 * n) for n in (1, 2, 3, 5)]
+   and r["IsTruncated"] is False, "ListParts lists every uploaded part with its ETag and Size",
+   [(p["PartNumber"], p["Size"]) for p in r["Parts"]])
+ok(all(abs((p["LastModified"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) < 3600
+       for p in r["Parts"]), "each part has its LastModified")
+pages, marker = [], 0
+while len(pages) < 10:
+    r = s3.list_parts(Bucket="repo", Key=key, UploadId=lid, MaxParts=2, PartNumberMarker=marker)
+    pages.append([p["PartNumber"] for p in r.get("Parts", [])])
+    if not r["IsTruncated"]:
+        break
+    marker = r["NextPartNumberMarker"]
+ok(pages == [[1, 2], [3, 5]], "MaxParts=2 pages with IsTruncated and NextPartNumberMarker", pages)
+listed = [p["PartNumber"] for page in s3.get_paginator("list_parts").paginate(
+    Bucket="repo", Key=key, UploadId=lid, PaginationConfig={"PageSize": 3}) for p in page.get("Parts", [])]
+ok(listed == [1, 2, 3, 5], "boto3's list_parts paginator walks every part", listed)
+ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId="0" * 32) == (404, "NoSuchUpload"),
+   "ListParts of an unknown upload id is 404 NoSuchUpload")
+ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId="not-an-id") == (400, "InvalidArgument"),
+   "ListParts with a malformed upload id is 400 InvalidArgument")
+ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId=lid, PartNumberMarker=10001) == (400, "InvalidArgument"),
+   "a part-number-marker past 10000 is 400 InvalidArgument")
+ok(error_of(client("lk_gw_reader").list_parts, Bucket="repo", Key=key, UploadId=lid) == (403, "AccessDenied"),
+   "ListParts needs the privilege to write the branch")
+ok(error_of(s3.upload_part, Bucket="repo", Key=key, UploadId="0" * 32, PartNumber=1, Body=b"x")
+   == (404, "NoSuchUpload"), "UploadPart into an unknown upload is 404 NoSuchUpload")
+ok(s3.abort_multipart_upload(Bucket="repo", Key=key, UploadId=lid)
    ["ResponseMetadata"]["HTTPStatusCode"] == 204, "AbortMultipartUpload answers 204")
+ok(upload_objects(lid) == [], "Abort deletes the parts and the marker from the store")
+ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId=lid) == (404, "NoSuchUpload"),
+   "after Abort, ListParts is 404 NoSuchUpload")
+ok(error_of(s3.abort_multipart_upload, Bucket="repo", Key=key, UploadId=lid) == (404, "NoSuchUpload"),
+   "and a second Abort too")
+
+# incomplete uploads: lakefs_multipart_abort_incomplete, as an AbortIncompleteMultipartUpload rule
+old_id = s3.create_multipart_upload(Bucket="repo", Key=key)["UploadId"]
+s3.upload_part(Bucket="repo", Key=key, UploadId=old_id, PartNumber=1, Body=b"left behind")
+ok(one("SELECT lakefs_multipart_abort_incomplete('repo', '1 hour')")[0] == 0 and
+   upload_objects(old_id) == ["00001", "upload"], "an upload younger than older_than is kept")
+ok(one("SELECT lakefs_multipart_abort_incomplete('repo', '0 seconds')")[0] >= 1 and upload_objects(old_id) == [],
+   "an older one loses its parts and marker", upload_objects(old_id))
+ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId=old_id) == (404, "NoSuchUpload"),
+   "and is gone for the gateway")
+
+# UploadPartCopy: server-side copies into parts; boto3's managed copy() uses it above its threshold
+calls = []
+s3.meta.events.register("before-call.s3.UploadPartCopy", lambda **kw: calls.append(1))
+s3.copy({"Bucket": "repo", "Key": "main/raw/big.bin"}, "repo", "experiment-1/copied/big.bin",
+        Config=boto3.s3.transfer.TransferConfig(multipart_threshold=5 * 1024 * 1024,
+                                                multipart_chunksize=5 * 1024 * 1024))
+ok(len(calls) == 3 and s3.get_object(Bucket="repo", Key="experiment-1/copied/big.bin")["Body"].read() == big,
+   "boto3 copy() of 12 MiB in 3 UploadPartCopy parts copies byte for byte", len(calls))
+key = "experiment-1/copied/ranges.bin"
+cid = s3.create_multipart_upload(Bucket="repo", Key=key)["UploadId"]
+c1 = s3.upload_part_copy(Bucket="repo", Key=key, UploadId=cid, PartNumber=1,
+                         CopySource={"Bucket": "repo", "Key": "main/raw/big.bin"},
+                         CopySourceRange="bytes=0-5242879")["CopyPartResult"]
+c2 = s3.upload_part_copy(Bucket="repo", Key=key, UploadId=cid, PartNumber=2,
+                         CopySource={"Bucket": "repo", "Key": "v1/raw/Images/cat/1.jpg"},
+                         CopySourceRange="bytes=100-199")["CopyPartResult"]
+c3 = s3.upload_part_copy(Bucket="repo", Key=key, UploadId=cid, PartNumber=3,
+                         CopySource="repo/%s/raw/Images/dog/2.jpg" % main_commit)["CopyPartResult"]
+ok([p["ETag"] for p in s3.list_parts(Bucket="repo", Key=key, UploadId=cid)["Parts"]]
+   == [c1["ETag"], c2["ETag"], c3["ETag"]], "each CopyPartResult's ETag is the part ListParts lists")
+s3.complete_multipart_upload(Bucket="repo", Key=key, UploadId=cid, MultipartUpload={"Parts": [
+    {"PartNumber": 1, "ETag": c1["ETag"]}, {"PartNumber": 2, "ETag": c2["ETag"]}, {"PartNumber": 3, "ETag": c3["ETag"]}]})
+ok(s3.get_object(Bucket="repo", Key=key)["Body"].read() ==
+   big[:5242880] + images["raw/Images/cat/1.jpg"][100:200] + images["raw/Images/dog/2.jpg"],
+   "x-amz-copy-source-range copies a slice; sources by branch, tag and commit id")
+cid = s3.create_multipart_upload(Bucket="repo", Key=key)["UploadId"]
+src = {"Bucket": "repo", "Key": "main/raw/big.bin"}
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1,
+            CopySource={"Bucket": "repo", "Key": "main/no/such.bin"}) == (404, "NoSuchKey"),
+   "UploadPartCopy of a missing source is 404 NoSuchKey")
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1,
+            CopySource={"Bucket": "nope", "Key": "main/raw/big.bin"}) == (404, "NoSuchBucket"),
+   "a source in a missing repository is 404 NoSuchBucket")
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1, CopySource=src,
+            CopySourceRange="bytes=10-5") == (400, "InvalidArgument"),
+   "a range whose end is before its start is 400 InvalidArgument")
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1, CopySource=src,
+            CopySourceRange="bytes=0-") == (400, "InvalidArgument"),
+   "an open-ended range is 400 InvalidArgument")
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1, CopySource=src,
+            CopySourceRange="bytes=%d-%d" % (len(big), len(big) + 10)) == (416, "InvalidRange"),
+   "a range past the source's end is 416 InvalidRange")
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId="0" * 32, PartNumber=1, CopySource=src)
+   == (404, "NoSuchUpload"), "UploadPartCopy into an unknown upload is 404 NoSuchUpload")
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=10001, CopySource=src)
+   == (400, "InvalidArgument"), "a part number past 10000 is 400 InvalidArgument")
+ok(error_of(client("lk_gw_nobody").upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1,
+            CopySource=src) == (403, "AccessDenied"), "a role without privileges gets AccessDenied")
+conn.execute("SELECT lakefs_create_repository('other', 's3://gateway/other-%d', server => 'minio')"
+             % int(time.time() * 1000))
+secret_bytes = os.urandom(3000)
+conn.execute("SELECT lakefs_put_object('other', 'main', 'secret.bin', %s)", (secret_bytes,))
+osrc = {"Bucket": "other", "Key": "main/secret.bin"}
+ok(error_of(s3.upload_part_copy, Bucket="repo", Key=key, UploadId=cid, PartNumber=1, CopySource=osrc)
+   == (403, "AccessDenied"), "a source in a repository the role cannot read is 403 AccessDenied")
+ok(upload_objects(cid) == ["upload"], "failed part copies leave no part behind", upload_objects(cid))
+conn.execute("SELECT lakefs_grant('other', 'lk_gw_writer', 'read')")
+c1 = s3.upload_part_copy(Bucket="repo", Key=key, UploadId=cid, PartNumber=1, CopySource=osrc,
+                         CopySourceRange="bytes=1000-1999")["CopyPartResult"]
+s3.complete_multipart_upload(Bucket="repo", Key=key, UploadId=cid,
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": c1["ETag"]}]})
+ok(s3.get_object(Bucket="repo", Key=key)["Body"].read() == secret_bytes[1000:2000],
+   "with the read privilege granted, a part copies from another repository of the same store")
+cid = s3.create_multipart_upload(Bucket="repo", Key=key)["UploadId"]
+s3.abort_multipart_upload(Bucket="repo", Key=key, UploadId=cid)
 ok(error_of(s3.create_multipart_upload, Bucket="repo", Key="v1/big/x.bin") == (400, "InvalidArgument"),
    "a multipart upload to a tag is refused")
 ok(error_of(s3.upload_part, Bucket="repo", Key="experiment-1/big/x.bin", UploadId="not-an-id", PartNumber=1,
@@ -543,6 +680,113 @@ ok(results.count(True) == 100, "100 concurrent clients list and read correctly",
    [r for r in results if r is not True][:3])
 ok(gw.poll() is None, "the gateway is still running after all of it")
 
+# the signing-key cache: a verified key's day-scoped signing key is kept (--key-cache,
+# default 60 s) and dropped when lakefs_delete_access_key notifies lakefs_access_keys
+akid, secret = one("SELECT access_key_id, secret_access_key FROM lakefs_create_access_key('lk_gw_reader')")
+cached = client(akid=akid, secret=secret)
+ok(cached.head_bucket(Bucket="repo")["ResponseMetadata"]["HTTPStatusCode"] == 200 and
+   cached.head_bucket(Bucket="repo")["ResponseMetadata"]["HTTPStatusCode"] == 200,
+   "a new key works, twice (the second time from the cache)")
+ok(error_of(client(akid=akid, secret="x" * 40).head_bucket, Bucket="repo") == (403, "403"),
+   "a cached key with a wrong signature is refused")
+ok(error_of(client(akid=akid, secret="x" * 40).list_objects_v2, Bucket="repo", Prefix="main/")
+   == (403, "SignatureDoesNotMatch"), "with SignatureDoesNotMatch")
+conn.execute("SELECT lakefs_delete_access_key(%s)", (akid,))
+refused = None
+for _ in range(50):   # the notification arrives asynchronously: at most 5 s
+    refused = error_of(cached.list_objects_v2, Bucket="repo", Prefix="main/")
+    if refused:
+        break
+    time.sleep(0.1)
+ok(refused == (403, "InvalidAccessKeyId"), "a deleted key is refused: its cached signing key is dropped", refused)
+for bad in (["--key-cache", "-1"], ["--key-cache", "x"], ["--key-cache", "3601"], ["--redirect-get", "sometimes"]):
+    r = subprocess.run([gateway_binary(), "--dsn", dsn] + bad, capture_output=True, text=True, timeout=10)
+    ok(r.returncode == 2 and bad[0] in r.stderr, "%s %s is refused with status 2" % tuple(bad), r.stderr)
+
+# --redirect-get: GetObject answers 307 with a presigned URL of the store object
+def start_gateway(*args):
+    port = free_port()
+    g = subprocess.Popen([gateway_binary(), "--dsn", dsn, "--listen", "127.0.0.1:%d" % port,
+                          "--workers", "2", "--log-level", "info"] + list(args), stdout=log, stderr=log)
+    atexit.register(lambda: g.poll() is None and g.kill())
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return g, port
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kw):
+        return None
+
+
+def fetch(url, follow=True):
+    """(status, Location, body) of a GET of url."""
+    opener = urllib.request.build_opener() if follow else urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(url) as r:
+            return r.status, r.headers.get("Location"), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location"), e.read()
+
+
+def ask_presign(request, **kw):
+    request.url += ("&" if "?" in request.url else "?") + "presign=true"
+
+
+cat = images["raw/Images/cat/2.jpg"]
+for mode in ("ask", "always"):
+    g, port = start_gateway("--redirect-get", mode)
+    c = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1",
+                     aws_access_key_id=keys["lk_gw_reader"][0], aws_secret_access_key=keys["lk_gw_reader"][1],
+                     config=botocore.config.Config(retries={"max_attempts": 0}, signature_version="s3v4"))
+    plain = c.generate_presigned_url("get_object", Params={"Bucket": "repo", "Key": "main/raw/Images/cat/2.jpg"})
+    c.meta.events.register("before-sign.s3.GetObject", ask_presign)
+    asking = c.generate_presigned_url("get_object", Params={"Bucket": "repo", "Key": "main/raw/Images/cat/2.jpg"})
+    status, location, body = fetch(asking, follow=False)
+    ok(status == 307 and location.startswith(env["LAKEFS_S3_ENDPOINT"]) and "X-Amz-Signature=" in location,
+       "%s: a GET with presign=true answers 307 to a presigned store URL" % mode, (status, location))
+    ok(fetch(asking) == (200, None, cat), "%s: urllib follows it to the object's bytes" % mode)
+    status, location, body = fetch(plain, follow=False)
+    ok((status, body) == ((200, cat) if mode == "ask" else (307, b"")),
+       "%s: without presign=true the gateway %s" % (mode, "streams the bytes itself" if mode == "ask" else "redirects too"))
+    r = subprocess.run(["curl", "-sS", "-L", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                        "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "%s:%s" % keys["lk_gw_reader"],
+                        "http://127.0.0.1:%d/repo/main/raw/Images/cat/2.jpg?presign=true" % port],
+                       capture_output=True, timeout=30)
+    ok(r.returncode == 0 and r.stdout == cat, "%s: curl -L --aws-sigv4 follows the redirect" % mode, r.stderr)
+    ok(fetch(c.generate_presigned_url("get_object", Params={"Bucket": "repo", "Key": "main/no/such.jpg"}))[0] == 404,
+       "%s: a missing key is 404, not a redirect" % mode)
+    ok(c.head_object(Bucket="repo", Key="main/raw/Images/cat/2.jpg")["ContentLength"] == len(cat),
+       "%s: HeadObject is answered by the gateway" % mode)
+    g.terminate()
+    ok(g.wait(timeout=15) == 0, "%s: the gateway stops" % mode)
+
+# prepared statements: a pipeline that fails before a statement's Parse (the gateway
+# cannot become the key's role) must not leave that statement marked as prepared
+conn.execute("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'lk_gw_stranger') THEN "
+             "EXECUTE 'DROP OWNED BY lk_gw_stranger'; EXECUTE 'DROP ROLE lk_gw_stranger'; END IF; END $$")
+conn.execute("CREATE ROLE lk_gw_stranger")
+conn.execute("SELECT lakefs_grant('repo', 'lk_gw_stranger', 'read')")
+stranger = one("SELECT access_key_id, secret_access_key FROM lakefs_create_access_key('lk_gw_stranger')")
+g, port = start_gateway("--workers", "1")
+c1 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1",
+                  aws_access_key_id=stranger[0], aws_secret_access_key=stranger[1],
+                  config=botocore.config.Config(retries={"max_attempts": 0}, signature_version="s3v4"))
+ok(error_of(c1.get_object, Bucket="repo", Key="main/raw/Images/cat/2.jpg") == (403, "AccessDenied"),
+   "a key whose role the gateway's login role was not granted is 403 AccessDenied")
+c2 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1",
+                  aws_access_key_id=keys["lk_gw_reader"][0], aws_secret_access_key=keys["lk_gw_reader"][1],
+                  config=botocore.config.Config(retries={"max_attempts": 0}, signature_version="s3v4"))
+ok(c2.get_object(Bucket="repo", Key="main/raw/Images/cat/2.jpg")["Body"].read() == cat and
+   c2.get_object(Bucket="repo", Key="main/raw/Images/cat/2.jpg")["Body"].read() == cat,
+   "the same statement then runs on the same connection, prepared anew")
+g.terminate()
+g.wait(timeout=15)
+
 # SIGTERM: finishes what it can and exits 0, also with a client that stalls mid-download
 slow = urllib.request.urlopen(s3.generate_presigned_url(
     "get_object", Params={"Bucket": "repo", "Key": "main/raw/big.bin"}, ExpiresIn=60))
@@ -558,6 +802,9 @@ ok(rc == 0 and time.time() - t0 < 10,
    "SIGTERM stops the gateway with status 0 within 10 s, a stalled download in flight (%s, %.1f s)"
    % (rc, time.time() - t0))
 slow.close()
+nkeys = one("SELECT count(*) FROM lakefs_access_keys")[0]
 conn.execute("SELECT lakefs_delete_access_key(%s)", (keys["lk_gw_nobody"][0],))
-ok(one("SELECT count(*) FROM lakefs_access_keys")[0] == 2, "lakefs_delete_access_key removes a key")
+ok(one("SELECT count(*) FROM lakefs_access_keys")[0] == nkeys - 1 and
+   one("SELECT count(*) FROM lakefs_access_keys WHERE access_key_id = %s", keys["lk_gw_nobody"][0])[0] == 0,
+   "lakefs_delete_access_key removes a key")
 done()

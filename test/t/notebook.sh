@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/t/notebook.sh — executes examples/parallel-experiments.ipynb headless
 # (jupyter nbconvert --execute) in a fresh database against the S3 test server,
-# so the notebook cannot rot. Its cells assert their own outcomes.
+# so the notebook cannot rot. Its cells assert their own outcomes; the last one
+# reads raw/ with boto3 through a pg_lakefs_gateway it starts ($PGBIN's).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 if [ -z "${LAKEFS_S3_ENDPOINT:-}" ]; then
@@ -36,5 +37,8 @@ committed = json.load(open(sys.argv[2]))
 kept = [o for c in committed["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
         if "image/png" in o.get("data", {})]
 print("%s 5 - the committed notebook keeps its charts, for readers who do not run it" % ("ok" if kept else "not ok"))
-print("1..5")
+texts = "".join(t for o in outs if o.get("output_type") == "stream" for t in o.get("text", []))
+print("%s 6 - the last cell read raw/ through the S3 gateway with boto3" %
+      ("ok" if "through the S3 gateway with boto3" in texts else "not ok"))
+print("1..6")
 PY

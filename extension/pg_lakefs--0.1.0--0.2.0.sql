@@ -950,3 +950,9 @@ COMMENT ON FUNCTION lakefs_merge(text, text, text, text, jsonb, text, boolean, b
 'three-way merge of source_ref into dest_branch; returns the new head. strategy: '
 'NULL (conflicts are an error, SQLSTATE LK001), source-wins or dest-wins; squash: one '
 'commit whose only parent is the destination head (as git merge --squash)';
+
+-- bulk staging and commit: the history index has no foreign key to
+-- lakefs.repositories. Its per-row check was most of the time of a commit of
+-- many paths; each insert locks the repository row once instead, and
+-- lakefs_delete_repository deletes the repository's rows.
+ALTER TABLE lakefs.commit_paths DROP CONSTRAINT commit_paths_repo_id_fkey;

@@ -41,6 +41,7 @@
 
 #define RUN_PART_ENTRIES 65536
 #define ARENA_BLOCK (4 * 1024 * 1024)
+#define RUN_PART_RESERVE (64 * 1024 * 1024)	/* most a part's body is sized to */
 
 typedef struct BulkState
 {
@@ -68,9 +69,14 @@ typedef struct BulkReceiver
 static SPIPlanPtr p_nextval,
 			p_insert_part;
 
-/* insert one part; SPI connected */
+/*
+ * insert one part; SPI connected. The encoder's body is sized up front
+ * (from the arena's bytes per entry) and the bytea is built in place, its
+ * header reserved before the range: one copy of the part's bytes (the
+ * encoder's finish) instead of a doubling body, the finish and bytea_datum.
+ */
 static void
-insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n)
+insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n, Size per_entry)
 {
 	static const Oid types[] = {INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID,
 	INT4OID, BYTEAOID};
@@ -79,13 +85,17 @@ insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n)
 	Datum		args[8];
 
 	range_encoder_init(&enc);
+	sb_reserve(&enc.body, Min(per_entry * n, RUN_PART_RESERVE));
 	for (int i = 0; i < n; i++)
 		if (range_encoder_add(&enc, items[i].data) != LK_CODEC_OK)
 			ereport(ERROR,
 					(errcode(ERRCODE_CARDINALITY_VIOLATION),
 					 errmsg("the staging query returns path \"%.*s\" more than once",
 							(int) items[i].len, items[i].path)));
+	sb_reserve(&buf, VARHDRSZ + 16 + enc.body.len);
+	buf.len = VARHDRSZ;
 	range_encoder_finish(&enc, &buf);
+	SET_VARSIZE(buf.data, buf.len);
 	args[0] = Int32GetDatum(st->repo_id);
 	args[1] = TEXT_ARG(st->branch);
 	args[2] = Int64GetDatum(seq);
@@ -95,7 +105,7 @@ insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n)
 	args[5] = PointerGetDatum(cstring_to_text_with_len((const char *) items[n - 1].path,
 													   items[n - 1].len));
 	args[6] = Int32GetDatum(n);
-	args[7] = bytea_datum(buf.data, buf.len);
+	args[7] = PointerGetDatum(buf.data);
 	spi_run_saved(&p_insert_part,
 				  "INSERT INTO lakefs.staging_runs (repo_id, branch, seq, part, min_path, "
 				  "max_path, entries, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -120,8 +130,9 @@ flush_run(BulkState *st)
 	for (int64 i = 0; i < st->n; i += RUN_PART_ENTRIES)
 	{
 		CHECK_FOR_INTERRUPTS();
+		/* an entry encodes to less than its arena piece (prefix-compressed) */
 		insert_part(st, seq, (int32) (i / RUN_PART_ENTRIES), st->items + i,
-					(int) Min(RUN_PART_ENTRIES, st->n - i));
+					(int) Min(RUN_PART_ENTRIES, st->n - i), st->bytes / st->n);
 	}
 	finish_spi();
 	st->total += st->n;

@@ -50,6 +50,8 @@ SELECT count(*) AS staged_after_commit FROM lakefs_staged_changes WHERE reposito
 
 -- errors
 SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'dup' AS path, 'a' AS physical_address, 1 AS size, 'c' AS checksum FROM generate_series(1, 2)$$);
+-- a path twice where two parts of a run (65,536 entries each) meet
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT format('d/%s', lpad(least(g, 65536)::text, 6, '0')) AS path, 'a' AS physical_address, 1 AS size, 'c' AS checksum FROM generate_series(1, 65537) g$$);
 SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'neg' AS path, 'a' AS physical_address, -1 AS size, 'c' AS checksum$$);
 SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'noaddr' AS path, '' AS physical_address, 1 AS size, 'c' AS checksum$$);
 SELECT lakefs_stage_object('repo-stage', 'main', '', 'data/x', 1, 'x');

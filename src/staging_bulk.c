@@ -69,33 +69,40 @@ typedef struct BulkReceiver
 static SPIPlanPtr p_nextval,
 			p_insert_part;
 
+static void duplicate_path(const PathItem *item) pg_attribute_noreturn();
+
+/* the error of a path the staging query returns twice */
+static void
+duplicate_path(const PathItem *item)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CARDINALITY_VIOLATION),
+			 errmsg("the staging query returns path \"%.*s\" more than once",
+					(int) item->len, item->path)));
+}
+
 /*
- * insert one part; SPI connected. The encoder's body is sized up front
- * (from the arena's bytes per entry) and the bytea is built in place, its
- * header reserved before the range: one copy of the part's bytes (the
- * encoder's finish) instead of a doubling body, the finish and bytea_datum.
+ * insert one part; SPI connected. enc (empty) and buf are the run's, reused
+ * from part to part, so their memory is touched (page-faulted) once a run,
+ * not once a part; the bytea is built in place in buf, its header reserved
+ * before the range: one copy of the part's bytes (the encoder's finish).
  */
 static void
-insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n, Size per_entry)
+insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n,
+			RangeEncoder *enc, StrBuf *buf)
 {
 	static const Oid types[] = {INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID,
 	INT4OID, BYTEAOID};
-	RangeEncoder enc;
-	StrBuf		buf = {0};
 	Datum		args[8];
 
-	range_encoder_init(&enc);
-	sb_reserve(&enc.body, Min(per_entry * n, RUN_PART_RESERVE));
 	for (int i = 0; i < n; i++)
-		if (range_encoder_add(&enc, items[i].data) != LK_CODEC_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_CARDINALITY_VIOLATION),
-					 errmsg("the staging query returns path \"%.*s\" more than once",
-							(int) items[i].len, items[i].path)));
-	sb_reserve(&buf, VARHDRSZ + 16 + enc.body.len);
-	buf.len = VARHDRSZ;
-	range_encoder_finish(&enc, &buf);
-	SET_VARSIZE(buf.data, buf.len);
+		if (range_encoder_add(enc, items[i].data) != LK_CODEC_OK)
+			duplicate_path(&items[i]);
+	sb_reset(buf);
+	sb_reserve(buf, VARHDRSZ + 16 + enc->body.len);
+	buf->len = VARHDRSZ;
+	range_encoder_finish(enc, buf);
+	SET_VARSIZE(buf->data, buf->len);
 	args[0] = Int32GetDatum(st->repo_id);
 	args[1] = TEXT_ARG(st->branch);
 	args[2] = Int64GetDatum(seq);
@@ -105,13 +112,11 @@ insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n, Size p
 	args[5] = PointerGetDatum(cstring_to_text_with_len((const char *) items[n - 1].path,
 													   items[n - 1].len));
 	args[6] = Int32GetDatum(n);
-	args[7] = PointerGetDatum(buf.data);
+	args[7] = PointerGetDatum(buf->data);
 	spi_run_saved(&p_insert_part,
 				  "INSERT INTO lakefs.staging_runs (repo_id, branch, seq, part, min_path, "
 				  "max_path, entries, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 				  8, types, args, NULL, 0);
-	sb_free(&buf);
-	range_encoder_free(&enc);
 }
 
 /* sort the arena's entries and store them as one run; empty the arena */
@@ -120,6 +125,8 @@ flush_run(BulkState *st)
 {
 	int64		seq;
 	bool		isnull;
+	RangeEncoder enc;
+	StrBuf		buf = {0};
 
 	if (st->n == 0)
 		return;
@@ -127,13 +134,22 @@ flush_run(BulkState *st)
 	connect_spi();
 	spi_run_saved(&p_nextval, "SELECT nextval('lakefs.staging_seq')", 0, NULL, NULL, NULL, 1);
 	seq = DatumGetInt64(col(0, 1, &isnull));
+	/* sized up front: an entry encodes to less than its arena piece */
+	range_encoder_init(&enc);
+	sb_reserve(&enc.body, Min(st->bytes / st->n * Min(st->n, RUN_PART_ENTRIES),
+							  RUN_PART_RESERVE));
 	for (int64 i = 0; i < st->n; i += RUN_PART_ENTRIES)
 	{
 		CHECK_FOR_INTERRUPTS();
-		/* an entry encodes to less than its arena piece (prefix-compressed) */
+		/* each part's encoder sees its own duplicates; these straddle two */
+		if (i > 0 && st->items[i - 1].len == st->items[i].len &&
+			memcmp(st->items[i - 1].path, st->items[i].path, st->items[i].len) == 0)
+			duplicate_path(&st->items[i]);
 		insert_part(st, seq, (int32) (i / RUN_PART_ENTRIES), st->items + i,
-					(int) Min(RUN_PART_ENTRIES, st->n - i), st->bytes / st->n);
+					(int) Min(RUN_PART_ENTRIES, st->n - i), &enc, &buf);
 	}
+	sb_free(&buf);
+	range_encoder_free(&enc);
 	finish_spi();
 	st->total += st->n;
 	st->runs++;

@@ -40,7 +40,7 @@
 #include "staging.h"
 
 #define RUN_PART_ENTRIES 65536
-#define ARENA_BLOCK (4 * 1024 * 1024)
+#define ARENA_BLOCK (4 * 1024 * 1024)	/* at most a quarter of the limit */
 #define RUN_PART_RESERVE (64 * 1024 * 1024)	/* most a part's body is sized to */
 
 typedef struct BulkState
@@ -161,7 +161,11 @@ flush_run(BulkState *st)
 	st->items = MemoryContextAlloc(st->arena, sizeof(PathItem) * st->cap);
 }
 
-/* size bytes (MAXALIGNed) from the current arena block, or from a new one */
+/*
+ * size bytes (MAXALIGNed) from the current arena block, or from a new one;
+ * counted against the limit as used (a block's unused rest is at most a
+ * quarter of the limit).
+ */
 static char *
 arena_alloc(BulkState *st, Size size)
 {
@@ -170,14 +174,14 @@ arena_alloc(BulkState *st, Size size)
 	size = MAXALIGN(size);
 	if ((Size) (st->free_end - st->free) < size)
 	{
-		Size		block = Max(ARENA_BLOCK, size);
+		Size		block = Max(Min(ARENA_BLOCK, st->limit / 4), size);
 
 		st->free = MemoryContextAlloc(st->arena, block);
 		st->free_end = st->free + block;
-		st->bytes += block;
 	}
 	p = st->free;
 	st->free += size;
+	st->bytes += size;
 	return p;
 }
 

@@ -1019,3 +1019,9 @@ CREATE FUNCTION lakefs_multipart_upload_part_copy(repository text, branch text,
 COMMENT ON FUNCTION lakefs_multipart_upload_part_copy(text, text, text, integer, text, text, text, bigint, bigint) IS
 'make a part of a gateway multipart upload a server-side copy of an object of a ref '
 '(bytes first_byte..last_byte when given), read as the caller, as S3''s UploadPartCopy';
+
+-- bulk staging and commit: the history index has no foreign key to
+-- lakefs.repositories. Its per-row check was most of the time of a commit of
+-- many paths; each insert locks the repository row once instead, and
+-- lakefs_delete_repository deletes the repository's rows.
+ALTER TABLE lakefs.commit_paths DROP CONSTRAINT commit_paths_repo_id_fkey;

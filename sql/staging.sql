@@ -48,8 +48,21 @@ SELECT lakefs_commit('repo-stage', 'main', 'mix') IS NOT NULL AS committed;
 SELECT path, size FROM lakefs_ls('repo-stage', 'main', 'mix/');
 SELECT count(*) AS staged_after_commit FROM lakefs_staged_changes WHERE repository = 'repo-stage';
 
+-- an input larger than maintenance_work_mem becomes several runs of one call;
+-- a path the query returns again in a later run: the later row wins
+SET maintenance_work_mem = '1MB';
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'many/' || lpad((g % 20000)::text, 5, '0') AS path, 'data/many-' || g AS physical_address, g AS size, 'm' AS checksum FROM generate_series(1, 20001) g$$) AS staged;
+RESET maintenance_work_mem;
+SELECT count(DISTINCT seq) BETWEEN 2 AND 20 AS several_runs FROM lakefs.staging_runs s
+  JOIN lakefs.repositories r ON r.id = s.repo_id WHERE r.name = 'repo-stage';
+SELECT lakefs_commit('repo-stage', 'main', 'many') IS NOT NULL AS committed;
+SELECT count(*) AS entries, min(path) AS first, max(path) AS last FROM lakefs_ls('repo-stage', 'main', 'many/');
+SELECT path, size FROM lakefs_ls('repo-stage', 'main', 'many/00001');
+
 -- errors
 SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'dup' AS path, 'a' AS physical_address, 1 AS size, 'c' AS checksum FROM generate_series(1, 2)$$);
+-- a path twice where two parts of a run (65,536 entries each) meet
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT format('d/%s', lpad(least(g, 65536)::text, 6, '0')) AS path, 'a' AS physical_address, 1 AS size, 'c' AS checksum FROM generate_series(1, 65537) g$$);
 SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'neg' AS path, 'a' AS physical_address, -1 AS size, 'c' AS checksum$$);
 SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'noaddr' AS path, '' AS physical_address, 1 AS size, 'c' AS checksum$$);
 SELECT lakefs_stage_object('repo-stage', 'main', '', 'data/x', 1, 'x');

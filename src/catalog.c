@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 
 #include "catalog.h"
+#include "catalog_history.h"
 #include "catalog_spi.h"
 #include "gc.h"
 #include "governance.h"
@@ -277,6 +278,8 @@ catalog_delete_repo(int32 repo_id)
 	connect_spi();
 	run_plan(P_DELETE_REPO, args, NULL, 0);
 	finish_spi();
+	/* after the delete, which waited for the repository's writers */
+	catalog_history_delete_repo(repo_id);
 	governance_invalidate();
 }
 
@@ -380,9 +383,12 @@ catalog_find_commit_prefix(int32 repo_id, const char *prefix, LkCommitId found)
 	return n;
 }
 
-void
+/* catalog_insert_commit: store c; false when the same commit is there already */
+bool
 catalog_insert_commit(int32 repo_id, const LkCommit *c)
 {
+	bool		inserted;
+
 	Datum		args[9];
 	Datum	   *parents = palloc(sizeof(Datum) * (c->nparents ? c->nparents : 1));
 
@@ -400,7 +406,9 @@ catalog_insert_commit(int32 repo_id, const LkCommit *c)
 	args[8] = Int32GetDatum(c->generation);
 	connect_spi();
 	run_plan(P_INSERT_COMMIT, args, NULL, 0);
+	inserted = SPI_processed == 1;
 	finish_spi();
+	return inserted;
 }
 
 /* ---- ranges and metaranges ---- */

@@ -58,7 +58,7 @@ extern LkCommit *catalog_get_commit(int32 repo_id, const char *id);
 extern int	catalog_get_commit_chain(int32 repo_id, const char *id, int max, LkCommit ***out);
 extern int	catalog_find_commit_prefix(int32 repo_id, const char *prefix,
 									   LkCommitId found);
-extern void catalog_insert_commit(int32 repo_id, const LkCommit *c);
+extern bool catalog_insert_commit(int32 repo_id, const LkCommit *c);
 extern bytea *catalog_get_range(int32 repo_id, const uint8 *id);
 extern bytea *catalog_get_metarange(int32 repo_id, const uint8 *id);
 extern void catalog_put_range(int32 repo_id, const uint8 *id, const char *data,

@@ -35,6 +35,8 @@ typedef enum HistoryPlan
 	H_REFLOG_LAST_DELETE,
 	H_REFLOG_LIST,
 	H_INDEX_ADD,
+	H_INDEX_ADD_KEEP,
+	H_INDEX_DELETE_REPO,
 	H_INDEX_PATHS,
 	H_INDEX_PREFIX,
 	H_ALL_COMMITS,
@@ -59,9 +61,21 @@ static const HistoryPlanDef plan_defs[NUM_HISTORY_PLANS] = {
 	[H_REFLOG_LIST] = {"SELECT at, branch, old_head, new_head, operation, actor "
 		"FROM lakefs.reflog WHERE repo_id = $1 AND ($2::text IS NULL OR branch = $2) "
 		"ORDER BY seq DESC", 2, {INT4OID, TEXTOID}},
+	/*
+	 * commit_paths has no foreign key to lakefs.repositories: its per-row
+	 * check was most of a large commit's time. The one repository lock
+	 * below keeps what the key kept (no row for a deleted repository);
+	 * catalog_history_delete_repo removes a repository's rows.
+	 */
 	[H_INDEX_ADD] = {"INSERT INTO lakefs.commit_paths (repo_id, path, generation, commit_id) "
-		"SELECT $1, p, $3, $4 FROM unnest($2::text[]) p ON CONFLICT DO NOTHING",
+		"SELECT $1, p, $3, $4 FROM (SELECT 1 FROM lakefs.repositories WHERE id = $1 "
+		"FOR KEY SHARE) r, unnest($2::text[]) p",
 	4, {INT4OID, TEXTARRAYOID, INT4OID, TEXTOID}},
+	[H_INDEX_ADD_KEEP] = {"INSERT INTO lakefs.commit_paths (repo_id, path, generation, commit_id) "
+		"SELECT $1, p, $3, $4 FROM (SELECT 1 FROM lakefs.repositories WHERE id = $1 "
+		"FOR KEY SHARE) r, unnest($2::text[]) p ON CONFLICT DO NOTHING",
+	4, {INT4OID, TEXTARRAYOID, INT4OID, TEXTOID}},
+	[H_INDEX_DELETE_REPO] = {"DELETE FROM lakefs.commit_paths WHERE repo_id = $1", 1, {INT4OID}},
 	[H_INDEX_PATHS] = {"SELECT DISTINCT commit_id, generation FROM lakefs.commit_paths "
 		"WHERE repo_id = $1 AND path = ANY ($2) AND generation <= $3",
 	3, {INT4OID, TEXTARRAYOID, INT4OID}},
@@ -185,13 +199,20 @@ catalog_has_history_index(void)
 	return OidIsValid(ns) && OidIsValid(get_relname_relid("commit_paths", ns));
 }
 
-/* catalog_history_add: record that commit (of generation) changed paths[n] */
+/*
+ * catalog_history_add: record that commit (of generation) changed paths[n].
+ * fresh: the commit row was inserted by this transaction just now, so none
+ * of its rows exist yet (a plain insert); otherwise rows already there are
+ * kept (the backfill). Throws ERRCODE_UNDEFINED_OBJECT when the repository
+ * was deleted by a concurrent transaction.
+ */
 void
 catalog_history_add(int32 repo_id, const char *commit, int32 generation,
-					char **paths, int n)
+					char **paths, int n, bool fresh)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	Datum		args[4];
+	bool		gone;
 
 	for (int i = 0; i < n; i++)
 		elems[i] = CStringGetTextDatum(paths[i]);
@@ -200,7 +221,25 @@ catalog_history_add(int32 repo_id, const char *commit, int32 generation,
 	args[2] = Int32GetDatum(generation);
 	args[3] = TEXT_ARG(commit);
 	connect_spi();
-	run_plan(H_INDEX_ADD, args, NULL, 0);
+	run_plan(fresh ? H_INDEX_ADD : H_INDEX_ADD_KEEP, args, NULL, 0);
+	gone = fresh && n > 0 && SPI_processed == 0;
+	SPI_finish();
+	if (gone)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the repository was deleted by a concurrent transaction")));
+}
+
+/* catalog_history_delete_repo: drop a repository's history index rows */
+void
+catalog_history_delete_repo(int32 repo_id)
+{
+	Datum		args[1] = {Int32GetDatum(repo_id)};
+
+	if (!catalog_has_history_index())
+		return;
+	connect_spi();
+	run_plan(H_INDEX_DELETE_REPO, args, NULL, 0);
 	SPI_finish();
 }
 

@@ -44,7 +44,8 @@ extern bool catalog_reflog_last_deleted(int32 repo_id, const char *branch, LkCom
 extern LkReflogEntry *catalog_reflog_list(int32 repo_id, const char *branch, int *n);
 extern bool catalog_has_history_index(void);
 extern void catalog_history_add(int32 repo_id, const char *commit, int32 generation,
-								char **paths, int n);
+								char **paths, int n, bool fresh);
+extern void catalog_history_delete_repo(int32 repo_id);
 extern void catalog_history_candidates(int32 repo_id, char **paths, int npaths,
 									   char **prefixes, char **prefix_ends, int nprefixes,
 									   int32 max_generation, HTAB *out,

@@ -184,12 +184,15 @@ commit_compute_id(const LkCommit *c, LkCommitId out)
 	pfree(buf.data);
 }
 
-/* commit_create: fill in c->id (commit_compute_id) and store the commit. */
-void
+/*
+ * commit_create: fill in c->id (commit_compute_id) and store the commit;
+ * false when that very commit was stored already.
+ */
+bool
 commit_create(LkRepo *repo, LkCommit *c)
 {
 	commit_compute_id(c, c->id);
-	catalog_insert_commit(repo->id, c);
+	return catalog_insert_commit(repo->id, c);
 }
 
 /*
@@ -233,8 +236,9 @@ commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents, int 
 	c.committer = GetUserNameFromId(GetSessionUserId(), false);
 	c.metadata = metadata;
 	c.created_at = GetCurrentTimestamp();
-	commit_create(repo, &c);
-	history_index_commit(repo, &c, nparents > 0 ? parents[0] : NULL);
+	/* a commit stored before was indexed with it */
+	if (commit_create(repo, &c))
+		history_index_commit(repo, &c, nparents > 0 ? parents[0] : NULL, true);
 	if (branch != NULL)
 		catalog_set_branch_head(repo->id, branch, c.id, operation);
 	return pstrdup(c.id);

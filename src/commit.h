@@ -46,7 +46,7 @@ extern void tree_apply_changes(int32 repo_id, const uint8 *base_metarange,
 extern ChangeSource *staging_change_source(int32 repo_id, const char *branch,
 										   const char *from);
 extern void commit_compute_id(const LkCommit *c, LkCommitId out);
-extern void commit_create(LkRepo *repo, LkCommit *c);
+extern bool commit_create(LkRepo *repo, LkCommit *c);
 extern char *commit_write(LkRepo *repo, const char *branch, LkCommit *const *parents,
 						  int nparents, const uint8 *metarange, const char *message,
 						  Jsonb *metadata);

@@ -35,10 +35,11 @@
 /*
  * history_index_commit: record the paths c changed against parent (NULL:
  * against the empty tree). Nothing when the schema has no index (0.1.0).
+ * fresh: c was just inserted, so none of its rows exist (catalog_history_add).
  * Temporary memory is freed; throws on catalog errors.
  */
 void
-history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent)
+history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent, bool fresh)
 {
 	MemoryContext cxt;
 	MemoryContext old;
@@ -65,14 +66,14 @@ history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent)
 		paths[n++] = pnstrdup(e->path, e->path_len);
 		if (n == HISTORY_BATCH)
 		{
-			catalog_history_add(repo->id, c->id, c->generation, paths, n);
+			catalog_history_add(repo->id, c->id, c->generation, paths, n, fresh);
 			for (int i = 0; i < n; i++)
 				pfree(paths[i]);
 			n = 0;
 		}
 	}
 	if (n > 0)
-		catalog_history_add(repo->id, c->id, c->generation, paths, n);
+		catalog_history_add(repo->id, c->id, c->generation, paths, n, fresh);
 	tree_diff_end(&d);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
@@ -100,7 +101,8 @@ history_backfill(void)
 			repo = catalog_get_repo(repos[i], false);
 		c = refs_get_commit(repo, ids[i]);
 		history_index_commit(repo, c,
-							 c->nparents > 0 ? refs_get_commit(repo, c->parents[0]) : NULL);
+							 c->nparents > 0 ? refs_get_commit(repo, c->parents[0]) : NULL,
+							 false);
 	}
 }
 

@@ -16,7 +16,8 @@
 #include "catalog.h"
 
 /* history.c */
-extern void history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent);
+extern void history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent,
+								 bool fresh);
 extern void history_backfill(void);
 extern HTAB *history_candidates(LkRepo *repo, char **paths, int npaths, char **prefixes,
 								int nprefixes, int32 max_generation, int32 *min_generation);

@@ -15,7 +15,10 @@
  * later row wins, as for any later staging.
  *
  * Memory: the arena lives in a context of its own, reset after each run;
- * detoasted values in a per-row context.
+ * detoasted values in a per-row context. A row's entry and its strings are
+ * one piece of a bump allocator over large arena blocks: no chunk header
+ * and no power-of-two rounding per string, which halves the arena of a
+ * typical row and the page faults of filling it.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,6 +40,8 @@
 #include "staging.h"
 
 #define RUN_PART_ENTRIES 65536
+#define ARENA_BLOCK (4 * 1024 * 1024)	/* at most a quarter of the limit */
+#define RUN_PART_RESERVE (64 * 1024 * 1024)	/* most a part's body is sized to */
 
 typedef struct BulkState
 {
@@ -44,6 +49,8 @@ typedef struct BulkState
 	const char *branch;
 	MemoryContext arena;		/* entries and their strings */
 	MemoryContext rowcxt;		/* detoasted values of one row */
+	char	   *free;			/* the unused rest of the current arena block */
+	char	   *free_end;
 	PathItem   *items;			/* path + entry, sorted by path_sort */
 	int64		n;
 	int64		cap;
@@ -62,24 +69,40 @@ typedef struct BulkReceiver
 static SPIPlanPtr p_nextval,
 			p_insert_part;
 
-/* insert one part; SPI connected */
+static void duplicate_path(const PathItem *item) pg_attribute_noreturn();
+
+/* the error of a path the staging query returns twice */
 static void
-insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n)
+duplicate_path(const PathItem *item)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CARDINALITY_VIOLATION),
+			 errmsg("the staging query returns path \"%.*s\" more than once",
+					(int) item->len, item->path)));
+}
+
+/*
+ * insert one part; SPI connected. enc (empty) and buf are the run's, reused
+ * from part to part, so their memory is touched (page-faulted) once a run,
+ * not once a part; the bytea is built in place in buf, its header reserved
+ * before the range: one copy of the part's bytes (the encoder's finish).
+ */
+static void
+insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n,
+			RangeEncoder *enc, StrBuf *buf)
 {
 	static const Oid types[] = {INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID,
 	INT4OID, BYTEAOID};
-	RangeEncoder enc;
-	StrBuf		buf = {0};
 	Datum		args[8];
 
-	range_encoder_init(&enc);
 	for (int i = 0; i < n; i++)
-		if (range_encoder_add(&enc, items[i].data) != LK_CODEC_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_CARDINALITY_VIOLATION),
-					 errmsg("the staging query returns path \"%.*s\" more than once",
-							(int) items[i].len, items[i].path)));
-	range_encoder_finish(&enc, &buf);
+		if (range_encoder_add(enc, items[i].data) != LK_CODEC_OK)
+			duplicate_path(&items[i]);
+	sb_reset(buf);
+	sb_reserve(buf, VARHDRSZ + 16 + enc->body.len);
+	buf->len = VARHDRSZ;
+	range_encoder_finish(enc, buf);
+	SET_VARSIZE(buf->data, buf->len);
 	args[0] = Int32GetDatum(st->repo_id);
 	args[1] = TEXT_ARG(st->branch);
 	args[2] = Int64GetDatum(seq);
@@ -89,13 +112,11 @@ insert_part(BulkState *st, int64 seq, int32 part, PathItem *items, int n)
 	args[5] = PointerGetDatum(cstring_to_text_with_len((const char *) items[n - 1].path,
 													   items[n - 1].len));
 	args[6] = Int32GetDatum(n);
-	args[7] = bytea_datum(buf.data, buf.len);
+	args[7] = PointerGetDatum(buf->data);
 	spi_run_saved(&p_insert_part,
 				  "INSERT INTO lakefs.staging_runs (repo_id, branch, seq, part, min_path, "
 				  "max_path, entries, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 				  8, types, args, NULL, 0);
-	sb_free(&buf);
-	range_encoder_free(&enc);
 }
 
 /* sort the arena's entries and store them as one run; empty the arena */
@@ -104,6 +125,8 @@ flush_run(BulkState *st)
 {
 	int64		seq;
 	bool		isnull;
+	RangeEncoder enc;
+	StrBuf		buf = {0};
 
 	if (st->n == 0)
 		return;
@@ -111,38 +134,82 @@ flush_run(BulkState *st)
 	connect_spi();
 	spi_run_saved(&p_nextval, "SELECT nextval('lakefs.staging_seq')", 0, NULL, NULL, NULL, 1);
 	seq = DatumGetInt64(col(0, 1, &isnull));
+	/* sized up front: an entry encodes to less than its arena piece */
+	range_encoder_init(&enc);
+	sb_reserve(&enc.body, Min(st->bytes / st->n * Min(st->n, RUN_PART_ENTRIES),
+							  RUN_PART_RESERVE));
 	for (int64 i = 0; i < st->n; i += RUN_PART_ENTRIES)
 	{
 		CHECK_FOR_INTERRUPTS();
+		/* each part's encoder sees its own duplicates; these straddle two */
+		if (i > 0 && st->items[i - 1].len == st->items[i].len &&
+			memcmp(st->items[i - 1].path, st->items[i].path, st->items[i].len) == 0)
+			duplicate_path(&st->items[i]);
 		insert_part(st, seq, (int32) (i / RUN_PART_ENTRIES), st->items + i,
-					(int) Min(RUN_PART_ENTRIES, st->n - i));
+					(int) Min(RUN_PART_ENTRIES, st->n - i), &enc, &buf);
 	}
+	sb_free(&buf);
+	range_encoder_free(&enc);
 	finish_spi();
 	st->total += st->n;
 	st->runs++;
 	st->n = 0;
 	st->bytes = 0;
+	st->free = st->free_end = NULL;
 	MemoryContextReset(st->arena);
 	st->cap = 1024;
 	st->items = MemoryContextAlloc(st->arena, sizeof(PathItem) * st->cap);
 }
 
-/* copy a text value into the arena; NULL stays NULL (length 0) */
-static const char *
-arena_text(BulkState *st, Datum d, bool isnull, uint32 *len)
+/*
+ * size bytes (MAXALIGNed) from the current arena block, or from a new one;
+ * counted against the limit as used (a block's unused rest is at most a
+ * quarter of the limit).
+ */
+static char *
+arena_alloc(BulkState *st, Size size)
+{
+	char	   *p;
+
+	size = MAXALIGN(size);
+	if ((Size) (st->free_end - st->free) < size)
+	{
+		Size		block = Max(Min(ARENA_BLOCK, st->limit / 4), size);
+
+		st->free = MemoryContextAlloc(st->arena, block);
+		st->free_end = st->free + block;
+	}
+	p = st->free;
+	st->free += size;
+	st->bytes += size;
+	return p;
+}
+
+/* the text value of column i (NULL when null), detoasted in the row context */
+static inline text *
+row_text(TupleTableSlot *slot, int i, uint32 *len)
 {
 	text	   *t;
-	char	   *copy;
 
 	*len = 0;
-	if (isnull)
+	if (slot->tts_isnull[i])
 		return NULL;
-	t = DatumGetTextPP(d);
+	t = DatumGetTextPP(slot->tts_values[i]);
 	*len = VARSIZE_ANY_EXHDR(t);
-	copy = MemoryContextAlloc(st->arena, *len + 1);
-	memcpy(copy, VARDATA_ANY(t), *len);
-	copy[*len] = '\0';
-	st->bytes += *len + 1;
+	return t;
+}
+
+/* copy t (len bytes) to *dst, NUL-terminated; advance *dst. NULL stays NULL. */
+static inline const char *
+copy_text(char **dst, const text *t, uint32 len)
+{
+	char	   *copy = *dst;
+
+	if (t == NULL)
+		return NULL;
+	memcpy(copy, VARDATA_ANY(t), len);
+	copy[len] = '\0';
+	*dst += len + 1;
 	return copy;
 }
 
@@ -157,17 +224,30 @@ bulk_receive(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext old = MemoryContextSwitchTo(st->rowcxt);
 	Datum	   *v;
 	bool	   *n;
+	text	   *t[6];
+	uint32		len[6];
+	Size		size = sizeof(LakefsEntry);
+	char	   *dst;
 	LakefsEntry *e;
 
 	slot_getallattrs(slot);
 	v = slot->tts_values;
 	n = slot->tts_isnull;
-	e = MemoryContextAllocZero(st->arena, sizeof(LakefsEntry));
-	st->bytes += sizeof(LakefsEntry) + sizeof(PathItem);
-	e->path = arena_text(st, v[0], n[0], &e->path_len);
+	/* text columns 0, 1, 3, 4, 5; t[2] (size) stays NULL */
+	for (int i = 0; i < 6; i++)
+	{
+		t[i] = i == 2 ? NULL : row_text(slot, i, &len[i]);
+		size += t[i] ? len[i] + 1 : 0;
+	}
+	e = (LakefsEntry *) arena_alloc(st, size);
+	memset(e, 0, sizeof(LakefsEntry));
+	dst = (char *) (e + 1);
+	e->path = copy_text(&dst, t[0], len[0]);
+	e->path_len = t[0] ? len[0] : 0;
 	if (e->path == NULL || e->path_len == 0 || e->path_len > LK_MAX_PATH_BYTES)
 		check_path(e->path ? e->path : "");
-	e->address = arena_text(st, v[1], n[1], &e->address_len);
+	e->address = copy_text(&dst, t[1], len[1]);
+	e->address_len = t[1] ? len[1] : 0;
 	if (e->address_len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -183,9 +263,12 @@ bulk_receive(TupleTableSlot *slot, DestReceiver *self)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("checksum of \"%s\" must not be null", e->path)));
-	e->checksum = arena_text(st, v[3], n[3], &e->checksum_len);
-	e->content_type = arena_text(st, v[4], n[4], &e->content_type_len);
-	e->metadata = arena_text(st, v[5], n[5], &e->metadata_len);
+	e->checksum = copy_text(&dst, t[3], len[3]);
+	e->checksum_len = len[3];
+	e->content_type = copy_text(&dst, t[4], len[4]);
+	e->content_type_len = t[4] ? len[4] : 0;
+	e->metadata = copy_text(&dst, t[5], len[5]);
+	e->metadata_len = t[5] ? len[5] : 0;
 	/* jsonb's text form: an object starts with '{', as lakefs_stage_object demands */
 	if (e->metadata != NULL && e->metadata[0] != '{')
 		ereport(ERROR,
@@ -204,6 +287,7 @@ bulk_receive(TupleTableSlot *slot, DestReceiver *self)
 	st->items[st->n].len = e->path_len;
 	st->items[st->n].data = e;
 	st->n++;
+	st->bytes += sizeof(PathItem);
 	if (st->bytes >= st->limit)
 		flush_run(st);
 	return true;

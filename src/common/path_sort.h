@@ -19,6 +19,7 @@ typedef struct PathItem
 	const unsigned char *path;
 	uint32_t	len;
 	void	   *data;			/* carried along */
+	uint64_t	key;			/* path_sort's scratch: callers need not set it */
 } PathItem;
 
 /* path_sort.c */

@@ -2,7 +2,8 @@
  *
  * test_path_sort.c
  *		path_sort against qsort with lk_keycmp on random and prefix-heavy
- *		paths, duplicates, empty and very long paths.
+ *		paths, duplicates, empty and very long paths, periodic input and
+ *		NUL bytes.
  *
  *-------------------------------------------------------------------------
  */
@@ -56,6 +57,15 @@ check(size_t n, int kind)
 			for (size_t k = 0; k < len; k++)
 				buf[k] = (char) (rnd() % 3 ? 'a' + rnd() % 3 : 0xff);
 		}
+		else if (kind == 3)		/* one directory after another, as a generated manifest */
+			len = snprintf(buf, sizeof(buf), "raw/Images/class-%04d/img-%09d.jpg",
+						   (int) (i % 1000), (int) i);
+		else if (kind == 4)		/* NUL bytes inside, lengths around the 7-byte keys */
+		{
+			len = rnd() % 17;
+			for (size_t k = 0; k < len; k++)
+				buf[k] = (char) (rnd() % 4 ? 0 : 'a' + rnd() % 2);
+		}
 		else					/* long shared prefixes and prefixes of each other */
 		{
 			len = 1000 + rnd() % 24;
@@ -91,6 +101,8 @@ main(void)
 	ok(check(100000, 0), "100,000 prefix-heavy paths sort as qsort does");
 	ok(check(20000, 1), "short random paths with many duplicates and 0xff bytes");
 	ok(check(5000, 2), "long paths that share 1000-byte prefixes or are prefixes of each other");
+	ok(check(200000, 3), "200,000 paths listed one directory after another");
+	ok(check(20000, 4), "paths with NUL bytes, of 0 to 16 bytes");
 	for (int t = 0; t < 50; t++)
 		if (!check(1 + rnd() % 300, (int) (rnd() % 3)))
 		{

@@ -5,7 +5,9 @@
  *
  * A ref expression is a base followed by modifiers:
  *   base       a branch, a tag, a full commit id or a unique prefix of one
- *              (at least 6 hex digits), looked up in that order; "branch@"
+ *              (1 to 64 lower-case hex digits, as lakeFS's ref resolution:
+ *              pkg/graveler/ref/resolve_ref.go, ^[a-fA-F0-9]{1,64}$), looked
+ *              up in that order; "branch@"
  *              is the branch's committed head, without its staged changes
  *   @{N}       right after a branch name: its head N moves ago in the reflog
  *              (@{0} the current head), as git's
@@ -34,8 +36,6 @@
 #include "catalog_history.h"
 #include "names.h"
 #include "refs.h"
-
-#define MIN_PREFIX_LEN 6
 
 static bool
 is_hex_lower(const char *s, size_t len)
@@ -153,7 +153,7 @@ resolve_base(LkRepo *repo, const char *base, LkRef *out)
 		return false;
 	if (catalog_get_tag(repo->id, name, out->commit))
 		return true;
-	if (len >= MIN_PREFIX_LEN && len <= LK_ID_HEX_LEN && is_hex_lower(name, len))
+	if (len >= 1 && len <= LK_ID_HEX_LEN && is_hex_lower(name, len))
 	{
 		LkCommitId	found;
 		int			n = catalog_find_commit_prefix(repo->id, name, found);
@@ -277,9 +277,8 @@ refs_resolve(LkRepo *repo, const char *expr, LkRef *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("ref \"%s\" not found in repository \"%s\"", base, repo->name),
-				 errhint("A ref is a branch, a tag, a commit id (or a prefix of at least "
-						 "%d hex digits), optionally followed by ~N or ^N.",
-						 MIN_PREFIX_LEN)));
+				 errhint("A ref is a branch, a tag, a commit id (or a unique prefix of "
+						 "one), optionally followed by ~N or ^N.")));
 	if (*mod)
 		out->branch = NULL;
 	while (*mod)

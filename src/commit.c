@@ -261,7 +261,8 @@ commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents, int 
  * commit_changes: apply src to the tree of the branch's head (the caller
  * holds the branch's writer lock and passes its head) and commit the result
  * on the branch; returns the new commit id. Unless allow_empty, a result
- * equal to the head's tree raises ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
+ * equal to the head's tree, or no change applied, raises
+ * ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
  * The pre-commit hooks run before the head moves (they may raise), the
  * post-commit hooks after.
  * commit_changes_op names the head move for the reflog (commit_changes:
@@ -285,7 +286,13 @@ commit_changes_op(LkRepo *repo, const char *branch, const char *head, ChangeSour
 	HookEvent	ev;
 
 	tree_apply_changes(repo->id, parent->metarange_id, src, metarange, stats);
-	if (!allow_empty && memcmp(metarange, parent->metarange_id, LK_ID_LEN) == 0)
+	/*
+	 * Empty: the same tree, or no change at all (every staged entry had the
+	 * committed content). The latter can still give another metarange when
+	 * this session's pg_lakefs.range_size_bits re-cuts the touched ranges.
+	 */
+	if (!allow_empty && (stats->changes == 0 ||
+						 memcmp(metarange, parent->metarange_id, LK_ID_LEN) == 0))
 	{
 		bool		staged = stats->changes > 0 || stats->same_content > 0;
 

@@ -1025,3 +1025,8 @@ COMMENT ON FUNCTION lakefs_multipart_upload_part_copy(text, text, text, integer,
 -- many paths; each insert locks the repository row once instead, and
 -- lakefs_delete_repository deletes the repository's rows.
 ALTER TABLE lakefs.commit_paths DROP CONSTRAINT commit_paths_repo_id_fkey;
+
+-- history: commits by generation. A log or merge-base walk reads the commits
+-- just below the one it is at with one range scan of this index (refs.c,
+-- catalog_get_commits_below) instead of one index descent per commit.
+CREATE INDEX commits_generation ON lakefs.commits (repo_id, generation);

@@ -56,6 +56,8 @@ extern void catalog_delete_repo(int32 repo_id);
 /* commits, ranges, metaranges */
 extern LkCommit *catalog_get_commit(int32 repo_id, const char *id);
 extern int	catalog_get_commit_chain(int32 repo_id, const char *id, int max, LkCommit ***out);
+extern int	catalog_get_commits_below(int32 repo_id, int32 generation, int max,
+									  LkCommit ***out);
 extern int	catalog_find_commit_prefix(int32 repo_id, const char *prefix,
 									   LkCommitId found);
 extern bool catalog_insert_commit(int32 repo_id, const LkCommit *c);

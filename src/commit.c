@@ -12,6 +12,15 @@
  * boundary key, after which reuse resumes. Cost: O(changes + ranges they
  * touch), plus one pass over the metarange's descriptors.
  *
+ * A change whose entry has the content of the base entry at its path
+ * (entries_equal, lakeFS's entry identity) is no change: the base entry, with
+ * its physical address and last-modified time, stays in the tree, as
+ * lakeFS's committer writes the base record when the identities match
+ * (pkg/graveler/committed/commit.go, applyNextKey). So re-uploading the same
+ * bytes and committing leaves the tree as it was ("no changes" unless
+ * allow_empty), and the re-uploaded object is referenced by nothing once the
+ * staging is gone: GC collects it as uncommitted garbage.
+ *
  * Range i of a tree covers the keys in (max key of range i-1, max key of
  * range i]; the last range also covers everything above.
  *
@@ -28,6 +37,7 @@
 #include "utils/timestamp.h"
 
 #include "commit.h"
+#include "diff.h"
 #include "gc.h"
 #include "governance.h"
 #include "history.h"
@@ -64,6 +74,13 @@ apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
 			lk_keycmp(e.path, e.path_len, ch->entry.path, ch->entry.path_len);
 		if (c < 0)
 			range_writer_add(rw, &e);
+		else if (c == 0 && !ch->tombstone && entries_equal(&e, &ch->entry))
+		{
+			/* the same content (lakeFS's identity): keep the base entry */
+			range_writer_add(rw, &e);
+			stats->same_content++;
+			*have_ch = src->next(src->arg, ch);
+		}
 		else
 		{
 			if (!ch->tombstone)
@@ -248,7 +265,8 @@ commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents, int 
  * commit_changes: apply src to the tree of the branch's head (the caller
  * holds the branch's writer lock and passes its head) and commit the result
  * on the branch; returns the new commit id. Unless allow_empty, a result
- * equal to the head's tree raises ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
+ * equal to the head's tree, or no change applied, raises
+ * ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE.
  * The pre-commit hooks run before the head moves (they may raise), the
  * post-commit hooks after.
  * commit_changes_op names the head move for the reflog (commit_changes:
@@ -272,9 +290,15 @@ commit_changes_op(LkRepo *repo, const char *branch, const char *head, ChangeSour
 	HookEvent	ev;
 
 	tree_apply_changes(repo->id, parent->metarange_id, src, metarange, stats);
-	if (!allow_empty && memcmp(metarange, parent->metarange_id, LK_ID_LEN) == 0)
+	/*
+	 * Empty: the same tree, or no change at all (every staged entry had the
+	 * committed content). The latter can still give another metarange when
+	 * this session's pg_lakefs.range_size_bits re-cuts the touched ranges.
+	 */
+	if (!allow_empty && (stats->changes == 0 ||
+						 memcmp(metarange, parent->metarange_id, LK_ID_LEN) == 0))
 	{
-		bool		staged = stats->changes > 0;
+		bool		staged = stats->changes > 0 || stats->same_content > 0;
 
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -34,6 +34,7 @@ typedef struct ChangeSource
 typedef struct ApplyStats
 {
 	int64		changes;
+	int64		same_content;	/* changes to the content the path had: kept */
 	int64		ranges_reused;
 	int64		ranges_written;
 	int64		entries;

@@ -66,22 +66,36 @@ bytes_equal(const char *a, uint32 alen, const char *b, uint32 blen)
 	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
 }
 
+/* metadata_empty: no user metadata ("" as stored when none, or "{}") */
+static bool
+metadata_empty(const char *md, uint32 len)
+{
+	return len == 0 || (len == 2 && md[0] == '{' && md[1] == '}');
+}
+
 /*
- * entries_equal: do a and b describe the same object (every stored field
- * equal)? NULL stands for "absent"; two absent entries are equal.
+ * entries_equal: do a and b hold the same content? This is lakeFS's entry
+ * identity (pkg/catalog/entry.go, EntryToValue: the hash of size, ETag,
+ * user metadata and the optional content type): two entries are the same
+ * when their size, checksum, content type and user metadata are, whatever
+ * their physical address, address kind, last-modified time or path (the
+ * path is the key; callers compare entries at one key). An empty content
+ * type is no content type and no metadata is empty metadata, as lakeFS's
+ * MarshalStringOpt and MarshalStringMap hash them. NULL stands for "absent";
+ * two absent entries are equal.
  */
 bool
 entries_equal(const LakefsEntry *a, const LakefsEntry *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	return a->flags == b->flags && a->size == b->size && a->mtime == b->mtime &&
-		bytes_equal(a->path, a->path_len, b->path, b->path_len) &&
-		bytes_equal(a->address, a->address_len, b->address, b->address_len) &&
+	return a->size == b->size &&
 		bytes_equal(a->checksum, a->checksum_len, b->checksum, b->checksum_len) &&
 		bytes_equal(a->content_type, a->content_type_len,
 					b->content_type, b->content_type_len) &&
-		bytes_equal(a->metadata, a->metadata_len, b->metadata, b->metadata_len);
+		(metadata_empty(a->metadata, a->metadata_len) ?
+		 metadata_empty(b->metadata, b->metadata_len) :
+		 bytes_equal(a->metadata, a->metadata_len, b->metadata, b->metadata_len));
 }
 
 static bool
@@ -195,8 +209,8 @@ common_prefix(const uint8 *a, const uint8 *b, size_t n)
 
 /*
  * skip_common: step both sides past the run of equal entries that follows
- * their current (equal) entries. Equal entries leave both readers in the
- * same state, so from here byte-identical encodings decode to equal entries:
+ * their current (equal) entries. Equal entries (same path, same content;
+ * a reader's state is its path alone) leave both readers in the same state, so from here byte-identical encodings decode to equal entries:
  * the run is decoded on the left only (the right reader is then moved to the
  * same offset with the same path), and an identical tail closes both ranges
  * without decoding it. A range pair with one change thus costs about half a

@@ -5,7 +5,9 @@
  *
  * A ref expression is a base followed by modifiers:
  *   base       a branch, a tag, a full commit id or a unique prefix of one
- *              (at least 6 hex digits), looked up in that order; "branch@"
+ *              (1 to 64 lower-case hex digits, as lakeFS's ref resolution:
+ *              pkg/graveler/ref/resolve_ref.go, ^[a-fA-F0-9]{1,64}$), looked
+ *              up in that order; "branch@"
  *              is the branch's committed head, without its staged changes
  *   @{N}       right after a branch name: its head N moves ago in the reflog
  *              (@{0} the current head), as git's
@@ -34,8 +36,6 @@
 #include "catalog_history.h"
 #include "names.h"
 #include "refs.h"
-
-#define MIN_PREFIX_LEN 6
 
 static bool
 is_hex_lower(const char *s, size_t len)
@@ -153,7 +153,7 @@ resolve_base(LkRepo *repo, const char *base, LkRef *out)
 		return false;
 	if (catalog_get_tag(repo->id, name, out->commit))
 		return true;
-	if (len >= MIN_PREFIX_LEN && len <= LK_ID_HEX_LEN && is_hex_lower(name, len))
+	if (len >= 1 && len <= LK_ID_HEX_LEN && is_hex_lower(name, len))
 	{
 		LkCommitId	found;
 		int			n = catalog_find_commit_prefix(repo->id, name, found);
@@ -277,9 +277,8 @@ refs_resolve(LkRepo *repo, const char *expr, LkRef *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("ref \"%s\" not found in repository \"%s\"", base, repo->name),
-				 errhint("A ref is a branch, a tag, a commit id (or a prefix of at least "
-						 "%d hex digits), optionally followed by ~N or ^N.",
-						 MIN_PREFIX_LEN)));
+				 errhint("A ref is a branch, a tag, a commit id (or a unique prefix of "
+						 "one), optionally followed by ~N or ^N.")));
 	if (*mod)
 		out->branch = NULL;
 	while (*mod)
@@ -350,12 +349,24 @@ struct CommitWalk
 	bool		exclude;
 	int64		interesting;
 	HTAB	   *prefetched;		/* commits read ahead, by id (NULL: none yet) */
-	int			chunk;			/* first-parent chain length of the next read */
+	int			chunk;			/* rows of the next read */
+	int			window_hits;	/* windows that held the commit looked for */
+	int			window_misses;	/* ... that did not */
+	bool		chains_only;	/* no more windows */
 };
 
 /*
- * A walk reads commit rows a first-parent chain at a time (16, then doubling
- * up to 1024 per statement) instead of one round trip per commit.
+ * A walk reads commit rows ahead, 16 at first, then doubling up to 1024 per
+ * statement, instead of one round trip per commit. A parent missing from the
+ * cache is read with a window of the commits just below its child's
+ * generation (catalog_get_commits_below: one index range scan, cheap per
+ * row); a commit's first parent is usually there (a one-parent commit's
+ * parent is exactly one generation below it). When it is not (a merge's
+ * second parent far below, more parallel commits at that depth than the
+ * window holds) the commit is read with its first-parent chain (a recursive
+ * statement, one index descent per commit: tens of times the cost per row of
+ * a window); once the misses of its windows outnumber the hits by more than
+ * two, or without the index (a 0.1.0 schema), the walk reads chains only.
  */
 #define WALK_PREFETCH_MIN 16
 #define WALK_PREFETCH_MAX 1024
@@ -367,21 +378,91 @@ typedef struct PrefetchEntry
 } PrefetchEntry;
 
 /*
- * walk_get_commit: commit id for a walk: from the commit cache, else from
- * the walk's read-ahead, else read with a first-parent chain of its
- * ancestors into the commit cache (or, when the cache is full, into the
- * walk's read-ahead). Read-only, as refs_get_commit's.
+ * walk_read: read commits ahead for a walk that misses id: a window of the
+ * commits below generation below (when given and windows pay off), else id
+ * and its first-parent chain. Each row goes into the commit cache, or, when
+ * that is full, into the walk's read-ahead. Returns id's row, or NULL when
+ * the rows read do not include it (a window without it).
  */
 static LkCommit *
-walk_get_commit(CommitWalk *w, const char *id)
+walk_read(CommitWalk *w, const char *id, int32 below)
+{
+	HTAB	   *cache = commit_cache_get();
+	bool		to_cache = hash_get_num_entries(cache) + w->chunk <= COMMIT_CACHE_MAX;
+	MemoryContext old = MemoryContextSwitchTo(to_cache ? commit_cache_cxt :
+											  CurrentMemoryContext);
+	bool		window = below > 1 && !w->chains_only;
+	CommitCacheKey key;
+	LkCommit  **rows;
+	LkCommit   *want = NULL;
+	int			n = -1;
+
+	if (window)
+		n = catalog_get_commits_below(w->repo->id, below, w->chunk, &rows);
+	if (n < 0)
+	{
+		window = false;			/* no index (0.1.0 schema): chains only */
+		w->chains_only = true;
+		n = catalog_get_commit_chain(w->repo->id, id, w->chunk, &rows);
+	}
+	MemoryContextSwitchTo(old);
+	if (!to_cache && w->prefetched == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(LkCommitId);
+		ctl.entrysize = sizeof(PrefetchEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		w->prefetched = hash_create("lakefs walk read-ahead", 256, &ctl,
+									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.repo_id = w->repo->id;
+	for (int i = 0; i < n; i++)
+	{
+		LkCommit  **slot;
+		bool		found;
+
+		if (to_cache)
+		{
+			strlcpy(key.id, rows[i]->id, sizeof(LkCommitId));
+			slot = &((CommitCacheEntry *) hash_search(cache, &key, HASH_ENTER,
+													  &found))->commit;
+		}
+		else
+			slot = &((PrefetchEntry *) hash_search(w->prefetched, rows[i]->id,
+												   HASH_ENTER, &found))->commit;
+		if (!found)
+			*slot = rows[i];
+		if (want == NULL && strcmp(rows[i]->id, id) == 0)
+			want = *slot;
+	}
+	w->chunk = Min(w->chunk * 2, WALK_PREFETCH_MAX);
+	if (window)
+	{
+		if (want != NULL)
+			w->window_hits++;
+		else
+			w->window_misses++;
+		w->chains_only = w->window_misses > w->window_hits + 2;
+	}
+	return want;
+}
+
+/*
+ * walk_get_commit: commit id for a walk: from the commit cache, else from
+ * the walk's read-ahead, else read ahead (walk_read) with a window below
+ * generation below (the generation of the child that names it; 0 when
+ * unknown) or with its first-parent chain. Read-only, as refs_get_commit's.
+ */
+static LkCommit *
+walk_get_commit(CommitWalk *w, const char *id, int32 below)
 {
 	HTAB	   *cache = commit_cache_get();
 	CommitCacheKey key;
 	CommitCacheEntry *hit;
 	PrefetchEntry *p;
-	LkCommit  **chain;
-	int			n;
-	bool		to_cache;
+	LkCommit   *c;
 
 	memset(&key, 0, sizeof(key));
 	key.repo_id = w->repo->id;
@@ -393,42 +474,12 @@ walk_get_commit(CommitWalk *w, const char *id)
 		w->chunk = WALK_PREFETCH_MIN;
 	if (w->prefetched && (p = hash_search(w->prefetched, id, HASH_FIND, NULL)) != NULL)
 		return p->commit;
-	to_cache = hash_get_num_entries(cache) + w->chunk <= COMMIT_CACHE_MAX;
-	if (to_cache)
-	{
-		MemoryContext old = MemoryContextSwitchTo(commit_cache_cxt);
-
-		n = catalog_get_commit_chain(w->repo->id, id, w->chunk, &chain);
-		MemoryContextSwitchTo(old);
-	}
-	else
-		n = catalog_get_commit_chain(w->repo->id, id, w->chunk, &chain);
-	if (n == 0)
+	c = walk_read(w, id, below);
+	if (c == NULL && below > 0)
+		c = walk_read(w, id, 0);	/* not in the window: its chain */
+	if (c == NULL)
 		return refs_get_commit(w->repo, id);	/* raises: the commit is missing */
-	if (!to_cache && w->prefetched == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(LkCommitId);
-		ctl.entrysize = sizeof(PrefetchEntry);
-		ctl.hcxt = CurrentMemoryContext;
-		w->prefetched = hash_create("lakefs walk read-ahead", 256, &ctl,
-									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
-	for (int i = 0; i < n; i++)
-	{
-		if (to_cache)
-		{
-			strlcpy(key.id, chain[i]->id, sizeof(LkCommitId));
-			((CommitCacheEntry *) hash_search(cache, &key, HASH_ENTER, NULL))->commit =
-				chain[i];
-		}
-		else
-			((PrefetchEntry *) hash_search(w->prefetched, chain[i]->id, HASH_ENTER,
-										   NULL))->commit = chain[i];
-	}
-	w->chunk = Min(w->chunk * 2, WALK_PREFETCH_MAX);
-	return chain[0];
+	return c;
 }
 
 /* max-heap order: higher generation first, then later, then larger id */
@@ -457,8 +508,9 @@ new_seen(void)
 					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 }
 
+/* walk_push: queue commit id (a parent of a commit of generation below, or 0) */
 static void
-walk_push(CommitWalk *w, const char *id, int side)
+walk_push(CommitWalk *w, const char *id, int side, int32 below)
 {
 	bool		found;
 	SeenEntry  *s = hash_search(w->seen, id, HASH_ENTER, &found);
@@ -476,7 +528,7 @@ walk_push(CommitWalk *w, const char *id, int side)
 	if (side == 1)
 		w->interesting++;
 	node = palloc(sizeof(WalkNode));
-	node->commit = walk_get_commit(w, id);
+	node->commit = walk_get_commit(w, id, below);
 	node->side = side;
 	pairingheap_add(w->heap, &node->ph);
 }
@@ -502,9 +554,9 @@ commit_walk_start_ex(LkRepo *repo, const char *head, const char *exclude, bool f
 	w->seen = new_seen();
 	w->first_parent = first_parent;
 	w->exclude = exclude != NULL;
-	walk_push(w, head, 1);
+	walk_push(w, head, 1, 0);
 	if (exclude)
-		walk_push(w, exclude, 2);
+		walk_push(w, exclude, 2, 0);
 	return w;
 }
 
@@ -530,7 +582,7 @@ commit_walk_next(CommitWalk *w)
 			w->interesting--;
 		n = w->first_parent ? Min(c->nparents, 1) : c->nparents;
 		for (int i = 0; i < n; i++)
-			walk_push(w, c->parents[i], s->side);
+			walk_push(w, c->parents[i], s->side, c->generation);
 		if (s->side == 1)
 			return c;
 	}
@@ -553,8 +605,8 @@ refs_merge_base(LkRepo *repo, const char *a, const char *b, LkCommitId base)
 	w.repo = repo;
 	w.heap = pairingheap_allocate(walk_cmp, NULL);
 	w.seen = new_seen();
-	walk_push(&w, a, 1);
-	walk_push(&w, b, 2);
+	walk_push(&w, a, 1, 0);
+	walk_push(&w, b, 2, 0);
 	while (!pairingheap_is_empty(w.heap))
 	{
 		WalkNode   *node = (WalkNode *) pairingheap_remove_first(w.heap);
@@ -569,7 +621,7 @@ refs_merge_base(LkRepo *repo, const char *a, const char *b, LkCommitId base)
 			return true;
 		}
 		for (int i = 0; i < node->commit->nparents; i++)
-			walk_push(&w, node->commit->parents[i], s->side);
+			walk_push(&w, node->commit->parents[i], s->side, node->commit->generation);
 	}
 	hash_destroy(w.seen);
 	if (w.prefetched)

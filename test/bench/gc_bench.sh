@@ -61,8 +61,8 @@ BEGIN
     FOR c IN 1..$COMMITS LOOP
       PERFORM lakefs_stage_objects('gcbench', 'exp-' || b,
         format(\$q\$SELECT 'main/' || lpad((i * 9973 %% $ENTRIES + 1)::text, 8, '0') AS path,
-               'data/b%s-%s-' || i AS physical_address, 2048::bigint AS size, 'x' AS checksum
-               FROM generate_series(1, 100) i\$q\$, b, c));
+               'data/b%s-%s-' || i AS physical_address, 2048::bigint AS size, 'x%s' AS checksum
+               FROM generate_series(1, 100) i\$q\$, b, c, c));
       PERFORM lakefs_commit('gcbench', 'exp-' || b, 'c' || c);
     END LOOP;
   END LOOP;

@@ -28,6 +28,11 @@ mkdir -p "$WORK"
 
 make -s >/dev/null || exit 1
 tmp_install "$ROOT/tmp_install" || exit 1
+# lakefs_create_repository(..., 'local://...') needs the local blockstore's root
+mkdir -p "$WORK/root"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$WORK/root"
+export LAKEFS_PGCONF="${LAKEFS_PGCONF:-}
+pg_lakefs.local_root = '$WORK/root'"
 cluster_start "$WORK/pg" || exit 1
 trap cluster_stop EXIT
 
@@ -73,7 +78,7 @@ SELECT lakefs_stage_objects('hist', 'main', \$q\$SELECT 'data/' || lpad(i::text,
 SELECT lakefs_commit('hist', 'main', 'N entries') IS NOT NULL;
 SELECT lakefs_create_branch('hist', 'rewrite', 'main') IS NOT NULL;
 SELECT lakefs_stage_objects('hist', 'rewrite', \$q\$SELECT 'data/' || lpad(i::text, 10, '0') AS path,
-	'new-' || i AS physical_address, i AS size, md5(i::text) AS checksum,
+	'new-' || i AS physical_address, i AS size, md5('new' || i) AS checksum,
 	'2026-01-01'::timestamptz AS last_modified FROM generate_series(1, $N) i\$q\$) > 0;
 SELECT lakefs_commit('hist', 'rewrite', 'every entry rewritten') IS NOT NULL;
 SQL
@@ -98,7 +103,7 @@ DECLARE every int := greatest($COMMITS / 10, 1);
 BEGIN
 	FOR k IN 1..$COMMITS LOOP
 		PERFORM lakefs_stage_objects('hist', 'main', format(\$q\$SELECT 'data/' || lpad((1 + (%s * 7919 + j * 104729) %% $N)::text, 10, '0') AS path,
-			'c%s-' || j AS physical_address, j::bigint AS size, 'c' AS checksum FROM generate_series(1, 10) j\$q\$, k, k));
+			'c%s-' || j AS physical_address, j::bigint AS size, 'c%s' AS checksum FROM generate_series(1, 10) j\$q\$, k, k, k));
 		IF k % 10 = 0 THEN
 			PERFORM lakefs_stage_object('hist', 'main', 'hot/every-10', 'hot-' || k, k, 'h');
 		END IF;

@@ -8,6 +8,11 @@ the end every commit ever made is listed again and compared with the model's
 snapshot of it. Then, with the default range size, a one-object commit on a
 100k-entry tree must share all but at most two ranges with its parent.
 
+Entries are compared as lakeFS's entry identity (size and checksum here; the
+content type and metadata are never set): re-uploads stage present entries
+again at new addresses, and a commit keeps the committed entry of a path whose
+staged entry has its content; a commit that changes no content is refused.
+
 Reproduce a failure with LAKEFS_TEST_SEED=<seed printed below>.
 """
 import os
@@ -15,7 +20,8 @@ import random
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from lakefs_test import ok, note, done, fresh_database, connect, seed_from_env  # noqa: E402
+from lakefs_test import (ok, note, done, fresh_database, connect, seed_from_env,  # noqa: E402
+                         expect_error)
 
 seed = seed_from_env(random.randrange(1 << 30))
 note("seed %d" % seed)
@@ -66,6 +72,8 @@ def stage_bulk(branch, entries):
 
 mismatches = 0
 commits = 0
+reuploads = 0
+empty_refused = 0
 steps = int(os.environ.get("LAKEFS_MODEL_STEPS", "1000"))
 branch = "main"
 for step in range(steps):
@@ -89,9 +97,38 @@ for step in range(steps):
         prefix = rng.choice(dirs) + "/"
         conn.execute("SELECT lakefs_reset(%s, %s, %s)", (REPO, branch, prefix))
         staged[branch] = {p: e for p, e in staged[branch].items() if not p.startswith(prefix)}
+    elif op < 0.56:
+        # the same content uploaded again at new addresses: no content change
+        vis = view(branch)
+        entries = {}
+        for p in rng.sample(sorted(vis), min(len(vis), rng.choice([1, 5, 100]))):
+            gen += 1
+            entries[p] = ("re%d" % gen, vis[p][1], vis[p][2])
+        clean = not staged[branch]
+        stage_bulk(branch, entries)
+        staged[branch].update(entries)
+        reuploads += len(entries)
+        if clean:
+            # nothing else staged: committing it is refused as empty
+            e = expect_error(conn, "SELECT lakefs_commit(%s, %s, 'same bytes')", (REPO, branch))
+            if e is None or e.sqlstate != "55000":
+                mismatches += 1
+                ok(False, "a commit of re-uploads alone at step %d is refused" % step, str(e))
+            else:
+                empty_refused += 1
     elif op < 0.80:
-        want = view(branch)
-        if want == committed[branch]:
+        base = committed[branch]
+        # a staged entry with the committed content keeps the committed entry
+        want = {p: base[p] if p in base and base[p][1:] == e[1:] else e
+                for p, e in view(branch).items()}
+        if want == base:
+            e = expect_error(conn, "SELECT lakefs_commit(%s, %s, %s)",
+                             (REPO, branch, "step %d" % step))
+            if staged[branch] and (e is None or e.sqlstate != "55000"):
+                mismatches += 1
+                ok(False, "a commit of no content change at step %d is refused" % step,
+                   str(e))
+            empty_refused += bool(staged[branch]) and e is not None and e.sqlstate == "55000"
             continue
         cid = conn.execute("SELECT lakefs_commit(%s, %s, %s)",
                            (REPO, branch, "step %d" % step)).fetchone()[0]
@@ -122,6 +159,9 @@ for step in range(steps):
             ok(False, "branch listing with staging at step %d equals the model" % step)
 
 ok(mismatches == 0, "%d commits over %d steps: every listing equals the model" % (commits, steps))
+ok(reuploads > 0 and empty_refused > 0,
+   "%d same-content re-uploads staged; %d commits of no content change refused (55000)"
+   % (reuploads, empty_refused))
 
 bad = [cid for cid, want in snapshots.items() if ls(cid) != want]
 ok(not bad, "all %d commits still list as they were committed" % len(snapshots),

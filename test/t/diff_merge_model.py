@@ -24,6 +24,19 @@
 #     base (found by its own walk of the commit graph), the source and the
 #     destination; lakefs_merge_conflicts lists exactly the model's conflicts;
 #   - revert and cherry-pick equal the same model over their trees;
+#   - a squash merge (squash => true) makes one commit whose only parent is
+#     the destination head and whose tree is the model's merge tree and the
+#     tree a real merge commit of the same refs gets; its diff against the
+#     head is the source's changes (the model's diff of the two trees);
+#   - a commit's tree is the model's: the staged view, except that a staged
+#     entry with the committed entry's content keeps the committed entry; a
+#     commit whose staged entries change no content is refused (55000);
+#
+# Entries are compared by content, as lakeFS's entry identity (size, checksum,
+# content type, user metadata; no content type = '', no metadata = {}), never by
+# physical address or last-modified time: random changes re-upload present
+# entries at new addresses and times, and change only content types or
+# metadata at the same address.
 #   - lakefs_log's filters (paths, prefixes, first_parent, exclude, max_count)
 #     equal a Python walk of the commit graph that compares every reachable
 #     commit's entries under the path with its first parent's (read with
@@ -46,7 +59,8 @@ INITIAL = 6000            # paths in the first commit
 MTIME = "2026-01-01 00:00:00+00"
 
 rng = random.Random(SEED)
-counts = {"diff": 0, "diff_prefix": 0, "uncommitted": 0, "merge": 0,
+counts = {"diff": 0, "diff_prefix": 0, "uncommitted": 0, "merge": 0, "squash": 0,
+          "commit": 0, "empty_commit": 0, "reupload": 0,
           "conflict": 0, "revert": 0, "cherry_pick": 0, "staged_side": 0,
           "delimiter": 0, "paging": 0, "page_boundaries": 0, "three_dot": 0,
           "three_dot_conflict": 0, "log_filter": 0, "log_filter_rows": 0}
@@ -62,6 +76,18 @@ def path_of(i):
 
 def fail(what, detail):
     raise Failure("%s: %s" % (what, detail))
+
+
+def ident(f):
+    """an entry's content identity (lakeFS's: size, checksum, content type,
+    user metadata) from tree() fields; None for an absent entry"""
+    if f is None:
+        return None
+    return (f[1], f[2], "" if f[4] in ("-", "") else f[4], "" if f[5] in ("-", "{}") else f[5])
+
+
+def idents(tree):
+    return {p: ident(f) for p, f in tree.items()}
 
 
 class Model:
@@ -100,18 +126,19 @@ class Model:
     def stage(self, branch, upserts, deletes):
         if upserts:
             self.cur.execute("TRUNCATE stage_in")
-            with self.cur.copy("COPY stage_in (path, physical_address, size, checksum) "
-                               "FROM STDIN") as cp:
-                for p, a, s, c in upserts:
-                    cp.write_row((p, a, s, c))
+            with self.cur.copy("COPY stage_in (path, physical_address, size, checksum, "
+                               "last_modified, content_type, metadata) FROM STDIN") as cp:
+                for u in upserts:
+                    cp.write_row(tuple(u) + (MTIME, None, None)[len(u) - 4:])
             self.q("SELECT lakefs_stage_objects(%s, %s, 'SELECT * FROM stage_in')",
                    REPO, branch)
         for p in deletes:
             self.q("SELECT lakefs_delete_object(%s, %s, %s)", REPO, branch, p)
 
-    def random_change(self, branch):
-        present = sorted(self.tree(branch + "@"))
-        kind = rng.random()
+    def random_change(self, branch, reupload_only=False):
+        committed = self.tree(branch + "@")
+        present = sorted(committed)
+        kind = 1.0 if reupload_only else rng.random()
         k = rng.choice([1, 2, 5, 20, 150])
         upserts, deletes = [], []
         if kind < 0.15:
@@ -123,10 +150,29 @@ class Model:
             upserts = [(path_of(i), "blk-%d-%d" % (tag, i), i, "b%d" % tag) for i in ids]
         else:
             for _ in range(k):
-                r = rng.random()
+                r = 0.35 if reupload_only else rng.random()
                 if r < 0.3 and present:
                     deletes.append(rng.choice(present))
-                elif r < 0.5:
+                elif r < 0.42 and present:
+                    # the same content uploaded again: a new address and time
+                    p = rng.choice(present)
+                    f = committed[p]
+                    md = None if f[5] == "-" else f[5]
+                    if md is None and rng.random() < 0.3:
+                        md = "{}"           # an empty map is no metadata
+                    upserts.append((p, "re-%d-%s" % (rng.randrange(1 << 30), p), int(f[1]), f[2],
+                                    "2026-0%d-0%d 00:00:00+00" % (rng.randrange(1, 10),
+                                                                  rng.randrange(1, 10)),
+                                    None if f[4] == "-" else f[4], md))
+                    counts["reupload"] += 1
+                elif r < 0.47 and present:
+                    # the same bytes with another content type or metadata
+                    p = rng.choice(present)
+                    f = committed[p]
+                    upserts.append((p, "ct-%d-%s" % (rng.randrange(1 << 30), p), int(f[1]), f[2],
+                                    MTIME, rng.choice([None, "text/csv"]),
+                                    rng.choice([None, '{"k": "%d"}' % rng.randrange(3)])))
+                elif r < 0.55:
                     # a value another branch may pick too: identical changes
                     i = rng.randrange(UNIVERSE)
                     upserts.append((path_of(i), "same-%d" % i, 7, "s"))
@@ -143,10 +189,23 @@ class Model:
 
     def commit(self, branch):
         self.check_uncommitted(branch)
+        head, staged = self.tree(branch + "@"), self.tree(branch)
+        # a staged entry with the committed content keeps the committed entry
+        want = {p: head[p] if ident(head.get(p)) == ident(f) else f for p, f in staged.items()}
+        empty = idents(want) == idents(head)
+        what = "commit on %s" % branch
         try:
             self.q("SELECT lakefs_commit(%s, %s, 'random change')", REPO, branch)
         except psycopg.errors.ObjectNotInPrerequisiteState:
+            if not empty:
+                fail(what, "refused as empty, but the model changes content")
             self.q("SELECT lakefs_reset(%s, %s)", REPO, branch)
+            counts["empty_commit"] += 1
+            return
+        if empty:
+            fail(what, "committed, but the model has no content change")
+        self.check_tree(branch, want, what)
+        counts["commit"] += 1
 
     # ---- checks ----
 
@@ -158,7 +217,12 @@ class Model:
         FROM (SELECT * FROM lakefs_ls(%(repo)s, %(left)s, %(prefix)s)) l
         FULL OUTER JOIN (SELECT * FROM lakefs_ls(%(repo)s, %(right)s, %(prefix)s)) r
             ON l.path = r.path
-        WHERE l IS DISTINCT FROM r"""
+        WHERE (l.path IS NULL) <> (r.path IS NULL)
+           OR (l.size, l.checksum, coalesce(l.content_type, ''),
+               coalesce(nullif(l.metadata::text, '{}'), ''))
+              IS DISTINCT FROM
+              (r.size, r.checksum, coalesce(r.content_type, ''),
+               coalesce(nullif(r.metadata::text, '{}'), ''))"""
 
     def compare(self, got_sql, args, what):
         """got_sql's rows, in their order, against JOIN_MODEL ordered by path"""
@@ -200,7 +264,7 @@ class Model:
     def two_trees(ltree, rtree, prefix=""):
         rows = []
         for p in sorted(set(ltree) | set(rtree), key=lambda x: x.encode()):
-            if not p.startswith(prefix) or ltree.get(p) == rtree.get(p):
+            if not p.startswith(prefix) or ident(ltree.get(p)) == ident(rtree.get(p)):
                 continue
             rows.append(("added" if p not in ltree else "removed" if p not in rtree
                          else "changed", p))
@@ -275,7 +339,7 @@ class Model:
         btree, rtree, ltree = self.tree(base), self.tree(right), self.tree(left)
         want = []
         for change, p in self.two_trees(btree, rtree):
-            if ltree.get(p) != btree.get(p) and ltree.get(p) != rtree.get(p):
+            if ident(ltree.get(p)) not in (ident(btree.get(p)), ident(rtree.get(p))):
                 change = "conflict"
                 counts["three_dot_conflict"] += 1
             want.append((change, p))
@@ -295,7 +359,8 @@ class Model:
         return seen
 
     def entries_under(self, commit, prefix, exact):
-        rows = self.q("SELECT path, physical_address, size, checksum, last_modified "
+        rows = self.q("SELECT path, size, checksum, coalesce(content_type, ''), "
+                      "coalesce(nullif(metadata::text, '{}'), '') "
                       "FROM lakefs_ls(%s, %s, %s)", REPO, commit, prefix)
         return [r for r in rows if not exact or r[0] == prefix]
 
@@ -391,9 +456,9 @@ class Model:
         result = dict(dest)
         conflicts = []
         for p in sorted(set(base) | set(source)):
-            b, s, d = base.get(p), source.get(p), dest.get(p)
+            b, s, d = ident(base.get(p)), ident(source.get(p)), ident(dest.get(p))
             if b == s or d == s:
-                continue
+                continue            # no change, or already there: dest keeps its entry
             if d != b:
                 conflicts.append(p)
                 if strategy != "source-wins":
@@ -401,7 +466,7 @@ class Model:
             if s is None:
                 del result[p]
             else:
-                result[p] = s
+                result[p] = source[p]
         return result, conflicts
 
     def check_tree(self, ref, want, what):
@@ -416,18 +481,19 @@ class Model:
         dest = rng.choice(self.branches)
         strategy = rng.choice([None, None, "source-wins", "dest-wins"])
         ff = rng.random() < 0.7
+        squash = rng.random() < 0.3
         head = self.head(dest)
         src_id = self.q1("SELECT lakefs_resolve_ref(%s, %s)", REPO, src)
         base = self.merge_base(head, src_id)
-        what = "merge %s into %s (%s, ff=%s)" % (src, dest, strategy, ff)
+        what = "merge %s into %s (%s, ff=%s, squash=%s)" % (src, dest, strategy, ff, squash)
         if src_id == head or base == src_id:
-            got = self.q1("SELECT lakefs_merge(%s, %s, %s, strategy => %s, fast_forward => %s)",
-                          REPO, src, dest, strategy, ff)
+            got = self.q1("SELECT lakefs_merge(%s, %s, %s, strategy => %s, fast_forward => %s, "
+                          "squash => %s)", REPO, src, dest, strategy, ff, squash)
             if got != head or self.head(dest) != head:
                 fail(what, "expected a no-op")
             counts["merge"] += 1
             return
-        if base == head and ff:
+        if base == head and ff and not squash:
             self.q("SELECT lakefs_merge(%s, %s, %s, strategy => %s)", REPO, src, dest, strategy)
             if self.head(dest) != src_id:
                 fail(what, "expected a fast-forward")
@@ -441,7 +507,7 @@ class Model:
             fail(what, "conflicts %r, model %r" % (listed[:5], conflicts[:5]))
         if conflicts and strategy is None:
             try:
-                self.q("SELECT lakefs_merge(%s, %s, %s)", REPO, src, dest)
+                self.q("SELECT lakefs_merge(%s, %s, %s, squash => %s)", REPO, src, dest, squash)
             except psycopg.Error as e:
                 if e.sqlstate != "LK001" or ("has %d conflicting" % len(conflicts)) not in str(e):
                     fail(what, "unexpected error %s %s" % (e.sqlstate, e))
@@ -450,13 +516,33 @@ class Model:
                 counts["conflict"] += 1
                 return
             fail(what, "expected a conflict error")
-        new = self.q1("SELECT lakefs_merge(%s, %s, %s, strategy => %s, fast_forward => %s)",
-                      REPO, src, dest, strategy, ff)
-        if self.q1("SELECT parents FROM lakefs_commits WHERE repository = %s AND id = %s",
-                   REPO, new) != [head, src_id]:
-            fail(what, "parents are not (dest head, source)")
+        new = self.q1("SELECT lakefs_merge(%s, %s, %s, strategy => %s, fast_forward => %s, "
+                      "squash => %s)", REPO, src, dest, strategy, ff, squash)
+        parents = self.q1("SELECT parents FROM lakefs_commits WHERE repository = %s AND id = %s",
+                          REPO, new)
+        if parents != ([head] if squash else [head, src_id]):
+            fail(what, "parents %r are not %s" % (parents, "(dest head)" if squash
+                                                  else "(dest head, source)"))
         self.check_tree(new, want, what)
+        if squash:
+            self.check_squash(src, src_id, head, new, strategy, want, what)
         counts["merge"] += 1
+
+    def check_squash(self, src, src_id, head, new, strategy, want, what):
+        """a squash commit: its tree is the one a real merge commit of the
+        same refs gets, its diff against the head is the source's changes,
+        and the source is not its ancestor"""
+        self.q("SELECT lakefs_create_branch(%s, 'squash-check', %s)", REPO, head)
+        real = self.q1("SELECT lakefs_merge(%s, %s, 'squash-check', strategy => %s, "
+                       "fast_forward => false)", REPO, src, strategy)
+        if self.tree(real) != self.tree(new):
+            fail(what, "the squash tree differs from the merge commit's tree")
+        self.q("SELECT lakefs_delete_branch(%s, 'squash-check')", REPO)
+        if self.diff_rows(head, new) != self.two_trees(self.tree(head), want):
+            fail(what, "the squash commit's diff is not the model's changes")
+        if self.q1("SELECT lakefs_is_ancestor(%s, %s, %s)", REPO, src_id, new):
+            fail(what, "the source is an ancestor of the squash commit")
+        counts["squash"] += 1
 
     def pick_or_revert(self, revert):
         branch = rng.choice(self.branches)
@@ -478,7 +564,7 @@ class Model:
         except psycopg.Error as e:
             if conflicts and e.sqlstate == "LK001":
                 pass
-            elif not conflicts and want == dtree and e.sqlstate == "55000":
+            elif not conflicts and idents(want) == idents(dtree) and e.sqlstate == "55000":
                 pass
             else:
                 fail(what, "unexpected error %s %s" % (e.sqlstate, e))
@@ -486,7 +572,7 @@ class Model:
                 fail(what, "a failed %s moved the head" % fn)
             counts["revert" if revert else "cherry_pick"] += 1
             return
-        if conflicts or want == dtree:
+        if conflicts or idents(want) == idents(dtree):
             fail(what, "expected an error (conflicts %r)" % conflicts[:5])
         self.check_tree(new, want, what)
         counts["revert" if revert else "cherry_pick"] += 1
@@ -499,9 +585,14 @@ class Model:
             name = "b%d" % len(self.branches)
             self.q("SELECT lakefs_create_branch(%s, %s, %s)", REPO, name, self.random_ref())
             self.branches.append(name)
-        elif r < 0.50:
+        elif r < 0.46:
             b = rng.choice(self.branches)
             self.random_change(b)
+            self.commit(b)
+        elif r < 0.50:
+            # only the same bytes uploaded again: no content change to commit
+            b = rng.choice(self.branches)
+            self.random_change(b, reupload_only=True)
             self.commit(b)
         elif r < 0.75:
             self.merge()
@@ -541,7 +632,8 @@ def setup():
     conn = psycopg.connect(dbname="lakefs_model", autocommit=True)
     conn.execute("CREATE EXTENSION pg_lakefs")
     conn.execute("CREATE TEMP TABLE stage_in (path text, physical_address text, "
-                 "size bigint, checksum text, last_modified timestamptz DEFAULT '%s')" % MTIME)
+                 "size bigint, checksum text, last_modified timestamptz DEFAULT '%s', "
+                 "content_type text, metadata jsonb)" % MTIME)
     conn.execute("SELECT lakefs_create_repository(%s, 's3://bucket/model')", (REPO,))
     m = Model(conn)
     m.stage("main", [(path_of(i), "init-%d" % i, i, "i") for i in range(INITIAL)], [])
@@ -566,6 +658,10 @@ def main():
                        ("diff_prefix", "diffs under a prefix equal the join"),
                        ("uncommitted", "uncommitted diffs equal the join of branch@ and branch"),
                        ("merge", "merges equal the three-way model"),
+                       ("squash", "squash merges: one parent, the real merge's tree, the source's changes"),
+                       ("commit", "commit trees equal the model (same content keeps the committed entry)"),
+                       ("empty_commit", "commits of no content change are refused as the model says"),
+                       ("reupload", "same-content re-uploads were staged"),
                        ("conflict", "conflicting merges fail with LK001 and list the model's paths"),
                        ("revert", "reverts equal the model"),
                        ("cherry_pick", "cherry-picks equal the model"),

@@ -157,6 +157,34 @@ ok(bytes(one("SELECT lakefs_get_object('gcrepo', 'main', 'c.txt')")[0]) == b"sta
 commit("gcrepo", "main")
 conn.execute("RESET pg_lakefs.gc_grace")
 
+# ---- the same bytes uploaded again (lakeFS's entry identity: no change) ----
+# the commit keeps the committed entry: the re-uploaded object is referenced by
+# nothing and is collected; the committed one never is
+e1 = put("gcrepo", "main", "e.txt", b"same bytes")
+commit("gcrepo", "main")
+e2 = put("gcrepo", "main", "e.txt", b"same bytes")
+put("gcrepo", "main", "f.txt", b"a real change")
+commit("gcrepo", "main")
+e3 = put("gcrepo", "main", "e.txt", b"same bytes")
+e = expect_error(conn, "SELECT lakefs_commit('gcrepo', 'main', 'nothing new')")
+ok(e is not None and e.sqlstate == "55000" and e1 != e2 != e3,
+   "re-uploading the same bytes alone is no change to commit (%s)" % (e and e.sqlstate))
+one("SELECT lakefs_reset('gcrepo', 'main')")
+ok(one("SELECT physical_address FROM lakefs_stat('gcrepo', 'main', 'e.txt')")[0] == e1,
+   "the tree keeps the first upload's address")
+conn.execute("SET pg_lakefs.gc_grace = 0")
+gc("gcrepo")
+cands = conn.execute("SELECT address, why FROM lakefs_gc_candidates('gcrepo')").fetchall()
+ok(sorted(cands) == sorted((rel(a), "uncommitted") for a in (e2, e3)),
+   "the re-uploaded objects are uncommitted garbage, the committed one is not (%s)" % (cands,))
+st = gc("gcrepo", False)
+conn.execute("RESET pg_lakefs.gc_grace")
+live = keys("s3://" + BUCKET + "/gcrepo/data/")
+ok(st[4] == 2 and "gcrepo/" + rel(e1) in live and "gcrepo/" + rel(e2) not in live,
+   "the sweep deletes them and keeps the committed object (%s)" % (st,))
+ok(bytes(one("SELECT lakefs_get_object('gcrepo', 'main', 'e.txt')")[0]) == b"same bytes",
+   "the committed object reads back")
+
 # ---- imported objects are never deleted ----
 conn.execute("SELECT lakefs_s3_put('minio', 's3://" + BUCKET + "/external/x.csv', 'imported bytes')")
 one("SELECT lakefs_create_branch('gcrepo', 'ingest', 'main')")

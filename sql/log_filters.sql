@@ -58,6 +58,32 @@ SELECT message FROM pg_temp.log_010('logs', 'main', 2);
 -- the index: one row per changed path and commit
 SELECT count(*) FROM lakefs.commit_paths WHERE repo_id = (SELECT id FROM lakefs.repositories WHERE name = 'logs');
 
+-- a commit that changes at most 10,000 paths gets one index row per path; a
+-- bigger one, one marker row (the empty path), and the log checks it against
+-- its first parent when it reaches it
+SELECT lakefs_create_branch('logs', 'bulk', 'main') IS NOT NULL AS branched;
+SELECT lakefs_stage_objects('logs', 'bulk', $$SELECT 'bulk/' || lpad(i::text, 6, '0') AS path,
+	'b-' || i AS physical_address, 1::bigint AS size, 'e' || i AS checksum
+	FROM generate_series(1, 10000) i$$);
+SELECT lakefs_commit('logs', 'bulk', 'ten thousand') IS NOT NULL AS committed;
+SELECT count(*), min(path) FROM lakefs.commit_paths WHERE commit_id = lakefs_resolve_ref('logs', 'bulk');
+SELECT lakefs_stage_objects('logs', 'bulk', $$SELECT 'more/' || lpad(i::text, 6, '0') AS path,
+	'm-' || i AS physical_address, 1::bigint AS size, 'e' || i AS checksum
+	FROM generate_series(1, 10000) i$$);
+SELECT lakefs_stage_object('logs', 'bulk', 'data/a.csv', 'obj-bulk', 2, 'etag-bulk');
+SELECT lakefs_commit('logs', 'bulk', 'ten thousand and one') IS NOT NULL AS committed;
+SELECT count(*), min(path) = '' AS marker FROM lakefs.commit_paths WHERE commit_id = lakefs_resolve_ref('logs', 'bulk');
+SELECT pg_temp.change('bulk', 'more/000001', 'after');
+SELECT message FROM lakefs_log('logs', 'bulk', paths => ARRAY['data/a.csv']);
+SELECT message FROM lakefs_log('logs', 'bulk', paths => ARRAY['more/000001']);
+SELECT message FROM lakefs_log('logs', 'bulk', paths => ARRAY['more/009999', 'bulk/000002']);
+-- a prefix of changed paths that is no path itself, an unchanged path
+SELECT message FROM lakefs_log('logs', 'bulk', paths => ARRAY['more/00000', 'docs/readme']);
+SELECT message FROM lakefs_log('logs', 'bulk', paths => ARRAY['']);
+SELECT message FROM lakefs_log('logs', 'bulk', prefixes => ARRAY['more/00999']);
+SELECT message FROM lakefs_log('logs', 'bulk', prefixes => ARRAY['models/', 'zzz']);
+SELECT count(*) FROM lakefs_log('logs', 'bulk', prefixes => ARRAY['']);
+
 -- errors
 SELECT * FROM lakefs_log('logs', 'main', paths => ARRAY[NULL]);
 SELECT * FROM lakefs_log('logs', 'main', prefixes => ARRAY['a', NULL]);

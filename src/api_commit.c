@@ -149,16 +149,23 @@ lakefs_log(PG_FUNCTION_ARGS)
 							 first_parent);
 	while ((max < 0 || n < max) && (c = commit_walk_next(w)) != NULL)
 	{
+		HistoryCandidate *hc = NULL;
+
 		CHECK_FOR_INTERRUPTS();
 		if (candidates)
 		{
 			/* the walk goes down in generation: no candidate is left below */
 			if (c->generation < min_generation)
 				break;
-			if (hash_search(candidates, c->id, HASH_FIND, NULL) == NULL)
+			hc = hash_search(candidates, c->id, HASH_FIND, NULL);
+			if (hc == NULL)
 				continue;
 		}
 		if ((has_since && c->created_at < since) || (has_until && c->created_at > until))
+			continue;
+		/* a marker commit changed too many paths to index them: look */
+		if (hc && hc->marker &&
+			!history_commit_changes(repo, c, paths, npaths, prefixes, nprefixes))
 			continue;
 		log_row(rsinfo, c);
 		n++;

@@ -39,6 +39,7 @@ typedef enum HistoryPlan
 	H_INDEX_DELETE_REPO,
 	H_INDEX_PATHS,
 	H_INDEX_PREFIX,
+	H_INDEX_MARKERS,
 	H_ALL_COMMITS,
 	NUM_HISTORY_PLANS
 } HistoryPlan;
@@ -77,11 +78,14 @@ static const HistoryPlanDef plan_defs[NUM_HISTORY_PLANS] = {
 	4, {INT4OID, TEXTARRAYOID, INT4OID, TEXTOID}},
 	[H_INDEX_DELETE_REPO] = {"DELETE FROM lakefs.commit_paths WHERE repo_id = $1", 1, {INT4OID}},
 	[H_INDEX_PATHS] = {"SELECT DISTINCT commit_id, generation FROM lakefs.commit_paths "
-		"WHERE repo_id = $1 AND path = ANY ($2) AND generation <= $3",
+		"WHERE repo_id = $1 AND path = ANY ($2) AND path <> '' AND generation <= $3",
 	3, {INT4OID, TEXTARRAYOID, INT4OID}},
 	[H_INDEX_PREFIX] = {"SELECT DISTINCT commit_id, generation FROM lakefs.commit_paths "
 		"WHERE repo_id = $1 AND path >= $2 AND ($3::text IS NULL OR path < $3) "
 		"AND generation <= $4", 4, {INT4OID, TEXTOID, TEXTOID, INT4OID}},
+	/* the marker rows: commits with too many changes to index (history.c) */
+	[H_INDEX_MARKERS] = {"SELECT commit_id, generation FROM lakefs.commit_paths "
+		"WHERE repo_id = $1 AND path = '' AND generation <= $2", 2, {INT4OID, INT4OID}},
 	[H_ALL_COMMITS] = {"SELECT r.name, c.id FROM lakefs.commits c "
 		"JOIN lakefs.repositories r ON r.id = c.repo_id ORDER BY c.repo_id, c.generation",
 	0, {0}},
@@ -243,18 +247,26 @@ catalog_history_delete_repo(int32 repo_id)
 	SPI_finish();
 }
 
-/* add the (commit_id, generation) rows of the last result to *out */
+/*
+ * add the (commit_id, generation) rows of the last result to *out (a hash of
+ * HistoryCandidate): as marker commits when marker, which never demotes a
+ * commit already known to change a path
+ */
 static void
-collect_candidates(HTAB *out, int32 *min_generation)
+collect_candidates(HTAB *out, int32 *min_generation, bool marker)
 {
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
+		bool		found;
 		LkCommitId	id;
+		HistoryCandidate *hc;
 		int32		gen = DatumGetInt32(col(i, 2, &isnull));
 
 		text_to_cstring_buffer(DatumGetTextPP(col(i, 1, &isnull)), id, sizeof(LkCommitId));
-		hash_search(out, id, HASH_ENTER, NULL);
+		hc = hash_search(out, id, HASH_ENTER, &found);
+		if (!found || !marker)
+			hc->marker = marker;
 		*min_generation = Min(*min_generation, gen);
 	}
 }
@@ -263,8 +275,9 @@ collect_candidates(HTAB *out, int32 *min_generation)
  * catalog_history_candidates: every commit of generation <= max_generation
  * that changed one of paths[npaths] or a path under one of prefixes[nprefixes]
  * (prefix_ends[i]: the key after every path under prefixes[i], NULL for
- * none), entered into out (a hash keyed by LkCommitId); their smallest
- * generation into *min_generation (left as is when none).
+ * none), and the marker commits (marker set: too many changes to index),
+ * entered into out (a hash of HistoryCandidate); their smallest generation
+ * into *min_generation (left as is when none).
  */
 void
 catalog_history_candidates(int32 repo_id, char **paths, int npaths, char **prefixes,
@@ -286,7 +299,7 @@ catalog_history_candidates(int32 repo_id, char **paths, int npaths, char **prefi
 												  TYPALIGN_INT));
 		args[2] = Int32GetDatum(max_generation);
 		run_plan(H_INDEX_PATHS, args, NULL, 0);
-		collect_candidates(out, min_generation);
+		collect_candidates(out, min_generation, false);
 	}
 	for (int i = 0; i < nprefixes; i++)
 	{
@@ -296,7 +309,13 @@ catalog_history_candidates(int32 repo_id, char **paths, int npaths, char **prefi
 		char		nulls[4] = {' ', ' ', prefix_ends[i] ? ' ' : 'n', ' '};
 
 		run_plan(H_INDEX_PREFIX, args, nulls, 0);
-		collect_candidates(out, min_generation);
+		collect_candidates(out, min_generation, false);
+	}
+	{
+		Datum		args[2] = {Int32GetDatum(repo_id), Int32GetDatum(max_generation)};
+
+		run_plan(H_INDEX_MARKERS, args, NULL, 0);
+		collect_candidates(out, min_generation, true);
 	}
 	SPI_finish();
 }

@@ -35,6 +35,14 @@ typedef struct LkReflogEntry
 	char	   *actor;
 } LkReflogEntry;
 
+/* A commit of a path history: known to change the paths, or a marker
+ * commit whose changes were too many to index (check it). */
+typedef struct HistoryCandidate
+{
+	LkCommitId	id;				/* hash key */
+	bool		marker;
+} HistoryCandidate;
+
 /* catalog_history.c */
 extern ReflogResult catalog_reflog_nth(int32 repo_id, const char *branch, int64 n,
 									   LkCommitId out);

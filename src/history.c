@@ -9,13 +9,19 @@
  *
  * Writing diffs the first parent's tree against the new one (range pairs
  * with equal ids passed unread, diff.c), so a commit pays O(ranges it
- * changed + changes) more, whatever wrote it. Rows go to the catalog in
- * batches of HISTORY_BATCH paths.
+ * changed + changes) more, whatever wrote it. A commit that changed at most
+ * HISTORY_MAX_PATHS paths gets one row per path; a bigger one (a bulk load,
+ * an import, a rewrite) gets one marker row with the empty path, which no
+ * entry can have, and its diff stops there: a million-path commit writes one
+ * row, not a million (they were most of its time and WAL).
  *
  * Reading: the index gives the candidate commits of the paths (those that
- * changed them, on any branch); the log walk keeps the candidates it
- * reaches and stops below the lowest candidate generation, so a path's
- * history never decodes a tree.
+ * changed them, on any branch) and the marker commits; the log walk keeps
+ * the candidates it reaches, checks each marker commit it reaches against
+ * its first parent (a seek per path or prefix: lakeFS answers every commit
+ * of a path history this way), and stops below the lowest candidate or
+ * marker generation, so a path's history decodes at most the ranges that
+ * hold the path in the marker commits.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,11 +36,12 @@
 #include "manifest.h"
 #include "refs.h"
 
-#define HISTORY_BATCH 10000
+#define HISTORY_MAX_PATHS 10000	/* more changes: one marker row */
 
 /*
  * history_index_commit: record the paths c changed against parent (NULL:
- * against the empty tree). Nothing when the schema has no index (0.1.0).
+ * against the empty tree), or a marker row when there are more than
+ * HISTORY_MAX_PATHS. Nothing when the schema has no index (0.1.0).
  * fresh: c was just inserted, so none of its rows exist (catalog_history_add).
  * Temporary memory is freed; throws on catalog errors.
  */
@@ -48,6 +55,7 @@ history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent, bo
 	uint8		empty[LK_ID_LEN];
 	char	  **paths;
 	int			n = 0;
+	bool		many = false;
 
 	if (!catalog_has_history_index())
 		return;
@@ -58,25 +66,84 @@ history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent, bo
 		tree_empty_metarange(repo->id, empty);
 	tree_diff_init(&d, tree_open(repo->id, parent ? parent->metarange_id : empty),
 				   tree_open(repo->id, c->metarange_id), "");
-	paths = palloc(sizeof(char *) * HISTORY_BATCH);
+	paths = palloc(sizeof(char *) * HISTORY_MAX_PATHS);
 	while (tree_diff_next(&d, &rec))
 	{
 		const LakefsEntry *e = rec.left ? rec.left : rec.right;
 
-		paths[n++] = pnstrdup(e->path, e->path_len);
-		if (n == HISTORY_BATCH)
+		if (n == HISTORY_MAX_PATHS)
 		{
-			catalog_history_add(repo->id, c->id, c->generation, paths, n, fresh);
-			for (int i = 0; i < n; i++)
-				pfree(paths[i]);
-			n = 0;
+			many = true;
+			break;
 		}
+		paths[n++] = pnstrdup(e->path, e->path_len);
 	}
-	if (n > 0)
-		catalog_history_add(repo->id, c->id, c->generation, paths, n, fresh);
 	tree_diff_end(&d);
+	if (many)
+	{
+		char	   *marker = "";
+
+		catalog_history_add(repo->id, c->id, c->generation, &marker, 1, fresh);
+	}
+	else if (n > 0)
+		catalog_history_add(repo->id, c->id, c->generation, paths, n, fresh);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
+}
+
+/* does the first diff record under prefix show a change at (exactly, when
+ * exact) that path? Diff records come in path order and a path sorts before
+ * every path it is a prefix of, so the first record decides. */
+static bool
+changed_under(TreeReader *left, TreeReader *right, const char *prefix,
+			  bool exact)
+{
+	TreeDiff	d;
+	DiffRecord	rec;
+	bool		found;
+
+	tree_diff_init(&d, left, right, prefix);
+	found = tree_diff_next(&d, &rec);
+	if (found && exact)
+	{
+		const LakefsEntry *e = rec.left ? rec.left : rec.right;
+
+		found = e->path_len == strlen(prefix) && memcmp(e->path, prefix, e->path_len) == 0;
+	}
+	tree_diff_end(&d);
+	return found;
+}
+
+/*
+ * history_commit_changes: did c change one of paths[npaths] or a path under
+ * one of prefixes[nprefixes] against its first parent (the empty tree for a
+ * root commit)? For the marker commits of history_candidates. Memory is
+ * freed; throws on catalog errors.
+ */
+bool
+history_commit_changes(LkRepo *repo, const LkCommit *c, char **paths, int npaths,
+					   char **prefixes, int nprefixes)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs path check",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	uint8		empty[LK_ID_LEN];
+	TreeReader *left;
+	TreeReader *right;
+	bool		changed = false;
+
+	if (c->nparents == 0)
+		tree_empty_metarange(repo->id, empty);
+	left = tree_open(repo->id, c->nparents > 0 ?
+					 refs_get_commit(repo, c->parents[0])->metarange_id : empty);
+	right = tree_open(repo->id, c->metarange_id);
+	for (int i = 0; i < npaths && !changed; i++)
+		changed = paths[i][0] != '\0' && changed_under(left, right, paths[i], true);
+	for (int i = 0; i < nprefixes && !changed; i++)
+		changed = changed_under(left, right, prefixes[i], false);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return changed;
 }
 
 /*
@@ -124,9 +191,11 @@ prefix_end(const char *prefix)
 
 /*
  * history_candidates: the commits of generation <= max_generation that
- * changed one of paths or a path under one of prefixes, as a hash keyed by
- * LkCommitId (in the current context); their lowest generation into
- * *min_generation (INT32_MAX when none).
+ * changed one of paths or a path under one of prefixes, and the marker
+ * commits (too many changes to index: check them with
+ * history_commit_changes), as a hash of HistoryCandidate keyed by LkCommitId
+ * (in the current context); their lowest generation into *min_generation
+ * (INT32_MAX when none).
  */
 HTAB *
 history_candidates(LkRepo *repo, char **paths, int npaths, char **prefixes,
@@ -137,7 +206,7 @@ history_candidates(LkRepo *repo, char **paths, int npaths, char **prefixes,
 	char	  **ends = palloc(sizeof(char *) * Max(nprefixes, 1));
 
 	ctl.keysize = sizeof(LkCommitId);
-	ctl.entrysize = sizeof(LkCommitId);
+	ctl.entrysize = sizeof(HistoryCandidate);
 	ctl.hcxt = CurrentMemoryContext;
 	h = hash_create("lakefs path history", 64, &ctl,
 					HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);

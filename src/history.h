@@ -14,6 +14,7 @@
 #include "utils/hsearch.h"
 
 #include "catalog.h"
+#include "catalog_history.h"
 
 /* history.c */
 extern void history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent,
@@ -21,5 +22,7 @@ extern void history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit
 extern void history_backfill(void);
 extern HTAB *history_candidates(LkRepo *repo, char **paths, int npaths, char **prefixes,
 								int nprefixes, int32 max_generation, int32 *min_generation);
+extern bool history_commit_changes(LkRepo *repo, const LkCommit *c, char **paths, int npaths,
+								   char **prefixes, int nprefixes);
 
 #endif							/* LAKEFS_HISTORY_H */

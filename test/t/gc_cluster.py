@@ -127,8 +127,17 @@ try:
     t.join()
     note("killed: %s, the sweep %s" % (killed, "had finished" if "done" in result else "was cut"))
     conn.close()
-    conn = connect()
-    left = len(data_keys())
+    # the postmaster ends every session once it sees the killed backend: a
+    # connection made before that goes with them, so retry until one lasts
+    for attempt in range(60):
+        try:
+            conn = connect()
+            left = len(data_keys())
+            break
+        except psycopg.OperationalError:
+            time.sleep(0.5)
+    else:
+        raise RuntimeError("the cluster did not come back after the kill")
     note("objects left after the kill: %d of %d" % (left, N + 1))
     ok(killed and "error" in result, "the backend was killed mid-sweep")
     ok(one("SELECT count(*) FROM lakefs.gc_candidates WHERE swept_at IS NOT NULL")[0] == 0,

@@ -6,6 +6,7 @@
 #   all say the same.
 # - Released install scripts are frozen: their bytes hash to what was released.
 # - Every released version updates to the current one (pg_extension_update_paths).
+# - README.md opens with its title and no tracked file is over 2 MiB.
 # - Every function and view of the extension has a COMMENT (\df+ and \dv+ say what
 #   it does), so a new one cannot ship undocumented.
 set -u
@@ -18,6 +19,11 @@ ctl=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$ROOT/pg_lakefs.control")
 meta=$(/usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print(m['version'], m['provides']['pg_lakefs']['version'])" "$ROOT/META.json")
 is "the control file's default_version is EXTVERSION" "$ctl" "$ext"
 is "META.json's versions are EXTVERSION" "$meta" "$ext $ext"
+# the README is a document, not the output of a runaway edit: it opens with
+# its title, and no tracked file comes near a code host's 100 MiB limit
+is "README.md opens with its title" "$(head -1 "$ROOT/README.md")" "# pg_lakefs"
+big=$(cd "$ROOT" && git ls-files -z 2>/dev/null | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$1 > 2097152 { print $2 }')
+is "no tracked file is over 2 MiB" "$big" ""
 
 # released install scripts and their SHA-256 at release
 declare -A released=(

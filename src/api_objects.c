@@ -253,29 +253,44 @@ lakefs_ls(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* lakefs_stat(repo, ref, path): the entry at path, or an error */
-Datum
-lakefs_stat(PG_FUNCTION_ARGS)
+/*
+ * stat_entry: the entry of lakefs_stat's arguments (repo, ref, path) as the
+ * values of its row (v, n: 8 each), the entry into *e; *repo_out set. Throws
+ * ERRCODE_UNDEFINED_OBJECT when there is no entry at path.
+ */
+static TupleDesc
+stat_entry(FunctionCallInfo fcinfo, LkRepo **repo_out, LakefsEntry *e, Datum *v, bool *n)
 {
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *refexpr = ARG_TEXT(1);
 	char	   *path = ARG_TEXT(2);
 	LkRef		ref;
-	LakefsEntry e;
 	TupleDesc	desc;
-	Datum		v[8];
-	bool		n[8];
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "lakefs_stat must return a composite type");
 	refs_resolve(repo, refexpr, &ref);
-	if (!listing_lookup(repo, &ref, path, &e))
+	if (!listing_lookup(repo, &ref, path, e))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("object \"%s\" not found at ref \"%s\" of repository \"%s\"",
 						path, refexpr, repo->name)));
-	entry_values(repo, &e, v, n);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+	entry_values(repo, e, v, n);
+	*repo_out = repo;
+	return BlessTupleDesc(desc);
+}
+
+/* lakefs_stat(repo, ref, path): the entry at path, or an error */
+Datum
+lakefs_stat(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo;
+	LakefsEntry e;
+	Datum		v[8];
+	bool		n[8];
+	TupleDesc	desc = stat_entry(fcinfo, &repo, &e, v, n);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, n)));
 }
 
 PG_FUNCTION_INFO_V1(lakefs_stat_presigned);
@@ -289,29 +304,17 @@ PG_FUNCTION_INFO_V1(lakefs_stat_presigned);
 Datum
 lakefs_stat_presigned(PG_FUNCTION_ARGS)
 {
-	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
-	char	   *refexpr = ARG_TEXT(1);
-	char	   *path = ARG_TEXT(2);
-	int			secs = PG_ARGISNULL(3) ? 900 : objects_expiry_seconds(PG_GETARG_INTERVAL_P(3));
-	LkRef		ref;
+	LkRepo	   *repo;
 	LakefsEntry e;
-	TupleDesc	desc;
 	Datum		v[8];
 	bool		n[8];
+	TupleDesc	desc = stat_entry(fcinfo, &repo, &e, v, n);
+	int			secs = PG_ARGISNULL(3) ? 900 : objects_expiry_seconds(PG_GETARG_INTERVAL_P(3));
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "lakefs_stat_presigned must return a composite type");
-	refs_resolve(repo, refexpr, &ref);
-	if (!listing_lookup(repo, &ref, path, &e))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("object \"%s\" not found at ref \"%s\" of repository \"%s\"",
-						path, refexpr, repo->name)));
-	entry_values(repo, &e, v, n);
 	v[2] = CStringGetTextDatum(blockstore_presign(repo_server(repo),
 												  entry_full_address(repo, &e),
 												  "GET", secs, time(NULL)));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, n)));
 }
 
 PG_FUNCTION_INFO_V1(lakefs_staged);

@@ -123,6 +123,35 @@ s3_multipart_abort(const S3Endpoint *ep, const char *bucket, const char *key,
 }
 
 /*
+ * abort_quietly: abort an upload after an error, best effort: one attempt
+ * bounded to a second, its own failure swallowed (the caller re-throws the
+ * first error), interrupts held so a cancel is not eaten by the abort's
+ * progress check. cxt: the memory context to return to after a failure.
+ */
+static void
+abort_quietly(const S3Endpoint *ep, const char *bucket, const char *key,
+			  const char *upload_id, MemoryContext cxt)
+{
+	S3Endpoint	abort_ep = *ep;
+
+	HOLD_INTERRUPTS();
+	abort_ep.max_retries = 0;
+	abort_ep.connect_timeout_ms = Min(ep->connect_timeout_ms, 1000);
+	abort_ep.request_timeout_ms = 1000;
+	PG_TRY();
+	{
+		s3_multipart_abort(&abort_ep, bucket, key, upload_id);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	RESUME_INTERRUPTS();
+}
+
+/*
  * s3_put_object_multipart
  *		Upload len bytes in parts of part_size (the last may be smaller) and
  *		complete. On any error the upload is aborted (best effort, the abort's
@@ -136,7 +165,6 @@ s3_put_object_multipart(const S3Endpoint *ep, const char *bucket, const char *ke
 						const char *content_type)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
-	S3Endpoint	abort_ep = *ep;
 	char	   *upload_id;
 	int			nparts = (int) ((len + part_size - 1) / part_size);
 	char	  **etags;
@@ -182,24 +210,7 @@ s3_put_object_multipart(const S3Endpoint *ep, const char *bucket, const char *ke
 		 * other error the abort gets one attempt bounded to a second.
 		 */
 		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
-		{
-			/* a cancel must not be eaten by the abort's own progress check */
-			HOLD_INTERRUPTS();
-			abort_ep.max_retries = 0;
-			abort_ep.connect_timeout_ms = Min(ep->connect_timeout_ms, 1000);
-			abort_ep.request_timeout_ms = 1000;
-			PG_TRY();
-			{
-				s3_multipart_abort(&abort_ep, bucket, key, upload_id);
-			}
-			PG_CATCH();
-			{
-				MemoryContextSwitchTo(oldcxt);
-				FlushErrorState();
-			}
-			PG_END_TRY();
-			RESUME_INTERRUPTS();
-		}
+			abort_quietly(ep, bucket, key, upload_id, oldcxt);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
@@ -294,28 +305,12 @@ s3_copy_object(const S3Endpoint *ep, const char *src_bucket, const char *src_key
 	PG_CATCH();
 	{
 		ErrorData  *edata;
-		S3Endpoint	abort_ep = *ep;
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
 		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
-		{
-			HOLD_INTERRUPTS();
-			abort_ep.max_retries = 0;
-			abort_ep.request_timeout_ms = 1000;
-			PG_TRY();
-			{
-				s3_multipart_abort(&abort_ep, bucket, key, upload_id);
-			}
-			PG_CATCH();
-			{
-				MemoryContextSwitchTo(oldcxt);
-				FlushErrorState();
-			}
-			PG_END_TRY();
-			RESUME_INTERRUPTS();
-		}
+			abort_quietly(ep, bucket, key, upload_id, oldcxt);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();

@@ -92,6 +92,7 @@ WHERE repository = 'exps' AND branch = 'exp-sgd' AND key = 'loss' ORDER BY step;
 SELECT pg_temp.error_of($$SELECT lakefs_log_metric('exps', 'exp-sgd', 'loss', NULL)$$);
 SELECT pg_temp.error_of($$SELECT lakefs_log_metric('exps', 'exp-sgd', NULL, 1)$$);
 SELECT pg_temp.error_of($$SELECT lakefs_log_metric('exps', 'exp-sgd', '', 1)$$);
+SELECT pg_temp.error_of($$SELECT lakefs_log_metric('exps', 'exp-sgd', E'loss\nx', 1)$$);
 SELECT pg_temp.error_of($$SELECT lakefs_log_metric('exps', 'no-branch', 'loss', 1)$$);
 
 -- JSON helpers read objects: a local root inside the throwaway cluster.

@@ -92,6 +92,8 @@ SELECT operation FROM lakefs_reflog('reflogs', 'exp') LIMIT 1;
 SELECT lakefs_resolve_ref('reflogs', 'main@{99}');
 SELECT lakefs_resolve_ref('reflogs', 'main@{1999-01-01 00:00:00+00}');
 SELECT lakefs_resolve_ref('reflogs', 'main@{not a time}');
+SELECT lakefs_resolve_ref('reflogs', 'main@{-1}');
+SELECT lakefs_resolve_ref('reflogs', '~1');
 SELECT lakefs_resolve_ref('reflogs', 'main@{1');
 SELECT lakefs_resolve_ref('reflogs', 'main@{1}x');
 SELECT lakefs_resolve_ref('reflogs', 'nobranch@{1}');

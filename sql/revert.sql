@@ -52,6 +52,7 @@ SELECT lakefs_revert('reverts', 'main', 'second');
 SELECT lakefs_revert('reverts', 'undo-2', 'main~1');
 -- parent number out of range; the first commit has no parent
 SELECT lakefs_revert('reverts', 'main', 'second', parent_number => 2);
+SELECT lakefs_revert('reverts', 'main', 'second', parent_number => -2147483648);
 SELECT lakefs_revert('reverts', 'main', 'second~2');
 -- staged changes, unknown branch and refs
 SELECT lakefs_stage_object('reverts', 'main', 'dirty', 'dirty', 1, 'd');

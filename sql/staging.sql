@@ -79,4 +79,13 @@ SELECT lakefs_stage_objects('repo-stage', 'main', 'DELETE FROM lakefs.staging');
 -- nothing was staged by the failed calls
 SELECT count(*) FROM lakefs_staged_changes WHERE repository = 'repo-stage';
 
+-- a checksum or content type is an HTTP header when served: no CR, LF
+SELECT lakefs_stage_object('repo-stage', 'main', 'hdr/a', 'data/h', 1, E'etag\r\nX-Evil: 1');
+SELECT lakefs_stage_object('repo-stage', 'main', 'hdr/a', 'data/h', 1, 'etag', E'text/plain\nX-Evil: 1');
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'hdr/b' AS path, 'data/h' AS physical_address,
+	1::bigint AS size, E'e\n' AS checksum$$);
+SELECT lakefs_stage_objects('repo-stage', 'main', $$SELECT 'hdr/b' AS path, 'data/h' AS physical_address,
+	1::bigint AS size, 'e' AS checksum, E'a\rb' AS content_type$$);
+SELECT count(*) FROM lakefs_staged_changes WHERE repository = 'repo-stage' AND path LIKE 'hdr/%';
+
 SELECT lakefs_delete_repository('repo-stage');

@@ -22,5 +22,8 @@ SELECT lakefs_create_tag('repo-tag', 'v1', 'main');
 SELECT lakefs_create_tag('repo-tag', 'v 2', 'main');
 SELECT lakefs_create_tag('repo-tag', 'v2', 'nowhere');
 SELECT lakefs_delete_tag('repo-tag', 'v9');
+-- tags are read-only: a write names the tag as such
+SELECT lakefs_stage_object('repo-tag', 'v1', 'c', 'data/c', 1, 'c');
+SELECT lakefs_commit('repo-tag', 'v1', 'onto a tag');
 
 SELECT lakefs_delete_repository('repo-tag');

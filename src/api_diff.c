@@ -375,11 +375,25 @@ lakefs_merge_conflicts(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* parent_number, absent through 0.1.0's cherry-pick declaration or NULL */
+/*
+ * parent_number (PARENT_NUMBER_NONE when absent through 0.1.0's cherry-pick
+ * declaration or NULL); a given number below 1 is refused here, so no value
+ * a caller passes can stand for "none"
+ */
 static int
 parent_number_arg(FunctionCallInfo fcinfo, int n)
 {
-	return arg_given(fcinfo, n) ? PG_GETARG_INT32(n) : PARENT_NUMBER_NONE;
+	int32		v;
+
+	if (!arg_given(fcinfo, n))
+		return PARENT_NUMBER_NONE;
+	v = PG_GETARG_INT32(n);
+	if (v < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parent_number must be at least 1, not %d", v),
+				 errhint("Parents are numbered from 1, as git's -m.")));
+	return v;
 }
 
 /* lakefs_revert(repo, branch, commit_ref, parent_number) -> new commit id */

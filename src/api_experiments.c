@@ -97,6 +97,12 @@ lakefs_log_metric(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid metric key \"%s\"", key),
 				 errdetail("A metric key is 1 to 255 bytes long.")));
+	for (const char *c = key; *c; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("metric key must not contain control characters"),
+					 errdetail("A metric key is printable text, as MLflow's.")));
 	lock_branch(repo, branch, head);
 	metrics_log(repo->id, branch, key, value, !PG_ARGISNULL(4),
 				PG_ARGISNULL(4) ? 0 : PG_GETARG_INT64(4));

@@ -62,6 +62,9 @@ lakefs_stage_object(PG_FUNCTION_ARGS)
 		PG_GETARG_TIMESTAMPTZ(8);
 	s.full_address = strstr(s.address, "://") != NULL;
 	check_path(s.path);
+	check_entry_header("checksum", s.path, s.checksum, strlen(s.checksum));
+	if (s.content_type)
+		check_entry_header("content type", s.path, s.content_type, strlen(s.content_type));
 	if (s.address[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

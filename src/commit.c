@@ -337,10 +337,30 @@ lock_branch_for(LkRepo *repo, const char *branch, LkCommitId head, const char *o
 	governance_check_writer(repo->id, branch, op);
 	gc_catalog_writer_lock(repo->id);	/* ranges it reuses survive GC */
 	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_UPDATE, head))
+		no_such_branch(repo, branch);
+}
+
+/*
+ * no_such_branch: the error of a write to a branch that does not exist
+ * (ERRCODE_UNDEFINED_OBJECT); when a tag has the name, it says that tags are
+ * read-only rather than suggesting to create a branch that would clash.
+ */
+void
+no_such_branch(LkRepo *repo, const char *branch)
+{
+	LkCommitId	commit;
+
+	if (catalog_get_tag(repo->id, branch, commit))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
-				 errhint("Create it with lakefs_create_branch().")));
+				 errdetail("\"%s\" is a tag, and tags are read-only.", branch),
+				 errhint("Write to a branch; lakefs_create_branch(repository, name, '%s') "
+						 "makes one at the tag.", branch)));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
+			 errhint("Create it with lakefs_create_branch().")));
 }
 
 void
@@ -366,7 +386,7 @@ lock_clean_branch(LkRepo *repo, const char *branch, const char *op)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("branch \"%s\" has uncommitted changes", branch),
-				 errdetail("A %s needs a branch without staged changes.", op),
+				 errdetail("The %s needs a branch without staged changes.", op),
 				 errhint("Commit them with lakefs_commit() or drop them with lakefs_reset().")));
 	return refs_get_commit(repo, head);
 }

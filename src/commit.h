@@ -55,6 +55,7 @@ extern char *commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *
 							 int nparents, const uint8 *metarange, const char *message,
 							 Jsonb *metadata, const char *operation);
 extern void lock_branch(LkRepo *repo, const char *branch, LkCommitId head);
+extern void no_such_branch(LkRepo *repo, const char *branch) pg_attribute_noreturn();
 extern LkCommit *lock_clean_branch(LkRepo *repo, const char *branch, const char *op);
 extern char *commit_changes(LkRepo *repo, const char *branch, const char *head,
 							ChangeSource *src, const char *message, Jsonb *metadata,

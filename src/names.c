@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "names.h"
+#include "s3_client.h"
 
 void
 check_repository_name(const char *name)
@@ -125,4 +126,21 @@ lk_prefix_successor(const char *s, size_t len)
 	succ[len - 1]++;
 	succ[len] = '\0';
 	return succ;
+}
+
+/*
+ * check_entry_header: an entry's checksum or content type is sent as an HTTP
+ * header (ETag, Content-Type) by the S3 gateway and by presigned reads, so
+ * value[0..len) may hold no CR, LF or NUL (ERRCODE_INVALID_PARAMETER_VALUE,
+ * naming what and the entry's path, never the value).
+ */
+void
+check_entry_header(const char *what, const char *path, const char *value, size_t len)
+{
+	if (value != NULL && !s3_header_value_ok(value, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of \"%s\" must not contain carriage return, line feed or NUL "
+						"characters", what, path),
+				 errdetail("It is sent in an HTTP header, which such a character would end.")));
 }

@@ -15,6 +15,8 @@
 extern void check_repository_name(const char *name);
 extern void check_ref_name(const char *kind, const char *name);
 extern void check_path(const char *path);
+extern void check_entry_header(const char *what, const char *path, const char *value,
+							   size_t len);
 extern char *lk_prefix_successor(const char *s, size_t len);
 
 /* lk_has_dot_segment: s has a "." or ".." segment between slashes */

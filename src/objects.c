@@ -178,10 +178,7 @@ require_branch(LkRepo *repo, const char *branch)
 
 	governance_check_writer(repo->id, branch, NULL);
 	if (!catalog_get_branch(repo->id, branch, BRANCH_LOCK_NONE, head))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" not found in repository \"%s\"", branch, repo->name),
-				 errhint("Create it with lakefs_create_branch().")));
+		no_such_branch(repo, branch);
 }
 
 /*

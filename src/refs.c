@@ -200,6 +200,47 @@ is_digits(const char *s)
 }
 
 /*
+ * reflog_instant: the instant of a @{time} selector; 22007 naming the ref
+ * expression (not only the selector) when sel is no timestamp.
+ */
+static TimestampTz
+reflog_instant(const char *expr, const char *sel)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile TimestampTz at = 0;
+	volatile bool bad = false;
+
+	PG_TRY();
+	{
+		at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(sel),
+													 ObjectIdGetDatum(InvalidOid),
+													 Int32GetDatum(-1)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (e->sqlerrcode != ERRCODE_INVALID_DATETIME_FORMAT &&
+			e->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE &&
+			e->sqlerrcode != ERRCODE_DATETIME_FIELD_OVERFLOW)
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(e);
+		bad = true;
+	}
+	PG_END_TRY();
+	if (bad)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("invalid reflog selector \"%s\" in ref expression \"%s\"", sel, expr),
+				 errhint("A reflog selector is a count of moves back or an instant, e.g. "
+						 "\"main@{1}\" or \"main@{2026-11-01 12:00:00+00}\".")));
+	return at;
+}
+
+/*
  * resolve_reflog: branch@{sel}, sel a count of moves back or an instant.
  * 42704 for a branch with no reflog that does not exist, 22023 when the
  * reflog does not reach that far or the branch did not exist then, 22007
@@ -223,10 +264,7 @@ resolve_reflog(LkRepo *repo, const char *expr, const char *branch, const char *s
 	}
 	else
 	{
-		TimestampTz at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-																 CStringGetDatum(sel),
-																 ObjectIdGetDatum(InvalidOid),
-																 Int32GetDatum(-1)));
+		TimestampTz at = reflog_instant(expr, sel);
 
 		r = catalog_reflog_at(repo->id, branch, at, out->commit);
 	}
@@ -273,6 +311,12 @@ refs_resolve(LkRepo *repo, const char *expr, LkRef *out)
 					   pnstrdup(brace + 2, close - brace - 2), out);
 		mod = close + 1;
 	}
+	else if (base[0] == '\0' && expr[0] != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid ref expression \"%s\"", expr),
+				 errhint("A ref expression starts with a branch, a tag or a commit id, "
+						 "e.g. \"main~2\".")));
 	else if (base[0] == '\0' || !resolve_base(repo, base, out))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

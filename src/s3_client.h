@@ -15,6 +15,7 @@
 
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "pgtime.h"
 
 #include "s3_xml.h"
 

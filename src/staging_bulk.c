@@ -265,8 +265,10 @@ bulk_receive(TupleTableSlot *slot, DestReceiver *self)
 				 errmsg("checksum of \"%s\" must not be null", e->path)));
 	e->checksum = copy_text(&dst, t[3], len[3]);
 	e->checksum_len = len[3];
+	check_entry_header("checksum", e->path, e->checksum, e->checksum_len);
 	e->content_type = copy_text(&dst, t[4], len[4]);
 	e->content_type_len = t[4] ? len[4] : 0;
+	check_entry_header("content type", e->path, e->content_type, e->content_type_len);
 	e->metadata = copy_text(&dst, t[5], len[5]);
 	e->metadata_len = t[5] ? len[5] : 0;
 	/* jsonb's text form: an object starts with '{', as lakefs_stage_object demands */

@@ -1030,3 +1030,14 @@ ALTER TABLE lakefs.commit_paths DROP CONSTRAINT commit_paths_repo_id_fkey;
 -- just below the one it is at with one range scan of this index (refs.c,
 -- catalog_get_commits_below) instead of one index descent per commit.
 CREATE INDEX commits_generation ON lakefs.commits (repo_id, generation);
+
+-- writers answer a NULL argument with 22004 naming it, as every other writer
+-- does, instead of returning NULL as STRICT functions do (a psql script with
+-- an unset variable would otherwise "succeed" without doing anything)
+ALTER FUNCTION lakefs_create_tag(text, text, text) CALLED ON NULL INPUT;
+ALTER FUNCTION lakefs_delete_branch(text, text) CALLED ON NULL INPUT;
+ALTER FUNCTION lakefs_delete_tag(text, text) CALLED ON NULL INPUT;
+ALTER FUNCTION lakefs_delete_object(text, text, text) CALLED ON NULL INPUT;
+ALTER FUNCTION lakefs_stage_objects(text, text, text) CALLED ON NULL INPUT;
+ALTER FUNCTION lakefs_create_access_key(name) CALLED ON NULL INPUT;
+ALTER FUNCTION lakefs_delete_access_key(text) CALLED ON NULL INPUT;

@@ -40,6 +40,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "api_args.h"
 #include "catalog_spi.h"
 #include "lakefs_hash.h"
 
@@ -103,8 +104,8 @@ check_member(Oid role, const char *rolename)
 Datum
 lakefs_create_access_key(PG_FUNCTION_ARGS)
 {
-	char	   *rolename = NameStr(*PG_GETARG_NAME(0));
-	Oid			role = get_role_oid(rolename, false);
+	char	   *rolename;
+	Oid			role;
 	char		id[21];
 	char		secret[41];
 	Oid			types[3] = {TEXTOID, TEXTOID, OIDOID};
@@ -112,6 +113,9 @@ lakefs_create_access_key(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	bool		n[2] = {false, false};
 
+	lk_arg_require(fcinfo, 0);
+	rolename = NameStr(*PG_GETARG_NAME(0));
+	role = get_role_oid(rolename, false);
 	check_member(role, rolename);
 	memcpy(id, "AKPG", 4);
 	random_chars(id + 4, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
@@ -135,8 +139,8 @@ Datum
 lakefs_delete_access_key(PG_FUNCTION_ARGS)
 {
 	Oid			types[1] = {TEXTOID};
+	char	   *id = ARG_TEXT(0);
 	Datum		v[1] = {PG_GETARG_DATUM(0)};
-	char	   *id = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	bool		isnull;
 	Oid			role;
 	char	   *rolename;

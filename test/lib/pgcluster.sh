@@ -99,6 +99,11 @@ pg_as_owner() {
 # PGUSER, PGDATABASE for the clients.
 cluster_start() {
     local dir=$1
+    # a cluster still running there (a kept demo, an interrupted run) is
+    # stopped first: removing its data directory would orphan its postmaster
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        pg_as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+    fi
     rm -rf "$dir"
     mkdir -p "$dir/sock"
     [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"

@@ -24,6 +24,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 #include "catalog.h"
 #include "option.h"
@@ -276,6 +277,26 @@ lakefs_s3_server_oid(const char *servername)
 	return server->serverid;
 }
 
+/* does role (or PUBLIC) have a user mapping for server? (GetUserMapping's lookup, no error) */
+static bool
+has_user_mapping(Oid role, Oid serverid)
+{
+	Oid			roles[2] = {role, InvalidOid};
+
+	for (int i = 0; i < 2; i++)
+	{
+		HeapTuple	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(roles[i]),
+										 ObjectIdGetDatum(serverid));
+
+		if (HeapTupleIsValid(tp))
+		{
+			ReleaseSysCache(tp);
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * lakefs_s3_endpoint
  *		Resolve a server and the current user's mapping (see fdw.h).
@@ -327,6 +348,17 @@ lakefs_s3_endpoint(Oid serverid, bool check_usage)
 	v = lakefs_option_value(server->options, "max_retries");
 	ep->max_retries = v ? pg_strtoint32(v) : lakefs_max_retries;
 
+	if (!has_user_mapping(GetUserId(), serverid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" has no user mapping for server \"%s\"",
+						GetUserNameFromId(GetUserId(), false), server->servername),
+				 errdetail("The object store's credentials come from the caller's user "
+						   "mapping (or a PUBLIC one)."),
+				 errhint("CREATE USER MAPPING FOR %s SERVER %s OPTIONS (access_key_id '...', "
+						 "secret_access_key '...'), or FOR PUBLIC.",
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)),
+						 quote_identifier(server->servername))));
 	um = GetUserMapping(GetUserId(), serverid);
 	v = lakefs_option_value(um->options, "access_key_id");
 	ep->access_key_id = v ? pstrdup(v) : NULL;

@@ -74,7 +74,7 @@ sql_error "put with a wrong secret" \
 sql_error "mapping without credentials" \
     "SELECT lakefs_s3_get('no_creds', 's3://err-test/exists')" HV00J "has no credentials"
 sql_error "no user mapping" \
-    "SELECT lakefs_s3_get('no_mapping', 's3://err-test/exists')" 42704 "user mapping not found"
+    "SELECT lakefs_s3_get('no_mapping', 's3://err-test/exists')" 42704 "has no user mapping for server"
 sql_error "server without endpoint" \
     "SELECT lakefs_s3_get('no_endpoint', 's3://err-test/exists')" HV00J "has no endpoint"
 sql_error "unknown server" \

@@ -1030,3 +1030,28 @@ ALTER TABLE lakefs.commit_paths DROP CONSTRAINT commit_paths_repo_id_fkey;
 -- just below the one it is at with one range scan of this index (refs.c,
 -- catalog_get_commits_below) instead of one index descent per commit.
 CREATE INDEX commits_generation ON lakefs.commits (repo_id, generation);
+
+-- gateway fixes: a multipart upload keeps the Content-Type and user metadata of its
+-- CreateMultipartUpload in its marker, and CompleteMultipartUpload reads them back
+DROP FUNCTION lakefs_multipart_create(text, text, text);
+
+CREATE FUNCTION lakefs_multipart_create(repository text, branch text, path text,
+										content_type text DEFAULT NULL,
+										metadata jsonb DEFAULT NULL)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_create'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_create(text, text, text, text, jsonb) IS
+'start an S3 gateway multipart upload to path on branch (checked as a write): draws the '
+'upload id and writes its marker object <namespace>/_lakefs/multipart/<id>/upload, which '
+'keeps the object''s content type and user metadata (as S3''s CreateMultipartUpload)';
+
+CREATE FUNCTION lakefs_multipart_upload(repository text, branch text, upload_id text)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_upload'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_upload(text, text, text) IS
+'the marker document of a gateway multipart upload (branch, path, created_by, and the '
+'content_type and metadata given at its creation); 42704 when the upload does not exist';

@@ -178,6 +178,12 @@ extern void gw_put_object_begin(GwRequest *r);
 extern void gw_copy_object(GwRequest *r, const char *source);
 extern bool gw_parse_copy_source(const char *source, char **repo, char **ref, char **path);
 
+/*
+ * gw_request_metadata: the request's x-amz-meta-* headers as the text of a
+ * JSON object (names lower-cased), malloc'd; NULL when there are none.
+ */
+extern char *gw_request_metadata(GwRequest *r);
+
 /* ops_multipart.c: multipart uploads */
 extern void gw_create_multipart(GwRequest *r);
 extern void gw_complete_multipart_begin(GwRequest *r);

@@ -84,9 +84,9 @@ collect_meta(void *cls, enum MHD_ValueKind kind, const char *key, const char *va
 	return MHD_YES;
 }
 
-/* the request's user metadata as JSON text, or NULL when there is none */
-static char *
-request_metadata(GwRequest *r)
+/* gw_request_metadata: see gw.h */
+char *
+gw_request_metadata(GwRequest *r)
 {
 	json_t	   *obj = json_object();
 	char	   *text = NULL;
@@ -258,7 +258,7 @@ gw_put_object_begin(GwRequest *r)
 		EVP_DigestInit_ex(op->sha, EVP_sha256(), NULL);
 	}
 	op->content_type = gw_header(r, "Content-Type");
-	op->metadata = request_metadata(r);
+	op->metadata = gw_request_metadata(r);
 	p[0] = r->bucket;
 	p[1] = op->ref;
 	p[2] = op->path;
@@ -385,7 +385,7 @@ gw_copy_object(GwRequest *r, const char *source)
 		goto out;
 	}
 	if (replace)
-		metadata = request_metadata(r);
+		metadata = gw_request_metadata(r);
 	p[0] = r->bucket;
 	p[1] = dref;
 	p[2] = dpath;

@@ -266,7 +266,17 @@ with open(fn, "wb") as f:
 s3.upload_file(fn, "repo", "experiment-1/big/upload.bin",
                Config=boto3.s3.transfer.TransferConfig(multipart_threshold=8 * 1024 * 1024,
                                                        multipart_chunksize=8 * 1024 * 1024))
+# S3 takes Content-Type and x-amz-meta-* at CreateMultipartUpload: Complete applies them
+s3.upload_file(fn, "repo", "experiment-1/ct/big.parquet",
+               ExtraArgs={"ContentType": "application/vnd.apache.parquet", "Metadata": {"owner": "alice"}},
+               Config=boto3.s3.transfer.TransferConfig(multipart_threshold=8 * 1024 * 1024,
+                                                       multipart_chunksize=8 * 1024 * 1024))
 os.unlink(fn)
+h = s3.head_object(Bucket="repo", Key="experiment-1/ct/big.parquet")
+ok(h["ContentType"] == "application/vnd.apache.parquet" and h["Metadata"] == {"owner": "alice"}
+   and h["ContentLength"] == len(blob),
+   "a multipart upload_file keeps the ContentType and Metadata given at Create",
+   (h["ContentType"], h["Metadata"]))
 ok(one("SELECT size, checksum FROM lakefs_staged('repo', 'experiment-1') WHERE path = 'big/upload.bin'")
    == (len(blob), hashlib.md5(blob).hexdigest()), "upload_file of 20 MiB (multipart, 3 parts) stages one object")
 ok(s3.get_object(Bucket="repo", Key="experiment-1/big/upload.bin")["Body"].read() == blob,

@@ -204,6 +204,15 @@ extern bool gw_chunked_done(GwChunked *c, GwError *err);
 extern uint64_t gw_chunked_decoded(GwChunked *c);
 extern void gw_chunked_free(GwChunked *c);
 
+/* checksum.c: Content-MD5 and x-amz-checksum-* of a request body */
+typedef struct GwChecksum GwChecksum;
+extern GwChecksum *gw_checksum_from_headers(GwRequest *r, GwError *err);
+extern bool gw_checksum_algorithm(GwChecksum *c, const char *name, GwError *err);
+extern bool gw_checksum_expect(GwChecksum *c, const char *value, GwError *err);
+extern void gw_checksum_update(GwChecksum *c, const char *data, size_t len);
+extern bool gw_checksum_check(GwChecksum *c, GwError *err);
+extern void gw_checksum_free(GwChecksum *c);
+
 /* store.c: streaming transfers to and from the object store */
 typedef struct GwStore GwStore;
 extern GwStore *gw_store_get(const char *url, int64_t offset, int64_t length);

@@ -15,6 +15,7 @@ ends it with status 0.
 LAKEFS_GATEWAY_PORT chooses its port (default: a free port the system picks).
 """
 import atexit
+import base64
 import datetime
 import hashlib
 import hmac
@@ -27,6 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from lakefs_test import (ok, note, done, fresh_database, connect, s3_env, skip_all,  # noqa: E402
@@ -583,6 +585,63 @@ headers["content-length"] = str(len(body))
 status, data = send("PUT", "/repo/experiment-1/hash.txt", headers, b"signed paylaod")
 ok(status == 400 and b"XAmzContentSHA256Mismatch" in data, "a body that does not match its signed SHA-256 is refused",
    status)
+
+
+# Content-MD5 and x-amz-checksum-*: checked as the body streams, as S3 does
+def put_checked(key, body, hdrs, sent=None):
+    headers, *_ = raw_request("PUT", "/repo/experiment-1/" + key, headers=hdrs, payload_hash="UNSIGNED-PAYLOAD")
+    headers["content-length"] = str(len(sent if sent is not None else body))
+    return send("PUT", "/repo/experiment-1/" + key, headers, sent if sent is not None else body)
+
+
+def b64(d):
+    return base64.b64encode(d).decode()
+
+
+digests = {"crc32": lambda b: zlib.crc32(b).to_bytes(4, "big"), "sha1": lambda b: hashlib.sha1(b).digest(),
+           "sha256": lambda b: hashlib.sha256(b).digest()}
+body = os.urandom(200_000)
+status, _ = put_checked("ck/md5.bin", body, {"content-md5": b64(hashlib.md5(body).digest())})
+ok(status == 200 and s3.get_object(Bucket="repo", Key="experiment-1/ck/md5.bin")["Body"].read() == body,
+   "PutObject with a right Content-MD5 is stored", status)
+status, data = put_checked("ck/md5-bad.bin", body, {"content-md5": b64(hashlib.md5(body).digest())},
+                           sent=body[:-1] + bytes([body[-1] ^ 1]))
+ok(status == 400 and b"<Code>BadDigest</Code>" in data, "a body that does not match its Content-MD5 is 400 BadDigest",
+   status)
+status, data = put_checked("ck/md5-malformed.bin", body, {"content-md5": "not-base64"})
+ok(status == 400 and b"<Code>InvalidDigest</Code>" in data, "a malformed Content-MD5 is 400 InvalidDigest", status)
+ok(error_of(s3.put_object, Bucket="repo", Key="experiment-1/ck/boto-md5.bin", Body=b"abc",
+            ContentMD5=b64(hashlib.md5(b"abd").digest())) == (400, "BadDigest"),
+   "boto3 put_object with a wrong ContentMD5 is 400 BadDigest")
+for algo, fn in digests.items():
+    status, _ = put_checked("ck/%s.bin" % algo, body, {"x-amz-checksum-" + algo: b64(fn(body))})
+    ok(status == 200 and s3.get_object(Bucket="repo", Key="experiment-1/ck/%s.bin" % algo)["Body"].read() == body,
+       "PutObject with a right x-amz-checksum-%s is stored" % algo, status)
+    status, data = put_checked("ck/%s-bad.bin" % algo, body, {"x-amz-checksum-" + algo: b64(fn(body + b"x"))})
+    ok(status == 400 and b"<Code>BadDigest</Code>" in data,
+       "a body that does not match its x-amz-checksum-%s is 400 BadDigest" % algo, status)
+status, data = put_checked("ck/crc32-malformed.bin", body, {"x-amz-checksum-crc32": "AAAA"})
+ok(status == 400 and b"<Code>InvalidRequest</Code>" in data, "a malformed x-amz-checksum-crc32 is 400 InvalidRequest",
+   status)
+status, data = put_checked("ck/two.bin", body, {"x-amz-checksum-crc32": b64(digests["crc32"](body)),
+                                                "x-amz-checksum-sha1": b64(digests["sha1"](body))})
+ok(status == 400 and b"<Code>InvalidRequest</Code>" in data, "two x-amz-checksum-* headers are 400 InvalidRequest",
+   status)
+status, data = put_checked("ck/crc32c.bin", body, {"x-amz-checksum-crc32c": "AAAAAA=="})
+ok(status == 501 and b"<Code>NotImplemented</Code>" in data, "x-amz-checksum-crc32c is 501 NotImplemented", status)
+ok(sorted(p for (p,) in conn.execute("SELECT path FROM lakefs_staged('repo', 'experiment-1') WHERE path LIKE 'ck/%'"))
+   == ["ck/crc32.bin", "ck/md5.bin", "ck/sha1.bin", "ck/sha256.bin"], "no body that failed a check is staged")
+mp = s3.create_multipart_upload(Bucket="repo", Key="experiment-1/ck/parts.bin")
+good = s3.upload_part(Bucket="repo", Key="experiment-1/ck/parts.bin", UploadId=mp["UploadId"], PartNumber=1,
+                      Body=b"good part")["ETag"]
+ok(error_of(s3.upload_part, Bucket="repo", Key="experiment-1/ck/parts.bin", UploadId=mp["UploadId"], PartNumber=1,
+            Body=b"bad part!", ContentMD5=b64(hashlib.md5(b"other").digest())) == (400, "BadDigest"),
+   "UploadPart with a wrong Content-MD5 is 400 BadDigest")
+parts = s3.list_parts(Bucket="repo", Key="experiment-1/ck/parts.bin", UploadId=mp["UploadId"])["Parts"]
+ok([(p["PartNumber"], p["ETag"], p["Size"]) for p in parts] == [(1, good, 9)],
+   "and the part uploaded before is still the one listed", parts)
+s3.abort_multipart_upload(Bucket="repo", Key="experiment-1/ck/parts.bin", UploadId=mp["UploadId"])
+
 old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)
 headers, *_ = raw_request("GET", "/repo", when=old)
 status, data = send("GET", "/repo", headers, b"")

@@ -271,6 +271,13 @@ gw_checksum_check(GwChecksum *c, GwError *err)
 	return true;
 }
 
+/* gw_checksum_name: the algorithm's name in x-amz-checksum-<name>, "" when none */
+const char *
+gw_checksum_name(const GwChecksum *c)
+{
+	return c->name;
+}
+
 /* gw_checksum_free: NULL is fine */
 void
 gw_checksum_free(GwChecksum *c)

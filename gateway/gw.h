@@ -144,6 +144,8 @@ extern bool gw_authenticate(GwRequest *r, GwError *err);
 extern bool gw_chunk_signature_ok(const GwAuth *a, const char *prev_sig,
 								  const char *chunk_sha256_hex, const char *given,
 								  char out_sig[65]);
+extern bool gw_trailer_signature_ok(const GwAuth *a, const char *prev_sig,
+									const char *trailer_sha256_hex, const char *given);
 
 /* keycache.c: the signing-key cache */
 extern bool gw_key_cache_get(const char *akid, const char *scope, char role[128],
@@ -198,19 +200,21 @@ extern void gw_delete_objects_begin(GwRequest *r);
 /* chunked.c: aws-chunked bodies */
 typedef struct GwChunked GwChunked;
 typedef int (*GwChunkSink) (void *arg, const char *data, size_t len);
-extern GwChunked *gw_chunked_new(const GwAuth *auth, GwChunkSink sink, void *arg);
+typedef struct GwChecksum GwChecksum;
+extern GwChunked *gw_chunked_new(const GwAuth *auth, bool signed_chunks, GwChecksum *trailer,
+								 GwChunkSink sink, void *arg);
 extern int	gw_chunked_feed(GwChunked *c, const char *data, size_t len, GwError *err);
 extern bool gw_chunked_done(GwChunked *c, GwError *err);
 extern uint64_t gw_chunked_decoded(GwChunked *c);
 extern void gw_chunked_free(GwChunked *c);
 
 /* checksum.c: Content-MD5 and x-amz-checksum-* of a request body */
-typedef struct GwChecksum GwChecksum;
 extern GwChecksum *gw_checksum_from_headers(GwRequest *r, GwError *err);
 extern bool gw_checksum_algorithm(GwChecksum *c, const char *name, GwError *err);
 extern bool gw_checksum_expect(GwChecksum *c, const char *value, GwError *err);
 extern void gw_checksum_update(GwChecksum *c, const char *data, size_t len);
 extern bool gw_checksum_check(GwChecksum *c, GwError *err);
+extern const char *gw_checksum_name(const GwChecksum *c);
 extern void gw_checksum_free(GwChecksum *c);
 
 /* store.c: streaming transfers to and from the object store */

@@ -258,13 +258,34 @@ gw_put_object_begin(GwRequest *r)
 		gw_respond_error(r, &op->err);
 		return;
 	}
+	op->checksum = gw_checksum_from_headers(r, &op->err);
+	if (op->checksum == NULL)
+	{
+		gw_respond_error(r, &op->err);
+		return;
+	}
 	if (strncmp(sha, "STREAMING-", 10) == 0)
 	{
 		const char *dl = gw_header(r, "x-amz-decoded-content-length");
+		bool		signed_chunks = strncmp(sha, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 34) == 0;
+		bool		trailer = strcmp(sha, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") == 0 ||
+			strcmp(sha, "STREAMING-UNSIGNED-PAYLOAD-TRAILER") == 0;
 
-		if (strcmp(sha, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") != 0)
+		if (!trailer && strcmp(sha, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") != 0)
 		{
 			gw_error_set(&op->err, 501, "NotImplemented", "%s bodies are not implemented", sha);
+			gw_respond_error(r, &op->err);
+			return;
+		}
+		if (trailer && gw_header(r, "x-amz-trailer") == NULL)
+		{
+			gw_error_set(&op->err, 400, "InvalidRequest",
+						 "%s bodies need an x-amz-trailer header naming the trailing checksum.", sha);
+			gw_respond_error(r, &op->err);
+			return;
+		}
+		if (trailer && !gw_checksum_algorithm(op->checksum, gw_header(r, "x-amz-trailer"), &op->err))
+		{
 			gw_respond_error(r, &op->err);
 			return;
 		}
@@ -276,7 +297,8 @@ gw_put_object_begin(GwRequest *r)
 			return;
 		}
 		length = strtoll(dl, NULL, 10);
-		op->chunked = gw_chunked_new(&r->auth, store_sink, op);
+		op->chunked = gw_chunked_new(&r->auth, signed_chunks, trailer ? op->checksum : NULL,
+									 store_sink, op);
 	}
 	else if (sha[0] && strcmp(sha, S3_UNSIGNED_PAYLOAD) != 0)
 	{
@@ -288,12 +310,6 @@ gw_put_object_begin(GwRequest *r)
 		}
 		op->sha = EVP_MD_CTX_new();
 		EVP_DigestInit_ex(op->sha, EVP_sha256(), NULL);
-	}
-	op->checksum = gw_checksum_from_headers(r, &op->err);
-	if (op->checksum == NULL)
-	{
-		gw_respond_error(r, &op->err);
-		return;
 	}
 	op->content_type = gw_header(r, "Content-Type");
 	op->metadata = gw_request_metadata(r);

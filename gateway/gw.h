@@ -138,6 +138,7 @@ extern void gw_pool_put(PGconn *c);
 extern PGresult *gw_sql(GwRequest *r, GwError *err, const char *sql, int nparams,
 						const char *const *params);
 extern void gw_sql_error(GwRequest *r, const PGresult *res, GwError *err);
+extern void gw_write_ref_error(GwRequest *r, const char *ref, GwError *err);
 
 /* sigv4.c: request authentication */
 extern bool gw_authenticate(GwRequest *r, GwError *err);

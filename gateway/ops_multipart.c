@@ -74,6 +74,7 @@ gw_create_multipart(GwRequest *r)
 	res = gw_sql(r, &err, "SELECT lakefs_multipart_create($1, $2, $3, $4, $5::jsonb)", 5, p);
 	if (res == NULL)
 	{
+		gw_write_ref_error(r, ref, &err);
 		gw_respond_error(r, &err);
 		goto out;
 	}

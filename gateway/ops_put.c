@@ -330,6 +330,7 @@ gw_put_object_begin(GwRequest *r)
 					 3, p);
 	if (res == NULL)
 	{
+		gw_write_ref_error(r, op->ref, &op->err);
 		gw_respond_error(r, &op->err);
 		return;
 	}
@@ -459,6 +460,7 @@ gw_copy_object(GwRequest *r, const char *source)
 	}
 	if (res == NULL)
 	{
+		gw_write_ref_error(r, dref, &err);
 		gw_respond_error(r, &err);
 		goto out;
 	}

@@ -735,6 +735,22 @@ ok(error_of(s3.put_object, Bucket="repo", Key="v1/x.txt", Body=b"x") == (400, "I
    "a write to a tag is refused")
 ok(error_of(s3.put_object, Bucket="repo", Key="%s/x.txt" % main_commit, Body=b"x") == (400, "InvalidArgument"),
    "a write to a commit id is refused")
+# a key whose role may write some branches only: a write to a tag is still the documented 400
+conn.execute("SELECT lakefs_grant('repo', 'lk_gw_reader', 'write', branches => 'model-*')")
+partial = client("lk_gw_reader")
+for what, call in (("PutObject", lambda: partial.put_object(Bucket="repo", Key="v1/x.txt", Body=b"x")),
+                   ("DeleteObject", lambda: partial.delete_object(Bucket="repo", Key="v1/raw/big.bin")),
+                   ("CopyObject", lambda: partial.copy_object(Bucket="repo", Key="v1/copy.bin",
+                                                              CopySource={"Bucket": "repo", "Key": "main/raw/big.bin"})),
+                   ("CreateMultipartUpload", lambda: partial.create_multipart_upload(Bucket="repo", Key="v1/mp.bin"))):
+    got = error_of(call)
+    ok(got == (400, "InvalidArgument"),
+       "%s to a tag with a key that may write some branches only is 400 InvalidArgument" % what, got)
+ok(error_of(partial.put_object, Bucket="repo", Key="%s/x.txt" % main_commit, Body=b"x") == (400, "InvalidArgument"),
+   "and so is a write to a commit id")
+ok(error_of(partial.put_object, Bucket="repo", Key="main/x.txt", Body=b"x") == (403, "AccessDenied"),
+   "while a write to a branch outside its grant stays 403 AccessDenied")
+conn.execute("SELECT lakefs_revoke('repo', 'lk_gw_reader', 'write', branches => 'model-*')")
 ok(error_of(s3.list_objects_v2, Bucket="nope", Prefix="main/") == (404, "NoSuchBucket"),
    "a missing repository is 404 NoSuchBucket")
 ok(error_of(s3.get_object, Bucket="nope", Key="main/x") == (404, "NoSuchBucket"),

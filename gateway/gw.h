@@ -106,6 +106,7 @@ struct GwRequest
 	double		started;
 	bool		responded;
 	bool		deferred;		/* no body: start at the second call */
+	bool		url_nul;		/* the URL or a query value had %00 */
 	/* a request with a body: called per chunk, then once at its end */
 	GwBodyFn	on_body;
 	GwFinishFn	on_finish;

@@ -384,6 +384,11 @@ gw_parse_copy_source(const char *source, char **repo, char **ref, char **path)
 	char	   *slash;
 
 	*repo = *ref = *path = NULL;
+	if (strstr(source, "%00") != NULL)
+	{
+		free(src);
+		return false;
+	}
 	if (q)
 		*q = '\0';
 	slash = strchr(src, '/');
@@ -421,6 +426,12 @@ gw_copy_object(GwRequest *r, const char *source)
 
 	if (q)
 		*q = '\0';
+	if (strstr(source, "%00") != NULL)
+	{
+		gw_error_set(&err, 400, "InvalidArgument", "The copy source must not contain a NUL byte (%%00).");
+		gw_respond_error(r, &err);
+		goto out;
+	}
 	slash = strchr(src, '/');
 	replace = gw_header(r, "x-amz-metadata-directive") &&
 		strcmp(gw_header(r, "x-amz-metadata-directive"), "REPLACE") == 0;

@@ -751,6 +751,20 @@ ok(error_of(partial.put_object, Bucket="repo", Key="%s/x.txt" % main_commit, Bod
 ok(error_of(partial.put_object, Bucket="repo", Key="main/x.txt", Body=b"x") == (403, "AccessDenied"),
    "while a write to a branch outside its grant stays 403 AccessDenied")
 conn.execute("SELECT lakefs_revoke('repo', 'lk_gw_reader', 'write', branches => 'model-*')")
+# a NUL byte in a key would cut it (and its signature would then not match)
+ok(error_of(s3.put_object, Bucket="repo", Key="experiment-1/nul\x00x", Body=b"x") == (400, "InvalidArgument"),
+   "PutObject of a key with a NUL byte is 400 InvalidArgument")
+ok(error_of(s3.get_object, Bucket="repo", Key="main/nul\x00x") == (400, "InvalidArgument"),
+   "and so is GetObject")
+ok(error_of(s3.list_objects_v2, Bucket="repo", Prefix="main/nul\x00") == (400, "InvalidArgument"),
+   "and a listing whose prefix has one")
+ok(error_of(s3.copy_object, Bucket="repo", Key="experiment-1/nulcopy.bin",
+            CopySource={"Bucket": "repo", "Key": "main/raw/big\x00.bin"}) == (400, "InvalidArgument"),
+   "and a copy source with one")
+ok(one("SELECT count(*) FROM lakefs_staged('repo', 'experiment-1') WHERE path LIKE 'nul%%'")[0] == 0,
+   "nothing is staged for them")
+ok(s3.head_bucket(Bucket="repo")["ResponseMetadata"]["HTTPStatusCode"] == 200,
+   "the next request on the connection is served")
 ok(error_of(s3.list_objects_v2, Bucket="nope", Prefix="main/") == (404, "NoSuchBucket"),
    "a missing repository is 404 NoSuchBucket")
 ok(error_of(s3.get_object, Bucket="nope", Key="main/x") == (404, "NoSuchBucket"),

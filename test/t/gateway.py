@@ -765,6 +765,14 @@ ok(one("SELECT count(*) FROM lakefs_staged('repo', 'experiment-1') WHERE path LI
    "nothing is staged for them")
 ok(s3.head_bucket(Bucket="repo")["ResponseMetadata"]["HTTPStatusCode"] == 200,
    "the next request on the connection is served")
+r = s3.list_objects_v2(Bucket="repo", Prefix="nosuchbranch/", Delimiter="/")
+ok(r["ResponseMetadata"]["HTTPStatusCode"] == 200 and r["KeyCount"] == 0 and "Contents" not in r
+   and "CommonPrefixes" not in r and not r["IsTruncated"],
+   "listing an unknown ref is an empty listing (200), as a prefix that matches nothing", r.get("KeyCount"))
+r = s3.list_objects(Bucket="repo", Prefix="nosuchbranch/raw/")
+ok(r["ResponseMetadata"]["HTTPStatusCode"] == 200 and "Contents" not in r, "also for ListObjects v1")
+ok(error_of(client("lk_gw_nobody").list_objects_v2, Bucket="repo", Prefix="nosuchbranch/") == (403, "AccessDenied"),
+   "while a role without read on the repository still gets AccessDenied")
 ok(error_of(s3.list_objects_v2, Bucket="nope", Prefix="main/") == (404, "NoSuchBucket"),
    "a missing repository is 404 NoSuchBucket")
 ok(error_of(s3.get_object, Bucket="nope", Key="main/x") == (404, "NoSuchBucket"),

@@ -186,6 +186,15 @@ gw_list_parts(GwRequest *r)
 	gw_xml_elem(x, "NextPartNumberMarker", shown > 0 ? PQgetvalue(res, shown - 1, 0) : markers);
 	gw_xml_elemf(x, "MaxParts", "%ld", max);
 	gw_xml_elem(x, "IsTruncated", n > max ? "true" : "false");
+	/* S3's shape: the role stands for the account (as ListObjects' fetch-owner) */
+	gw_xml_open(x, "Initiator");
+	gw_xml_elem(x, "ID", r->auth.role);
+	gw_xml_elem(x, "DisplayName", r->auth.role);
+	gw_xml_close(x);
+	gw_xml_open(x, "Owner");
+	gw_xml_elem(x, "ID", r->auth.role);
+	gw_xml_elem(x, "DisplayName", r->auth.role);
+	gw_xml_close(x);
 	gw_xml_elem(x, "StorageClass", "STANDARD");
 	for (int i = 0; i < shown; i++)
 	{

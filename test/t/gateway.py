@@ -346,6 +346,10 @@ ok(pages == [[1, 2], [3, 5]], "MaxParts=2 pages with IsTruncated and NextPartNum
 listed = [p["PartNumber"] for page in s3.get_paginator("list_parts").paginate(
     Bucket="repo", Key=key, UploadId=lid, PaginationConfig={"PageSize": 3}) for p in page.get("Parts", [])]
 ok(listed == [1, 2, 3, 5], "boto3's list_parts paginator walks every part", listed)
+r = s3.list_parts(Bucket="repo", Key=key, UploadId=lid)
+ok(r.get("Initiator") == {"ID": "lk_gw_writer", "DisplayName": "lk_gw_writer"}
+   and r.get("Owner") == {"ID": "lk_gw_writer", "DisplayName": "lk_gw_writer"},
+   "ListParts gives Initiator and Owner (the key's role)", (r.get("Initiator"), r.get("Owner")))
 ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId="0" * 32) == (404, "NoSuchUpload"),
    "ListParts of an unknown upload id is 404 NoSuchUpload")
 ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId="not-an-id") == (400, "InvalidArgument"),

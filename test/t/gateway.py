@@ -699,6 +699,33 @@ ok(status == 501 and b"<Code>NotImplemented</Code>" in data, "a trailing x-amz-c
 ok(sorted(p for (p,) in conn.execute("SELECT path FROM lakefs_staged('repo', 'experiment-1') WHERE path LIKE 'tr/%'"))
    == ["tr/signed-crc32.bin", "tr/signed-sha256.bin", "tr/unsigned-crc32.bin", "tr/unsigned-sha256.bin"],
    "no trailer body that failed a check is staged")
+
+
+def as_trailer(params, **kw):
+    """botocore sends a trailing checksum over HTTPS only: ask for it over HTTP too"""
+    algo = params.get("context", {}).get("checksum", {}).get("request_algorithm")
+    if isinstance(algo, dict):
+        algo["in"] = "trailer"
+
+
+tc = client()
+tc.meta.events.register("before-call.s3.PutObject", as_trailer)
+tc.meta.events.register("before-call.s3.UploadPart", as_trailer)
+sent_modes = []
+tc.meta.events.register("before-send.s3", lambda request, **kw: sent_modes.append(
+    request.headers.get("x-amz-content-sha256", b"")))
+tc.put_object(Bucket="repo", Key="experiment-1/tr/botocore.bin", Body=b"".join(chunks), ChecksumAlgorithm="CRC32")
+ok(s3.get_object(Bucket="repo", Key="experiment-1/tr/botocore.bin")["Body"].read() == b"".join(chunks),
+   "botocore's own STREAMING-UNSIGNED-PAYLOAD-TRAILER put_object (x-amz-checksum-crc32 trailer) is stored")
+mp = tc.create_multipart_upload(Bucket="repo", Key="experiment-1/tr/botocore-mp.bin")
+et = tc.upload_part(Bucket="repo", Key="experiment-1/tr/botocore-mp.bin", UploadId=mp["UploadId"], PartNumber=1,
+                    Body=b"".join(chunks), ChecksumAlgorithm="SHA256")["ETag"]
+tc.complete_multipart_upload(Bucket="repo", Key="experiment-1/tr/botocore-mp.bin", UploadId=mp["UploadId"],
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": et}]})
+ok(s3.get_object(Bucket="repo", Key="experiment-1/tr/botocore-mp.bin")["Body"].read() == b"".join(chunks),
+   "and so is its UploadPart with an x-amz-checksum-sha256 trailer")
+ok([m for m in sent_modes if b"TRAILER" in bytes(m if isinstance(m, bytes) else m.encode())] ==
+   [b"STREAMING-UNSIGNED-PAYLOAD-TRAILER"] * 2, "botocore did send those two bodies with a trailer", sent_modes)
 try:
     trailer_cfg = botocore.config.Config(request_checksum_calculation="when_supported")
 except TypeError:

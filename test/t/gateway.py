@@ -31,7 +31,7 @@ import urllib.request
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from lakefs_test import (ok, note, done, fresh_database, connect, s3_env, skip_all,  # noqa: E402
+from lakefs_test import (ok, note, done, fresh_database, connect, s3_env, skip_all, expect_error,  # noqa: E402
                          create_s3_server)
 
 if not s3_env():
@@ -274,6 +274,20 @@ s3.upload_file(fn, "repo", "experiment-1/ct/big.parquet",
                Config=boto3.s3.transfer.TransferConfig(multipart_threshold=8 * 1024 * 1024,
                                                        multipart_chunksize=8 * 1024 * 1024))
 os.unlink(fn)
+# the marker keeps them: lakefs_multipart_create and lakefs_multipart_upload from SQL
+mid = one("SELECT lakefs_multipart_create('repo', 'experiment-1', 'ct/sql.bin', 'text/csv', '{\"a\": \"b\"}')")[0]
+doc = one("SELECT lakefs_multipart_upload('repo', 'experiment-1', %s)", mid)[0]
+ok(doc.get("content_type") == "text/csv" and doc.get("metadata") == {"a": "b"} and doc.get("path") == "ct/sql.bin",
+   "lakefs_multipart_upload gives the marker with the content type and metadata of the create", doc)
+conn.execute("SELECT lakefs_multipart_abort('repo', 'experiment-1', %s)", (mid,))
+for sql, state, what in (
+        ("SELECT lakefs_multipart_create('repo', 'experiment-1', 'x', NULL, '[1]')", "22023",
+         "metadata that is not a JSON object"),
+        ("SELECT lakefs_multipart_upload('repo', 'experiment-1', '%s')" % mid, "42704", "an upload that is gone"),
+        ("SELECT lakefs_multipart_upload('repo', 'experiment-1', 'nope')", "22023", "a malformed upload id"),
+        ("SELECT lakefs_multipart_upload('repo', 'v1', '%s')" % mid, "42704", "a tag")):
+    e = expect_error(conn, sql)
+    ok(e is not None and e.sqlstate == state, "%s is %s" % (what, state), e and e.sqlstate)
 h = s3.head_object(Bucket="repo", Key="experiment-1/ct/big.parquet")
 ok(h["ContentType"] == "application/vnd.apache.parquet" and h["Metadata"] == {"owner": "alice"}
    and h["ContentLength"] == len(blob),

@@ -964,15 +964,6 @@ COMMENT ON FUNCTION lakefs_stat_presigned(text, text, text, interval) IS
 'the entry at a path of a ref with physical_address replaced by a presigned GET URL of its '
 'object (as lakeFS''s statObject with presign=true); the ref and path are resolved once';
 
-CREATE FUNCTION lakefs_multipart_create(repository text, branch text, path text)
-	RETURNS text
-	AS 'MODULE_PATHNAME', 'lakefs_multipart_create'
-	LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION lakefs_multipart_create(text, text, text) IS
-'start an S3 gateway multipart upload to path on branch (checked as a write): draws the '
-'upload id and writes its marker object <namespace>/_lakefs/multipart/<id>/upload';
-
 CREATE FUNCTION lakefs_multipart_parts(repository text, branch text, upload_id text,
 									   part_number_marker integer DEFAULT 0,
 									   max_parts integer DEFAULT 1000)
@@ -1041,3 +1032,26 @@ ALTER FUNCTION lakefs_delete_object(text, text, text) CALLED ON NULL INPUT;
 ALTER FUNCTION lakefs_stage_objects(text, text, text) CALLED ON NULL INPUT;
 ALTER FUNCTION lakefs_create_access_key(name) CALLED ON NULL INPUT;
 ALTER FUNCTION lakefs_delete_access_key(text) CALLED ON NULL INPUT;
+
+-- gateway fixes: a multipart upload keeps the Content-Type and user metadata of its
+-- CreateMultipartUpload in its marker, and CompleteMultipartUpload reads them back
+CREATE FUNCTION lakefs_multipart_create(repository text, branch text, path text,
+										content_type text DEFAULT NULL,
+										metadata jsonb DEFAULT NULL)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_create'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_create(text, text, text, text, jsonb) IS
+'start an S3 gateway multipart upload to path on branch (checked as a write): draws the '
+'upload id and writes its marker object <namespace>/_lakefs/multipart/<id>/upload, which '
+'keeps the object''s content type and user metadata (as S3''s CreateMultipartUpload)';
+
+CREATE FUNCTION lakefs_multipart_upload(repository text, branch text, upload_id text)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'lakefs_multipart_upload'
+	LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION lakefs_multipart_upload(text, text, text) IS
+'the marker document of a gateway multipart upload (branch, path, created_by, and the '
+'content_type and metadata given at its creation); 42704 when the upload does not exist';

@@ -106,6 +106,7 @@ struct GwRequest
 	double		started;
 	bool		responded;
 	bool		deferred;		/* no body: start at the second call */
+	bool		url_nul;		/* the URL or a query value had %00 */
 	/* a request with a body: called per chunk, then once at its end */
 	GwBodyFn	on_body;
 	GwFinishFn	on_finish;
@@ -138,12 +139,15 @@ extern void gw_pool_put(PGconn *c);
 extern PGresult *gw_sql(GwRequest *r, GwError *err, const char *sql, int nparams,
 						const char *const *params);
 extern void gw_sql_error(GwRequest *r, const PGresult *res, GwError *err);
+extern void gw_write_ref_error(GwRequest *r, const char *ref, GwError *err);
 
 /* sigv4.c: request authentication */
 extern bool gw_authenticate(GwRequest *r, GwError *err);
 extern bool gw_chunk_signature_ok(const GwAuth *a, const char *prev_sig,
 								  const char *chunk_sha256_hex, const char *given,
 								  char out_sig[65]);
+extern bool gw_trailer_signature_ok(const GwAuth *a, const char *prev_sig,
+									const char *trailer_sha256_hex, const char *given);
 
 /* keycache.c: the signing-key cache */
 extern bool gw_key_cache_get(const char *akid, const char *scope, char role[128],
@@ -178,6 +182,12 @@ extern void gw_put_object_begin(GwRequest *r);
 extern void gw_copy_object(GwRequest *r, const char *source);
 extern bool gw_parse_copy_source(const char *source, char **repo, char **ref, char **path);
 
+/*
+ * gw_request_metadata: the request's x-amz-meta-* headers as the text of a
+ * JSON object (names lower-cased), malloc'd; NULL when there are none.
+ */
+extern char *gw_request_metadata(GwRequest *r);
+
 /* ops_multipart.c: multipart uploads */
 extern void gw_create_multipart(GwRequest *r);
 extern void gw_complete_multipart_begin(GwRequest *r);
@@ -192,11 +202,22 @@ extern void gw_delete_objects_begin(GwRequest *r);
 /* chunked.c: aws-chunked bodies */
 typedef struct GwChunked GwChunked;
 typedef int (*GwChunkSink) (void *arg, const char *data, size_t len);
-extern GwChunked *gw_chunked_new(const GwAuth *auth, GwChunkSink sink, void *arg);
+typedef struct GwChecksum GwChecksum;
+extern GwChunked *gw_chunked_new(const GwAuth *auth, bool signed_chunks, GwChecksum *trailer,
+								 GwChunkSink sink, void *arg);
 extern int	gw_chunked_feed(GwChunked *c, const char *data, size_t len, GwError *err);
 extern bool gw_chunked_done(GwChunked *c, GwError *err);
 extern uint64_t gw_chunked_decoded(GwChunked *c);
 extern void gw_chunked_free(GwChunked *c);
+
+/* checksum.c: Content-MD5 and x-amz-checksum-* of a request body */
+extern GwChecksum *gw_checksum_from_headers(GwRequest *r, GwError *err);
+extern bool gw_checksum_algorithm(GwChecksum *c, const char *name, GwError *err);
+extern bool gw_checksum_expect(GwChecksum *c, const char *value, GwError *err);
+extern void gw_checksum_update(GwChecksum *c, const char *data, size_t len);
+extern bool gw_checksum_check(GwChecksum *c, GwError *err);
+extern const char *gw_checksum_name(const GwChecksum *c);
+extern void gw_checksum_free(GwChecksum *c);
 
 /* store.c: streaming transfers to and from the object store */
 typedef struct GwStore GwStore;

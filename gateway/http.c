@@ -265,6 +265,24 @@ dispatch(GwRequest *r)
 		not_implemented(r, "this object operation");
 }
 
+/*
+ * Set by unescape() when the URL or a query value it decodes has a NUL byte
+ * (%00), which a C string would cut; read and reset by the request's first
+ * access_handler call. Thread-local: each connection has its own thread, and
+ * MHD decodes a request's URL in that thread just before that first call.
+ */
+static __thread bool url_had_nul;
+
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void) cls;
+	(void) c;
+	if (strstr(s, "%00") != NULL)
+		url_had_nul = true;
+	return MHD_http_unescape(s);
+}
+
 /* split "/bucket/key" into r->bucket and r->key (key NULL when empty) */
 static void
 parse_path(GwRequest *r, const char *url)
@@ -305,7 +323,14 @@ start(GwRequest *r)
 	GwError		err;
 
 	memset(&err, 0, sizeof(err));
-	if (!gw_authenticate(r, &err))
+	if (r->url_nul)
+	{
+		/* the key would be cut at the NUL, and the signature then fail */
+		gw_error_set(&err, 400, "InvalidArgument",
+					 "Object keys and query values must not contain a NUL byte (%%00).");
+		gw_respond_error(r, &err);
+	}
+	else if (!gw_authenticate(r, &err))
 		gw_respond_error(r, &err);
 	else
 		dispatch(r);
@@ -339,6 +364,8 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		r->conn = conn;
 		r->method = method;
 		r->started = gw_now();
+		r->url_nul = url_had_nul;
+		url_had_nul = false;
 		parse_path(r, url);
 		r->deferred = !has_body(conn);
 		if (!r->deferred)
@@ -412,6 +439,7 @@ gw_http_start(const struct sockaddr_in *addr)
 							MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 							MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
 							MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
+							MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 							MHD_OPTION_END);
 }
 

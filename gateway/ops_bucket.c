@@ -409,6 +409,13 @@ gw_list_objects(GwRequest *r, bool v2)
 				 "SELECT path, path_type, size, checksum, "
 				 "to_char(last_modified AT TIME ZONE 'UTC', " TS_FORMAT ") "
 				 "FROM lakefs_ls($1, $2, $3, $4, $5, $6::bigint)", 6, p);
+	if (res == NULL && err.status == 404 && strcmp(err.code, "NoSuchKey") == 0)
+	{
+		/* an unknown ref: S3 answers a prefix that matches nothing with an empty listing */
+		x = list_head(r, &a);
+		list_tail(r, x, &a, 0, false, NULL);
+		goto out;
+	}
 	if (res == NULL)
 	{
 		gw_respond_error(r, &err);

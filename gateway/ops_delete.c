@@ -41,6 +41,8 @@ delete_key(GwRequest *r, const char *key, GwError *err)
 		p[1] = ref;
 		p[2] = path;
 		res = gw_sql(r, err, "SELECT lakefs_delete_object($1, $2, $3)", 3, p);
+		if (res == NULL)
+			gw_write_ref_error(r, ref, err);
 		ok = res != NULL || strcmp(err->code, "NoSuchKey") == 0;
 		PQclear(res);
 	}

@@ -18,7 +18,8 @@
  * stages it with lakefs_link_object and deletes the upload's objects
  * (lakefs_multipart_abort); its ETag is the object's MD5, not S3's
  * "<md5 of md5s>-N". Abort deletes the parts and the marker. Content-Type
- * and x-amz-meta-* are taken from the Complete request, not the Create.
+ * and x-amz-meta-* are taken at Create, as S3 does, kept in the marker and
+ * applied at Complete (lakefs_multipart_upload reads them back).
  *
  *-------------------------------------------------------------------------
  */
@@ -58,17 +59,22 @@ gw_create_multipart(GwRequest *r)
 			   *path = NULL;
 	GwError		err;
 	GwXml	   *x;
-	const char *p[3];
+	const char *p[5];
 	PGresult   *res;
+	char	   *metadata = NULL;
 
 	if (!split_or_respond(r, &ref, &path))
 		goto out;
+	metadata = gw_request_metadata(r);
 	p[0] = r->bucket;
 	p[1] = ref;
 	p[2] = path;
-	res = gw_sql(r, &err, "SELECT lakefs_multipart_create($1, $2, $3)", 3, p);
+	p[3] = gw_header(r, "Content-Type");
+	p[4] = metadata;
+	res = gw_sql(r, &err, "SELECT lakefs_multipart_create($1, $2, $3, $4, $5::jsonb)", 5, p);
 	if (res == NULL)
 	{
+		gw_write_ref_error(r, ref, &err);
 		gw_respond_error(r, &err);
 		goto out;
 	}
@@ -82,6 +88,7 @@ gw_create_multipart(GwRequest *r)
 out:
 	free(ref);
 	free(path);
+	free(metadata);
 }
 
 void
@@ -179,6 +186,15 @@ gw_list_parts(GwRequest *r)
 	gw_xml_elem(x, "NextPartNumberMarker", shown > 0 ? PQgetvalue(res, shown - 1, 0) : markers);
 	gw_xml_elemf(x, "MaxParts", "%ld", max);
 	gw_xml_elem(x, "IsTruncated", n > max ? "true" : "false");
+	/* S3's shape: the role stands for the account (as ListObjects' fetch-owner) */
+	gw_xml_open(x, "Initiator");
+	gw_xml_elem(x, "ID", r->auth.role);
+	gw_xml_elem(x, "DisplayName", r->auth.role);
+	gw_xml_close(x);
+	gw_xml_open(x, "Owner");
+	gw_xml_elem(x, "ID", r->auth.role);
+	gw_xml_elem(x, "DisplayName", r->auth.role);
+	gw_xml_close(x);
 	gw_xml_elem(x, "StorageClass", "STANDARD");
 	for (int i = 0; i < shown; i++)
 	{
@@ -494,7 +510,7 @@ complete_finish(GwRequest *r)
 	CompleteOp *op = r->op;
 	GwError		err;
 	int64_t		total = 0;
-	const char *p[6];
+	const char *p[5];
 	PGresult   *res;
 	GwStore    *s;
 	char	   *address;
@@ -541,10 +557,11 @@ complete_finish(GwRequest *r)
 	}
 	gw_store_free(s);
 	p[3] = address;
-	p[4] = gw_header(r, "Content-Type");
-	p[5] = NULL;
-	res = gw_sql(r, &err, "SELECT checksum FROM lakefs_link_object($1, $2, $3, $4, $5, $6::jsonb)",
-				 6, p);
+	p[4] = gw_query(r, "uploadId");
+	/* the Content-Type and user metadata given at Create, kept in the marker */
+	res = gw_sql(r, &err, "SELECT checksum FROM lakefs_multipart_upload($1, $2, $5) m, "
+				 "lakefs_link_object($1, $2, $3, $4, m->>'content_type', m->'metadata')",
+				 5, p);
 	free(address);
 	if (res == NULL)
 		goto fail;

@@ -10,9 +10,13 @@
  * lakefs_link_object (which HEADs the object for its size and ETag). The
  * body may be plain (UNSIGNED-PAYLOAD, or a signed payload whose SHA-256 is
  * checked as it streams) or aws-chunked (chunked.c checks each chunk's
- * signature). Any failure before the link - a bad hash or chunk signature,
- * a client that goes away, a store error - stages nothing; the orphan
- * object under data/ is garbage to collect.
+ * signature); Content-MD5 and x-amz-checksum-* are checked as S3 does
+ * (checksum.c). The body's last byte is held back until every check has
+ * passed, so a body that fails one never completes in the store (an
+ * UploadPart that fails leaves the part as it was). Any failure before the
+ * link - a bad hash or chunk signature, a client that goes away, a store
+ * error - stages nothing; the orphan object under data/ is garbage to
+ * collect.
  *
  * CopyObject is shallow, as lakeFS's: the new path is staged with the
  * source entry's physical address, size and checksum.
@@ -40,6 +44,9 @@ typedef struct PutOp
 	GwStore    *store;
 	GwChunked  *chunked;
 	EVP_MD_CTX *sha;			/* for a signed payload */
+	GwChecksum *checksum;		/* Content-MD5, x-amz-checksum-* */
+	char		held;			/* the body's last byte so far, not yet sent */
+	bool		have_held;
 	uint64_t	expected_len;
 	const char *upload_id;		/* UploadPart: the upload, else NULL */
 	const char *part_number;
@@ -57,6 +64,7 @@ put_free(GwRequest *r)
 	gw_store_free(op->store);
 	gw_chunked_free(op->chunked);
 	EVP_MD_CTX_free(op->sha);
+	gw_checksum_free(op->checksum);
 	free(op->ref);
 	free(op->path);
 	free(op->address);
@@ -84,9 +92,9 @@ collect_meta(void *cls, enum MHD_ValueKind kind, const char *key, const char *va
 	return MHD_YES;
 }
 
-/* the request's user metadata as JSON text, or NULL when there is none */
-static char *
-request_metadata(GwRequest *r)
+/* gw_request_metadata: see gw.h */
+char *
+gw_request_metadata(GwRequest *r)
 {
 	json_t	   *obj = json_object();
 	char	   *text = NULL;
@@ -98,12 +106,29 @@ request_metadata(GwRequest *r)
 	return text;
 }
 
+/*
+ * push decoded body bytes to the store, holding the last one back (sent by
+ * put_finish once the body passed its checks)
+ */
+static bool
+put_write(PutOp *op, const char *data, size_t len)
+{
+	if (len == 0)
+		return true;
+	gw_checksum_update(op->checksum, data, len);
+	if (op->have_held && !gw_store_write(op->store, &op->held, 1))
+		return false;
+	op->held = data[len - 1];
+	op->have_held = true;
+	return len == 1 || gw_store_write(op->store, data, len - 1);
+}
+
 static int
 store_sink(void *arg, const char *data, size_t len)
 {
 	PutOp	   *op = arg;
 
-	return gw_store_write(op->store, data, len) ? 0 : -1;
+	return put_write(op, data, len) ? 0 : -1;
 }
 
 static void
@@ -121,7 +146,7 @@ put_body(GwRequest *r, const char *data, size_t len)
 	}
 	if (op->sha)
 		EVP_DigestUpdate(op->sha, data, len);
-	if (!gw_store_write(op->store, data, len))
+	if (!put_write(op, data, len))
 	{
 		gw_error_set(&op->err, 500, "InternalError", "The object store refused the data.");
 		op->failed = true;
@@ -163,6 +188,13 @@ put_finish(GwRequest *r)
 						 "The provided 'x-amz-content-sha256' header does not match what was computed.");
 			op->failed = true;
 		}
+	}
+	if (!op->failed && !gw_checksum_check(op->checksum, &op->err))
+		op->failed = true;
+	if (!op->failed && op->have_held && !gw_store_write(op->store, &op->held, 1))
+	{
+		gw_error_set(&op->err, 500, "InternalError", "The object store refused the data.");
+		op->failed = true;
 	}
 	if (!op->failed && !gw_store_finish(op->store, &status))
 	{
@@ -226,13 +258,34 @@ gw_put_object_begin(GwRequest *r)
 		gw_respond_error(r, &op->err);
 		return;
 	}
+	op->checksum = gw_checksum_from_headers(r, &op->err);
+	if (op->checksum == NULL)
+	{
+		gw_respond_error(r, &op->err);
+		return;
+	}
 	if (strncmp(sha, "STREAMING-", 10) == 0)
 	{
 		const char *dl = gw_header(r, "x-amz-decoded-content-length");
+		bool		signed_chunks = strncmp(sha, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 34) == 0;
+		bool		trailer = strcmp(sha, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") == 0 ||
+			strcmp(sha, "STREAMING-UNSIGNED-PAYLOAD-TRAILER") == 0;
 
-		if (strcmp(sha, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") != 0)
+		if (!trailer && strcmp(sha, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") != 0)
 		{
 			gw_error_set(&op->err, 501, "NotImplemented", "%s bodies are not implemented", sha);
+			gw_respond_error(r, &op->err);
+			return;
+		}
+		if (trailer && gw_header(r, "x-amz-trailer") == NULL)
+		{
+			gw_error_set(&op->err, 400, "InvalidRequest",
+						 "%s bodies need an x-amz-trailer header naming the trailing checksum.", sha);
+			gw_respond_error(r, &op->err);
+			return;
+		}
+		if (trailer && !gw_checksum_algorithm(op->checksum, gw_header(r, "x-amz-trailer"), &op->err))
+		{
 			gw_respond_error(r, &op->err);
 			return;
 		}
@@ -244,7 +297,8 @@ gw_put_object_begin(GwRequest *r)
 			return;
 		}
 		length = strtoll(dl, NULL, 10);
-		op->chunked = gw_chunked_new(&r->auth, store_sink, op);
+		op->chunked = gw_chunked_new(&r->auth, signed_chunks, trailer ? op->checksum : NULL,
+									 store_sink, op);
 	}
 	else if (sha[0] && strcmp(sha, S3_UNSIGNED_PAYLOAD) != 0)
 	{
@@ -258,7 +312,7 @@ gw_put_object_begin(GwRequest *r)
 		EVP_DigestInit_ex(op->sha, EVP_sha256(), NULL);
 	}
 	op->content_type = gw_header(r, "Content-Type");
-	op->metadata = request_metadata(r);
+	op->metadata = gw_request_metadata(r);
 	p[0] = r->bucket;
 	p[1] = op->ref;
 	p[2] = op->path;
@@ -276,6 +330,7 @@ gw_put_object_begin(GwRequest *r)
 					 3, p);
 	if (res == NULL)
 	{
+		gw_write_ref_error(r, op->ref, &op->err);
 		gw_respond_error(r, &op->err);
 		return;
 	}
@@ -329,6 +384,11 @@ gw_parse_copy_source(const char *source, char **repo, char **ref, char **path)
 	char	   *slash;
 
 	*repo = *ref = *path = NULL;
+	if (strstr(source, "%00") != NULL)
+	{
+		free(src);
+		return false;
+	}
 	if (q)
 		*q = '\0';
 	slash = strchr(src, '/');
@@ -366,6 +426,12 @@ gw_copy_object(GwRequest *r, const char *source)
 
 	if (q)
 		*q = '\0';
+	if (strstr(source, "%00") != NULL)
+	{
+		gw_error_set(&err, 400, "InvalidArgument", "The copy source must not contain a NUL byte (%%00).");
+		gw_respond_error(r, &err);
+		goto out;
+	}
 	slash = strchr(src, '/');
 	replace = gw_header(r, "x-amz-metadata-directive") &&
 		strcmp(gw_header(r, "x-amz-metadata-directive"), "REPLACE") == 0;
@@ -385,7 +451,7 @@ gw_copy_object(GwRequest *r, const char *source)
 		goto out;
 	}
 	if (replace)
-		metadata = request_metadata(r);
+		metadata = gw_request_metadata(r);
 	p[0] = r->bucket;
 	p[1] = dref;
 	p[2] = dpath;
@@ -405,6 +471,7 @@ gw_copy_object(GwRequest *r, const char *source)
 	}
 	if (res == NULL)
 	{
+		gw_write_ref_error(r, dref, &err);
 		gw_respond_error(r, &err);
 		goto out;
 	}

@@ -200,6 +200,13 @@ gw_sql_error(GwRequest *r, const PGresult *res, GwError *err)
 	else if (strcmp(state, "42704") == 0 && starts_with(msg, "branch "))
 		gw_error_set(err, 400, "InvalidArgument",
 					 "writes go to branches only: %s", msg);
+	else if (strcmp(state, "42704") == 0 && strstr(msg, " has no user mapping for server "))
+	{
+		/* the key's role cannot reach the object store: a setup error */
+		gw_error_set(err, 403, "AccessDenied", "%s", msg);
+		gw_log(GW_LOG_WARNING, "%s %s: %s (CREATE USER MAPPING for the role, or FOR PUBLIC)",
+			   r ? r->method : "-", r ? r->path : "-", msg);
+	}
 	else if (strcmp(state, "42704") == 0)
 		gw_error_set(err, 404, "NoSuchKey", "%s", msg);
 	else if (strcmp(state, "42501") == 0)
@@ -222,6 +229,36 @@ gw_sql_error(GwRequest *r, const PGresult *res, GwError *err)
 		gw_log(GW_LOG_WARNING, "%s %s: SQLSTATE %s: %s", r ? r->method : "-",
 			   r ? r->path : "-", state, msg);
 	}
+}
+
+/*
+ * gw_write_ref_error: after a write to ref failed with 403 AccessDenied,
+ * make *err the documented 400 InvalidArgument when ref is no branch (a tag,
+ * a commit id, a missing branch): a role may hold write on some branches
+ * only, and the privilege check comes before the ref's kind in the
+ * database. Asked only when the role may read the repository (otherwise
+ * the 403 stands: it may not learn what the ref is). Leaves any other error
+ * as it is.
+ */
+void
+gw_write_ref_error(GwRequest *r, const char *ref, GwError *err)
+{
+	const char *p[2];
+	PGresult   *res;
+	GwError		e2;
+
+	if (err->status != 403 || strcmp(err->code, "AccessDenied") != 0 || r->bucket == NULL ||
+		ref == NULL)
+		return;
+	p[0] = r->bucket;
+	p[1] = ref;
+	res = gw_sql(r, &e2, "SELECT lakefs_has_privilege($1, 'read') AND NOT EXISTS "
+				 "(SELECT 1 FROM lakefs_branches WHERE repository = $1 AND branch = $2)", 2, p);
+	if (res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		gw_error_set(err, 400, "InvalidArgument",
+					 "writes go to branches only: \"%s\" is not a branch of repository \"%s\"",
+					 ref, r->bucket);
+	PQclear(res);
 }
 
 /*

@@ -488,25 +488,14 @@ gw_authenticate(GwRequest *r, GwError *err)
 	return false;
 }
 
-/*
- * gw_chunk_signature_ok: the signature of one aws-chunked chunk whose data
- * hashes to chunk_sha256_hex, chained from prev_sig; writes the expected
- * signature into out_sig and compares it with given in constant time.
- */
-bool
-gw_chunk_signature_ok(const GwAuth *a, const char *prev_sig, const char *chunk_sha256_hex,
-					  const char *given, char out_sig[65])
+/* HMAC-SHA256 of sts with the request's signing key, as hex, compared with given */
+static bool
+signature_of(const GwAuth *a, const char *sts, int n, const char *given, char out_sig[65])
 {
-	char		sts[512];
 	unsigned char mac[32];
 	unsigned int maclen = 0;
 	static const char hex[] = "0123456789abcdef";
-	int			n;
 
-	n = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s",
-				 a->amz_date, a->scope, prev_sig, S3_EMPTY_SHA256, chunk_sha256_hex);
-	if (n < 0 || (size_t) n >= sizeof(sts))
-		return false;
 	if (HMAC(EVP_sha256(), a->signing_key, 32, (const unsigned char *) sts, n,
 			 mac, &maclen) == NULL || maclen != 32)
 		return false;
@@ -517,4 +506,45 @@ gw_chunk_signature_ok(const GwAuth *a, const char *prev_sig, const char *chunk_s
 	}
 	out_sig[64] = '\0';
 	return strlen(given) == 64 && CRYPTO_memcmp(given, out_sig, 64) == 0;
+}
+
+/*
+ * gw_chunk_signature_ok: the signature of one aws-chunked chunk whose data
+ * hashes to chunk_sha256_hex, chained from prev_sig; writes the expected
+ * signature into out_sig and compares it with given in constant time.
+ */
+bool
+gw_chunk_signature_ok(const GwAuth *a, const char *prev_sig, const char *chunk_sha256_hex,
+					  const char *given, char out_sig[65])
+{
+	char		sts[512];
+	int			n;
+
+	n = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s",
+				 a->amz_date, a->scope, prev_sig, S3_EMPTY_SHA256, chunk_sha256_hex);
+	if (n < 0 || (size_t) n >= sizeof(sts))
+		return false;
+	return signature_of(a, sts, n, given, out_sig);
+}
+
+/*
+ * gw_trailer_signature_ok: the x-amz-trailer-signature of an aws-chunked
+ * body's trailer whose canonical form ("name:value\n" per header) hashes to
+ * trailer_sha256_hex, chained from the final chunk's signature prev_sig (the
+ * string to sign "AWS4-HMAC-SHA256-TRAILER", as AWS documents it); compared
+ * with given in constant time.
+ */
+bool
+gw_trailer_signature_ok(const GwAuth *a, const char *prev_sig, const char *trailer_sha256_hex,
+						const char *given)
+{
+	char		sts[512];
+	char		out[65];
+	int			n;
+
+	n = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s",
+				 a->amz_date, a->scope, prev_sig, trailer_sha256_hex);
+	if (n < 0 || (size_t) n >= sizeof(sts))
+		return false;
+	return signature_of(a, sts, n, given, out);
 }

@@ -204,9 +204,13 @@ lakefs_multipart_part_url(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(lakefs_multipart_create);
 
 /*
- * lakefs_multipart_create(repository, branch, path) -> upload id
+ * lakefs_multipart_create(repository, branch, path, content_type,
+ *						   metadata) -> upload id
  *		Checks the branch as a write does, draws the upload id and writes
- *		the upload's marker object (a JSON document naming branch and path).
+ *		the upload's marker object (a JSON document naming branch, path, the
+ *		creating role and, when given, the object's content type and user
+ *		metadata, which S3 takes at CreateMultipartUpload and Complete
+ *		applies).
  */
 Datum
 lakefs_multipart_create(PG_FUNCTION_ARGS)
@@ -214,6 +218,9 @@ lakefs_multipart_create(PG_FUNCTION_ARGS)
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
 	char	   *path = ARG_TEXT(2);
+	char	   *content_type = PG_NARGS() > 3 && !PG_ARGISNULL(3) ?
+		text_to_cstring(PG_GETARG_TEXT_PP(3)) : NULL;
+	char	   *metadata = PG_NARGS() > 4 ? object_metadata_arg(fcinfo, 4) : NULL;
 	uint8		rnd[16];
 	char		id[33];
 	StringInfoData doc;
@@ -237,11 +244,45 @@ lakefs_multipart_create(PG_FUNCTION_ARGS)
 	escape_json(&doc, path);
 	appendStringInfoString(&doc, ", \"created_by\": ");
 	escape_json(&doc, GetUserNameFromId(GetUserId(), false));
+	if (content_type)
+	{
+		appendStringInfoString(&doc, ", \"content_type\": ");
+		escape_json(&doc, content_type);
+	}
+	if (metadata)
+		appendStringInfo(&doc, ", \"metadata\": %s", metadata);
 	appendStringInfoString(&doc, "}");
 	blockstore_put(repo_server(repo), repo->storage_namespace,
 				   psprintf("_lakefs/multipart/%s/upload", id), doc.data, doc.len,
 				   "application/json", &info);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+PG_FUNCTION_INFO_V1(lakefs_multipart_upload);
+
+/*
+ * lakefs_multipart_upload(repository, branch, upload_id) -> jsonb
+ *		The upload's marker document (branch, path, created_by and, when
+ *		CreateMultipartUpload gave them, content_type and metadata); 42704
+ *		when the upload does not exist.
+ */
+Datum
+lakefs_multipart_upload(PG_FUNCTION_ARGS)
+{
+	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
+	char	   *branch = ARG_TEXT(1);
+	char	   *upload_id = ARG_TEXT(2);
+	bytea	   *doc;
+
+	check_upload_id(upload_id);
+	require_branch(repo, branch);
+	require_upload(repo, upload_id);
+	doc = blockstore_get(repo_server(repo),
+						 blockstore_join(repo->storage_namespace,
+										 psprintf("_lakefs/multipart/%s/upload", upload_id)),
+						 0, -1, -1);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
+										CStringGetDatum(text_to_cstring((text *) doc))));
 }
 
 PG_FUNCTION_INFO_V1(lakefs_multipart_parts);

@@ -10,7 +10,7 @@ PKGS=(
     libipc-run-perl
     ceph-mon ceph-osd radosgw
     python3-psycopg python3-sklearn python3-pandas python3-matplotlib python3-pil
-    libmicrohttpd-dev libpq-dev python3-boto3 awscli
+    libmicrohttpd-dev libpq-dev zlib1g-dev python3-boto3 awscli
     jupyter-nbconvert python3-ipykernel
 )
 [ -n "${LAKEFS_EXTRA_PKGS:-}" ] && PKGS+=(${LAKEFS_EXTRA_PKGS})

@@ -15,6 +15,7 @@ ends it with status 0.
 LAKEFS_GATEWAY_PORT chooses its port (default: a free port the system picks).
 """
 import atexit
+import base64
 import datetime
 import hashlib
 import hmac
@@ -27,9 +28,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from lakefs_test import (ok, note, done, fresh_database, connect, s3_env, skip_all,  # noqa: E402
+from lakefs_test import (ok, note, done, fresh_database, connect, s3_env, skip_all, expect_error,  # noqa: E402
                          create_s3_server)
 
 if not s3_env():
@@ -266,7 +268,31 @@ with open(fn, "wb") as f:
 s3.upload_file(fn, "repo", "experiment-1/big/upload.bin",
                Config=boto3.s3.transfer.TransferConfig(multipart_threshold=8 * 1024 * 1024,
                                                        multipart_chunksize=8 * 1024 * 1024))
+# S3 takes Content-Type and x-amz-meta-* at CreateMultipartUpload: Complete applies them
+s3.upload_file(fn, "repo", "experiment-1/ct/big.parquet",
+               ExtraArgs={"ContentType": "application/vnd.apache.parquet", "Metadata": {"owner": "alice"}},
+               Config=boto3.s3.transfer.TransferConfig(multipart_threshold=8 * 1024 * 1024,
+                                                       multipart_chunksize=8 * 1024 * 1024))
 os.unlink(fn)
+# the marker keeps them: lakefs_multipart_create and lakefs_multipart_upload from SQL
+mid = one("SELECT lakefs_multipart_create('repo', 'experiment-1', 'ct/sql.bin', 'text/csv', '{\"a\": \"b\"}')")[0]
+doc = one("SELECT lakefs_multipart_upload('repo', 'experiment-1', %s)", mid)[0]
+ok(doc.get("content_type") == "text/csv" and doc.get("metadata") == {"a": "b"} and doc.get("path") == "ct/sql.bin",
+   "lakefs_multipart_upload gives the marker with the content type and metadata of the create", doc)
+conn.execute("SELECT lakefs_multipart_abort('repo', 'experiment-1', %s)", (mid,))
+for sql, state, what in (
+        ("SELECT lakefs_multipart_create('repo', 'experiment-1', 'x', NULL, '[1]')", "22023",
+         "metadata that is not a JSON object"),
+        ("SELECT lakefs_multipart_upload('repo', 'experiment-1', '%s')" % mid, "42704", "an upload that is gone"),
+        ("SELECT lakefs_multipart_upload('repo', 'experiment-1', 'nope')", "22023", "a malformed upload id"),
+        ("SELECT lakefs_multipart_upload('repo', 'v1', '%s')" % mid, "42704", "a tag")):
+    e = expect_error(conn, sql)
+    ok(e is not None and e.sqlstate == state, "%s is %s" % (what, state), e and e.sqlstate)
+h = s3.head_object(Bucket="repo", Key="experiment-1/ct/big.parquet")
+ok(h["ContentType"] == "application/vnd.apache.parquet" and h["Metadata"] == {"owner": "alice"}
+   and h["ContentLength"] == len(blob),
+   "a multipart upload_file keeps the ContentType and Metadata given at Create",
+   (h["ContentType"], h["Metadata"]))
 ok(one("SELECT size, checksum FROM lakefs_staged('repo', 'experiment-1') WHERE path = 'big/upload.bin'")
    == (len(blob), hashlib.md5(blob).hexdigest()), "upload_file of 20 MiB (multipart, 3 parts) stages one object")
 ok(s3.get_object(Bucket="repo", Key="experiment-1/big/upload.bin")["Body"].read() == blob,
@@ -334,6 +360,10 @@ ok(pages == [[1, 2], [3, 5]], "MaxParts=2 pages with IsTruncated and NextPartNum
 listed = [p["PartNumber"] for page in s3.get_paginator("list_parts").paginate(
     Bucket="repo", Key=key, UploadId=lid, PaginationConfig={"PageSize": 3}) for p in page.get("Parts", [])]
 ok(listed == [1, 2, 3, 5], "boto3's list_parts paginator walks every part", listed)
+r = s3.list_parts(Bucket="repo", Key=key, UploadId=lid)
+ok(r.get("Initiator") == {"ID": "lk_gw_writer", "DisplayName": "lk_gw_writer"}
+   and r.get("Owner") == {"ID": "lk_gw_writer", "DisplayName": "lk_gw_writer"},
+   "ListParts gives Initiator and Owner (the key's role)", (r.get("Initiator"), r.get("Owner")))
 ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId="0" * 32) == (404, "NoSuchUpload"),
    "ListParts of an unknown upload id is 404 NoSuchUpload")
 ok(error_of(s3.list_parts, Bucket="repo", Key=key, UploadId="not-an-id") == (400, "InvalidArgument"),
@@ -567,12 +597,162 @@ ok(status == 400 and b"IncompleteBody" in data, "an aws-chunked body without its
 ok(one("SELECT count(*) FROM lakefs_staged('repo', 'experiment-1') "
        "WHERE path IN ('badsig.bin', 'malformed.bin', 'truncated.bin')")[0] == 0, "and none of them is staged")
 
+
+
 body = b"signed payload"
 headers, *_ = raw_request("PUT", "/repo/experiment-1/hash.txt", body=body)
 headers["content-length"] = str(len(body))
 status, data = send("PUT", "/repo/experiment-1/hash.txt", headers, b"signed paylaod")
 ok(status == 400 and b"XAmzContentSHA256Mismatch" in data, "a body that does not match its signed SHA-256 is refused",
    status)
+
+
+# Content-MD5 and x-amz-checksum-*: checked as the body streams, as S3 does
+def put_checked(key, body, hdrs, sent=None):
+    headers, *_ = raw_request("PUT", "/repo/experiment-1/" + key, headers=hdrs, payload_hash="UNSIGNED-PAYLOAD")
+    headers["content-length"] = str(len(sent if sent is not None else body))
+    return send("PUT", "/repo/experiment-1/" + key, headers, sent if sent is not None else body)
+
+
+def b64(d):
+    return base64.b64encode(d).decode()
+
+
+digests = {"crc32": lambda b: zlib.crc32(b).to_bytes(4, "big"), "sha1": lambda b: hashlib.sha1(b).digest(),
+           "sha256": lambda b: hashlib.sha256(b).digest()}
+body = os.urandom(200_000)
+status, _ = put_checked("ck/md5.bin", body, {"content-md5": b64(hashlib.md5(body).digest())})
+ok(status == 200 and s3.get_object(Bucket="repo", Key="experiment-1/ck/md5.bin")["Body"].read() == body,
+   "PutObject with a right Content-MD5 is stored", status)
+status, data = put_checked("ck/md5-bad.bin", body, {"content-md5": b64(hashlib.md5(body).digest())},
+                           sent=body[:-1] + bytes([body[-1] ^ 1]))
+ok(status == 400 and b"<Code>BadDigest</Code>" in data, "a body that does not match its Content-MD5 is 400 BadDigest",
+   status)
+status, data = put_checked("ck/md5-malformed.bin", body, {"content-md5": "not-base64"})
+ok(status == 400 and b"<Code>InvalidDigest</Code>" in data, "a malformed Content-MD5 is 400 InvalidDigest", status)
+ok(error_of(s3.put_object, Bucket="repo", Key="experiment-1/ck/boto-md5.bin", Body=b"abc",
+            ContentMD5=b64(hashlib.md5(b"abd").digest())) == (400, "BadDigest"),
+   "boto3 put_object with a wrong ContentMD5 is 400 BadDigest")
+for algo, fn in digests.items():
+    status, _ = put_checked("ck/%s.bin" % algo, body, {"x-amz-checksum-" + algo: b64(fn(body))})
+    ok(status == 200 and s3.get_object(Bucket="repo", Key="experiment-1/ck/%s.bin" % algo)["Body"].read() == body,
+       "PutObject with a right x-amz-checksum-%s is stored" % algo, status)
+    status, data = put_checked("ck/%s-bad.bin" % algo, body, {"x-amz-checksum-" + algo: b64(fn(body + b"x"))})
+    ok(status == 400 and b"<Code>BadDigest</Code>" in data,
+       "a body that does not match its x-amz-checksum-%s is 400 BadDigest" % algo, status)
+status, data = put_checked("ck/crc32-malformed.bin", body, {"x-amz-checksum-crc32": "AAAA"})
+ok(status == 400 and b"<Code>InvalidRequest</Code>" in data, "a malformed x-amz-checksum-crc32 is 400 InvalidRequest",
+   status)
+status, data = put_checked("ck/two.bin", body, {"x-amz-checksum-crc32": b64(digests["crc32"](body)),
+                                                "x-amz-checksum-sha1": b64(digests["sha1"](body))})
+ok(status == 400 and b"<Code>InvalidRequest</Code>" in data, "two x-amz-checksum-* headers are 400 InvalidRequest",
+   status)
+status, data = put_checked("ck/crc32c.bin", body, {"x-amz-checksum-crc32c": "AAAAAA=="})
+ok(status == 501 and b"<Code>NotImplemented</Code>" in data, "x-amz-checksum-crc32c is 501 NotImplemented", status)
+ok(sorted(p for (p,) in conn.execute("SELECT path FROM lakefs_staged('repo', 'experiment-1') WHERE path LIKE 'ck/%'"))
+   == ["ck/crc32.bin", "ck/md5.bin", "ck/sha1.bin", "ck/sha256.bin"], "no body that failed a check is staged")
+mp = s3.create_multipart_upload(Bucket="repo", Key="experiment-1/ck/parts.bin")
+good = s3.upload_part(Bucket="repo", Key="experiment-1/ck/parts.bin", UploadId=mp["UploadId"], PartNumber=1,
+                      Body=b"good part")["ETag"]
+ok(error_of(s3.upload_part, Bucket="repo", Key="experiment-1/ck/parts.bin", UploadId=mp["UploadId"], PartNumber=1,
+            Body=b"bad part!", ContentMD5=b64(hashlib.md5(b"other").digest())) == (400, "BadDigest"),
+   "UploadPart with a wrong Content-MD5 is 400 BadDigest")
+parts = s3.list_parts(Bucket="repo", Key="experiment-1/ck/parts.bin", UploadId=mp["UploadId"])["Parts"]
+ok([(p["PartNumber"], p["ETag"], p["Size"]) for p in parts] == [(1, good, 9)],
+   "and the part uploaded before is still the one listed", parts)
+s3.abort_multipart_upload(Bucket="repo", Key="experiment-1/ck/parts.bin", UploadId=mp["UploadId"])
+
+# aws-chunked bodies with a trailing checksum (botocore >= 1.36 sends them by default
+# over HTTPS): STREAMING-UNSIGNED-PAYLOAD-TRAILER and STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
+def put_trailer(key, chunks, algo="crc32", signed=False, value=None, bad_sig=False, cut=0):
+    data = b"".join(chunks)
+    name = "x-amz-checksum-" + algo
+    value = value or b64(digests[algo](data) if algo in digests else b"\0" * 4)
+    hdrs = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data)), "x-amz-trailer": name}
+    path = "/repo/experiment-1/" + key
+    mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" if signed else "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    headers, k, seed, amz_date, scope = raw_request("PUT", path, headers=hdrs, payload_hash=mode)
+    trailer = "%s:%s" % (name, value)
+    if signed:
+        body = chunked_body(chunks, k, seed, amz_date, scope)[:-2]   # the final chunk without its CRLF
+        final = body[body.rindex(b"chunk-signature=") + 16:-2].decode()
+        sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, final,
+                         hashlib.sha256((trailer + "\n").encode()).hexdigest()])
+        sig = "0" * 64 if bad_sig else hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+        body += ("%s\r\nx-amz-trailer-signature:%s\r\n\r\n" % (trailer, sig)).encode()
+    else:
+        body = b"".join(b"%x\r\n" % len(c) + c + b"\r\n" for c in chunks)
+        body += ("0\r\n%s\r\n\r\n" % trailer).encode()
+    if cut:
+        body = body[:-cut]
+    headers["content-length"] = str(len(body))
+    return send("PUT", path, headers, body)
+
+
+for signed in (False, True):
+    kind = "signed" if signed else "unsigned"
+    for algo in ("crc32", "sha256"):
+        status, data = put_trailer("tr/%s-%s.bin" % (kind, algo), chunks, algo=algo, signed=signed)
+        got = s3.get_object(Bucket="repo", Key="experiment-1/tr/%s-%s.bin" % (kind, algo))["Body"].read() \
+            if status == 200 else data
+        ok(status == 200 and got == b"".join(chunks),
+           "a %s aws-chunked body with a trailing x-amz-checksum-%s is stored" % (kind, algo), (status, got[:200]))
+    status, data = put_trailer("tr/%s-corrupt.bin" % kind, chunks, signed=signed,
+                               value=b64(digests["crc32"](b"other")))
+    ok(status == 400 and b"<Code>BadDigest</Code>" in data,
+       "a %s trailer whose checksum does not match the body is 400 BadDigest" % kind, status)
+    status, data = put_trailer("tr/%s-cut.bin" % kind, chunks, signed=signed, cut=10)
+    ok(status == 400 and b"<Code>IncompleteBody</Code>" in data, "a %s body with a truncated trailer is 400" % kind,
+       status)
+status, data = put_trailer("tr/badsig.bin", chunks, signed=True, bad_sig=True)
+ok(status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in data,
+   "a trailer with a wrong x-amz-trailer-signature is 403 SignatureDoesNotMatch", status)
+status, data = put_trailer("tr/crc32c.bin", chunks, algo="crc32c")
+ok(status == 501 and b"<Code>NotImplemented</Code>" in data, "a trailing x-amz-checksum-crc32c is 501 NotImplemented",
+   status)
+ok(sorted(p for (p,) in conn.execute("SELECT path FROM lakefs_staged('repo', 'experiment-1') WHERE path LIKE 'tr/%'"))
+   == ["tr/signed-crc32.bin", "tr/signed-sha256.bin", "tr/unsigned-crc32.bin", "tr/unsigned-sha256.bin"],
+   "no trailer body that failed a check is staged")
+
+
+def as_trailer(params, **kw):
+    """botocore sends a trailing checksum over HTTPS only: ask for it over HTTP too"""
+    algo = params.get("context", {}).get("checksum", {}).get("request_algorithm")
+    if isinstance(algo, dict):
+        algo["in"] = "trailer"
+
+
+tc = client()
+tc.meta.events.register("before-call.s3.PutObject", as_trailer)
+tc.meta.events.register("before-call.s3.UploadPart", as_trailer)
+sent_modes = []
+tc.meta.events.register("before-send.s3", lambda request, **kw: sent_modes.append(
+    request.headers.get("x-amz-content-sha256", b"")))
+tc.put_object(Bucket="repo", Key="experiment-1/tr/botocore.bin", Body=b"".join(chunks), ChecksumAlgorithm="CRC32")
+ok(s3.get_object(Bucket="repo", Key="experiment-1/tr/botocore.bin")["Body"].read() == b"".join(chunks),
+   "botocore's own STREAMING-UNSIGNED-PAYLOAD-TRAILER put_object (x-amz-checksum-crc32 trailer) is stored")
+mp = tc.create_multipart_upload(Bucket="repo", Key="experiment-1/tr/botocore-mp.bin")
+et = tc.upload_part(Bucket="repo", Key="experiment-1/tr/botocore-mp.bin", UploadId=mp["UploadId"], PartNumber=1,
+                    Body=b"".join(chunks), ChecksumAlgorithm="SHA256")["ETag"]
+tc.complete_multipart_upload(Bucket="repo", Key="experiment-1/tr/botocore-mp.bin", UploadId=mp["UploadId"],
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": et}]})
+ok(s3.get_object(Bucket="repo", Key="experiment-1/tr/botocore-mp.bin")["Body"].read() == b"".join(chunks),
+   "and so is its UploadPart with an x-amz-checksum-sha256 trailer")
+ok([m for m in sent_modes if b"TRAILER" in bytes(m if isinstance(m, bytes) else m.encode())] ==
+   [b"STREAMING-UNSIGNED-PAYLOAD-TRAILER"] * 2, "botocore did send those two bodies with a trailer", sent_modes)
+try:
+    trailer_cfg = botocore.config.Config(request_checksum_calculation="when_supported")
+except TypeError:
+    trailer_cfg = None
+if trailer_cfg is None:
+    note("botocore %s has no request_checksum_calculation: its trailer bodies are not tried" % botocore.__version__)
+else:
+    c = client(request_checksum_calculation="when_supported")
+    c.put_object(Bucket="repo", Key="experiment-1/tr/boto.bin", Body=b"".join(chunks), ChecksumAlgorithm="CRC32")
+    ok(c.get_object(Bucket="repo", Key="experiment-1/tr/boto.bin")["Body"].read() == b"".join(chunks),
+       "botocore's own checksummed put_object is stored")
+
+
 old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)
 headers, *_ = raw_request("GET", "/repo", when=old)
 status, data = send("GET", "/repo", headers, b"")
@@ -600,6 +780,44 @@ ok(error_of(s3.put_object, Bucket="repo", Key="v1/x.txt", Body=b"x") == (400, "I
    "a write to a tag is refused")
 ok(error_of(s3.put_object, Bucket="repo", Key="%s/x.txt" % main_commit, Body=b"x") == (400, "InvalidArgument"),
    "a write to a commit id is refused")
+# a key whose role may write some branches only: a write to a tag is still the documented 400
+conn.execute("SELECT lakefs_grant('repo', 'lk_gw_reader', 'write', branches => 'model-*')")
+partial = client("lk_gw_reader")
+for what, call in (("PutObject", lambda: partial.put_object(Bucket="repo", Key="v1/x.txt", Body=b"x")),
+                   ("DeleteObject", lambda: partial.delete_object(Bucket="repo", Key="v1/raw/big.bin")),
+                   ("CopyObject", lambda: partial.copy_object(Bucket="repo", Key="v1/copy.bin",
+                                                              CopySource={"Bucket": "repo", "Key": "main/raw/big.bin"})),
+                   ("CreateMultipartUpload", lambda: partial.create_multipart_upload(Bucket="repo", Key="v1/mp.bin"))):
+    got = error_of(call)
+    ok(got == (400, "InvalidArgument"),
+       "%s to a tag with a key that may write some branches only is 400 InvalidArgument" % what, got)
+ok(error_of(partial.put_object, Bucket="repo", Key="%s/x.txt" % main_commit, Body=b"x") == (400, "InvalidArgument"),
+   "and so is a write to a commit id")
+ok(error_of(partial.put_object, Bucket="repo", Key="main/x.txt", Body=b"x") == (403, "AccessDenied"),
+   "while a write to a branch outside its grant stays 403 AccessDenied")
+conn.execute("SELECT lakefs_revoke('repo', 'lk_gw_reader', 'write', branches => 'model-*')")
+# a NUL byte in a key would cut it (and its signature would then not match)
+ok(error_of(s3.put_object, Bucket="repo", Key="experiment-1/nul\x00x", Body=b"x") == (400, "InvalidArgument"),
+   "PutObject of a key with a NUL byte is 400 InvalidArgument")
+ok(error_of(s3.get_object, Bucket="repo", Key="main/nul\x00x") == (400, "InvalidArgument"),
+   "and so is GetObject")
+ok(error_of(s3.list_objects_v2, Bucket="repo", Prefix="main/nul\x00") == (400, "InvalidArgument"),
+   "and a listing whose prefix has one")
+ok(error_of(s3.copy_object, Bucket="repo", Key="experiment-1/nulcopy.bin",
+            CopySource={"Bucket": "repo", "Key": "main/raw/big\x00.bin"}) == (400, "InvalidArgument"),
+   "and a copy source with one")
+ok(one("SELECT count(*) FROM lakefs_staged('repo', 'experiment-1') WHERE path LIKE 'nul%%'")[0] == 0,
+   "nothing is staged for them")
+ok(s3.head_bucket(Bucket="repo")["ResponseMetadata"]["HTTPStatusCode"] == 200,
+   "the next request on the connection is served")
+r = s3.list_objects_v2(Bucket="repo", Prefix="nosuchbranch/", Delimiter="/")
+ok(r["ResponseMetadata"]["HTTPStatusCode"] == 200 and r["KeyCount"] == 0 and "Contents" not in r
+   and "CommonPrefixes" not in r and not r["IsTruncated"],
+   "listing an unknown ref is an empty listing (200), as a prefix that matches nothing", r.get("KeyCount"))
+r = s3.list_objects(Bucket="repo", Prefix="nosuchbranch/raw/")
+ok(r["ResponseMetadata"]["HTTPStatusCode"] == 200 and "Contents" not in r, "also for ListObjects v1")
+ok(error_of(client("lk_gw_nobody").list_objects_v2, Bucket="repo", Prefix="nosuchbranch/") == (403, "AccessDenied"),
+   "while a role without read on the repository still gets AccessDenied")
 ok(error_of(s3.list_objects_v2, Bucket="nope", Prefix="main/") == (404, "NoSuchBucket"),
    "a missing repository is 404 NoSuchBucket")
 ok(error_of(s3.get_object, Bucket="nope", Key="main/x") == (404, "NoSuchBucket"),
@@ -786,6 +1004,20 @@ ok(c2.get_object(Bucket="repo", Key="main/raw/Images/cat/2.jpg")["Body"].read() 
    "the same statement then runs on the same connection, prepared anew")
 g.terminate()
 g.wait(timeout=15)
+
+# a key whose role has no user mapping for the store (and no PUBLIC one): a setup
+# error, 403 AccessDenied naming the fix in the gateway's log, never NoSuchKey
+um = one("SELECT umoptions FROM pg_user_mappings WHERE srvname = 'minio' AND usename = 'public'")[0]
+conn.execute("DROP USER MAPPING FOR PUBLIC SERVER minio")
+try:
+    ok(error_of(client("lk_gw_reader").get_object, Bucket="repo",
+                Key="main/raw/Images/cat/2.jpg") == (403, "AccessDenied"),
+       "a role without a user mapping for the store: GetObject is 403 AccessDenied, not NoSuchKey")
+finally:
+    conn.execute("CREATE USER MAPPING FOR PUBLIC SERVER minio OPTIONS (%s)" % ", ".join(
+        "%s %s" % (o.split("=", 1)[0], "'" + o.split("=", 1)[1].replace("'", "''") + "'") for o in um))
+ok(one("SELECT umoptions FROM pg_user_mappings WHERE srvname = 'minio' AND usename = 'public'")[0] == um,
+   "the PUBLIC mapping is back as it was")
 
 # SIGTERM: finishes what it can and exits 0, also with a client that stalls mid-download
 slow = urllib.request.urlopen(s3.generate_presigned_url(

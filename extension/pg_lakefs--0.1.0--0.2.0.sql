@@ -950,3 +950,17 @@ COMMENT ON FUNCTION lakefs_merge(text, text, text, text, jsonb, text, boolean, b
 'three-way merge of source_ref into dest_branch; returns the new head. strategy: '
 'NULL (conflicts are an error, SQLSTATE LK001), source-wins or dest-wins; squash: one '
 'commit whose only parent is the destination head (as git merge --squash)';
+
+-- scale: metaranges of version 2, a tree of content-addressed index nodes
+-- (src/common/range_codec.h). A root stays in lakefs.metaranges (commits name
+-- it); the index nodes below it live here. Version 1 metaranges stay readable.
+CREATE TABLE lakefs.index_nodes (
+	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	id			bytea NOT NULL,
+	level		integer NOT NULL,
+	entries		bigint NOT NULL,
+	data		bytea NOT NULL,
+	PRIMARY KEY (repo_id, id)
+);
+ALTER TABLE lakefs.index_nodes ALTER COLUMN data SET COMPRESSION lz4;
+REVOKE ALL ON lakefs.index_nodes FROM PUBLIC;

@@ -6,7 +6,10 @@
  * tree_apply_changes is the heart of commit (and of merge, revert and
  * import): it walks the base metarange and the sorted changes together.
  * A base range that no change falls into is reused by id, unread, as long as
- * the range writer is aligned (holds no pending entries). A range that a
+ * the range writer is aligned (holds no pending entries); likewise a whole
+ * level-1 index node (manifest.h), unread, when the builder holds no range
+ * of the node being filled either, so only the nodes on the paths to the
+ * changed ranges are written. A range that a
  * change falls into is decoded, merged with its changes, and re-chunked;
  * because boundaries are content-defined the writer re-aligns at the next
  * boundary key, after which reuse resumes. Cost: O(changes + ranges they
@@ -41,7 +44,7 @@ static void
 apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
 			ChangeSource *src, LkChange *ch, bool *have_ch, ApplyStats *stats)
 {
-	const RangeDesc *d = &base->descs[i];
+	const RangeDesc *d = tree_desc(base, i);
 	bytea	   *data = tree_load_range(base, i);
 	RangeReader r;
 	LakefsEntry e;
@@ -101,22 +104,39 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 	metarange_builder_init(&mb, repo_id);
 	range_writer_init(&rw, &mb);
 	have_ch = src->next(src->arg, &ch);
-	for (uint32 i = 0; i < base->n; i++)
+	for (uint32 i = 0; i < base->n;)
 	{
-		const RangeDesc *d = &base->descs[i];
-		bool		last = i == base->n - 1;
-		bool		touched = have_ch &&
-			(last || lk_keycmp(ch.entry.path, ch.entry.path_len,
-							   d->max_key, d->max_len) <= 0);
+		const TreeSegment *seg = tree_segment_at(base, i);
+		const RangeDesc *d;
+		bool		last;
+		bool		touched;
 
 		CHECK_FOR_INTERRUPTS();
+		/* a whole level-1 node no change falls into: reused by id, unread */
+		if (seg && rw.count == 0 && metarange_builder_can_add_node(&mb) &&
+			(!have_ch || (seg->first + seg->n < base->n &&
+						  lk_keycmp(ch.entry.path, ch.entry.path_len,
+									seg->max_key, seg->max_len) > 0)))
+		{
+			metarange_builder_add_node(&mb, seg);
+			stats->ranges_reused += seg->n;
+			i += seg->n;
+			continue;
+		}
+		d = tree_desc(base, i);
+		last = i == base->n - 1;
+		touched = have_ch &&
+			(last || lk_keycmp(ch.entry.path, ch.entry.path_len,
+							   d->max_key, d->max_len) <= 0);
 		if (!touched && rw.count == 0)
 		{
 			metarange_builder_add(&mb, d);
 			stats->ranges_reused++;
+			i++;
 			continue;
 		}
 		apply_range(base, i, last, &rw, src, &ch, &have_ch, stats);
+		i++;
 	}
 	/* an empty base tree: every change is new */
 	for (; have_ch; have_ch = src->next(src->arg, &ch))

@@ -4,10 +4,12 @@
  *		Streaming differences between two trees, and between a branch's
  *		staging area and its committed tree.
  *
- * A tree diff walks both metaranges together. Each side's head is either a
+ * A tree diff walks both trees together. Each side's head is either a
  * range descriptor (not yet read) or an entry of its one open range. At
  * every step:
  *
+ *   - two heads at the start of level-1 index nodes with equal ids are
+ *     skipped together with all their ranges, neither node read;
  *   - two range heads with equal ids are skipped together, unread: equal
  *     ids mean equal bytes, hence equal keys and entries;
  *   - a range head whose min key is <= the other side's key is opened
@@ -101,7 +103,7 @@ side_step(DiffSide *s)
 	if (rc == LK_CODEC_OK)
 		return;
 	if (rc != LK_CODEC_END)
-		lakefs_codec_error(rc, "range", s->tree->descs[s->next - 1].id);
+		lakefs_codec_error(rc, "range", tree_desc(s->tree, s->next - 1)->id);
 	pfree(s->data);
 	s->data = NULL;
 	s->open = false;
@@ -134,8 +136,10 @@ side_key(const TreeDiff *d, const DiffSide *s, uint32 *len)
 	}
 	else if (s->next < s->tree->n)
 	{
-		k = s->tree->descs[s->next].min_key;
-		*len = s->tree->descs[s->next].min_len;
+		const RangeDesc *rd = tree_desc(s->tree, s->next);
+
+		k = rd->min_key;
+		*len = rd->min_len;
 	}
 	else
 		return NULL;
@@ -261,6 +265,28 @@ emit_both(TreeDiff *d, DiffRecord *rec)
 }
 
 /*
+ * skip_equal_nodes: when both sides stand at the first range of level-1
+ * index nodes with equal ids, pass both nodes' ranges unread (equal ids:
+ * equal ranges), without reading the nodes either.
+ */
+static bool
+skip_equal_nodes(TreeDiff *d)
+{
+	const TreeSegment *ls = tree_segment_at(d->l.tree, d->l.next);
+	const TreeSegment *rs;
+
+	if (ls == NULL)
+		return false;
+	rs = tree_segment_at(d->r.tree, d->r.next);
+	if (rs == NULL || memcmp(ls->id, rs->id, LK_ID_LEN) != 0)
+		return false;
+	d->l.next += ls->n;
+	d->r.next += rs->n;
+	d->ranges_skipped += ls->n;
+	return true;
+}
+
+/*
  * tree_diff_next: the next difference in path order into *rec; false at the
  * end. Throws on catalog corruption.
  */
@@ -283,9 +309,11 @@ tree_diff_next(TreeDiff *d, DiffRecord *rec)
 		CHECK_FOR_INTERRUPTS();
 		if (lk == NULL && rk == NULL)
 			return false;
+		if (lk && rk && !d->l.open && !d->r.open && skip_equal_nodes(d))
+			continue;
 		if (lk && rk && !d->l.open && !d->r.open &&
-			memcmp(d->l.tree->descs[d->l.next].id, d->r.tree->descs[d->r.next].id,
-				   LK_ID_LEN) == 0)
+			memcmp(tree_desc(d->l.tree, d->l.next)->id,
+				   tree_desc(d->r.tree, d->r.next)->id, LK_ID_LEN) == 0)
 		{
 			d->l.next++;
 			d->r.next++;
@@ -345,7 +373,7 @@ probe_step(TreeProbe *p)
 	int			rc = range_reader_next(&p->reader, &p->e);
 
 	if (rc != LK_CODEC_OK && rc != LK_CODEC_END)
-		lakefs_codec_error(rc, "range", p->tree->descs[p->cur].id);
+		lakefs_codec_error(rc, "range", tree_desc(p->tree, (uint32) p->cur)->id);
 	p->have_e = rc == LK_CODEC_OK;
 }
 
@@ -362,7 +390,7 @@ tree_probe(TreeProbe *p, const char *path, uint32 len, LakefsEntry *out)
 
 	if (i >= p->tree->n)
 		return false;
-	d = &p->tree->descs[i];
+	d = tree_desc(p->tree, i);
 	if (lk_keycmp(path, len, d->min_key, d->min_len) < 0)
 		return false;
 	if ((int64) i != p->cur)

@@ -146,7 +146,14 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 		stats->changes++;
 	}
 	range_writer_flush(&rw);
-	metarange_builder_finish(&mb, out_metarange);
+	/*
+	 * No change: the base tree itself, whatever format it was written in
+	 * (callers test "changes nothing" by id).
+	 */
+	if (stats->changes == 0)
+		memcpy(out_metarange, base_metarange, LK_ID_LEN);
+	else
+		metarange_builder_finish(&mb, out_metarange);
 	stats->ranges_written = mb.ranges_written;
 	stats->entries = mb.entries;
 }

@@ -2,11 +2,17 @@
 
 Random histories (stage, delete, reset, commit, branch) over thousands of
 paths, with small ranges (pg_lakefs.range_size_bits = 4, about 16 entries a
-range) so that every commit touches, reuses and re-chunks many ranges. After
+range) and tiny index nodes (pg_lakefs.index_node_size_bits = 1, about two
+children a node: trees many levels deep), so that every commit touches,
+reuses and re-chunks many ranges and nodes at every level; each commit is
+written in metarange format 1 or 2 at random (LAKEFS_MODEL_FORMATS, default
+"1,2"), so trees of both formats are read, changed and rewritten in the other
+(LAKEFS_MODEL_NODE_BITS changes the node size). After
 every commit the branch's listing must equal a Python model of the tree; at
 the end every commit ever made is listed again and compared with the model's
 snapshot of it. Then, with the default range size, a one-object commit on a
-100k-entry tree must share all but at most two ranges with its parent.
+100k-entry tree must share all but at most two ranges with its parent and
+write at most two index nodes per level of the tree.
 
 Reproduce a failure with LAKEFS_TEST_SEED=<seed printed below>.
 """
@@ -23,6 +29,9 @@ rng = random.Random(seed)
 conninfo = fresh_database("lakefs_core_model")
 conn = connect(conninfo)
 conn.execute("SET pg_lakefs.range_size_bits = 4")
+conn.execute("SET pg_lakefs.index_node_size_bits = %d"
+             % int(os.environ.get("LAKEFS_MODEL_NODE_BITS", "1")))
+FORMATS = os.environ.get("LAKEFS_MODEL_FORMATS", "1,2").split(",")
 REPO = "model"
 conn.execute("SELECT lakefs_create_repository(%s, 's3://bucket/model')", (REPO,))
 
@@ -93,6 +102,8 @@ for step in range(steps):
         want = view(branch)
         if want == committed[branch]:
             continue
+        conn.execute("SELECT set_config('pg_lakefs.metarange_format', %s, false)",
+                     (rng.choice(FORMATS),))
         cid = conn.execute("SELECT lakefs_commit(%s, %s, %s)",
                            (REPO, branch, "step %d" % step)).fetchone()[0]
         commits += 1
@@ -177,15 +188,26 @@ if cid:
             bad_stat += 1
     ok(bad_stat == 0, "point lookups agree with the model")
 
-# range reuse at the default range size
+# range reuse at the default range size, in a tree of small index nodes
 conn.execute("RESET pg_lakefs.range_size_bits")
+conn.execute("RESET pg_lakefs.metarange_format")
+conn.execute("SET pg_lakefs.index_node_size_bits = 2")
 conn.execute("SELECT lakefs_create_repository('reuse', 's3://bucket/reuse')")
 conn.execute("""SELECT lakefs_stage_objects('reuse', 'main', $$
     SELECT format('images/%s/%s.jpg', g % 97, g) AS path, 'data/' || g AS physical_address,
            g AS size, md5(g::text) AS checksum FROM generate_series(1, 100000) g$$)""")
 conn.execute("SELECT lakefs_commit('reuse', 'main', 'load 100k')")
 total_bad = 0
+nodes_bad = 0
+
+
+def index_nodes():
+    return conn.execute("""SELECT count(*), coalesce(max(level), 0) FROM lakefs.index_nodes n
+        JOIN lakefs.repositories r ON r.id = n.repo_id WHERE r.name = 'reuse'""").fetchone()
+
+
 for trial in range(5):
+    nodes_before, top = index_nodes()
     g = rng.randrange(1, 100001)
     p = "images/%d/%d.jpg" % (g % 97, g)
     kind = trial % 3
@@ -198,10 +220,15 @@ for trial in range(5):
     conn.execute("SELECT lakefs_commit('reuse', 'main', 'one change')")
     n, new = conn.execute("""SELECT count(*), count(*) FILTER (WHERE p.id IS NULL)
         FROM lakefs_ranges('reuse', 'main') h LEFT JOIN lakefs_ranges('reuse', 'main~1') p USING (id)""").fetchone()
-    note("one-object commit (%s): %d ranges, %d new" % (["update", "delete", "insert"][kind], n, new))
+    new_nodes = index_nodes()[0] - nodes_before
+    note("one-object commit (%s): %d ranges, %d new; %d new index nodes below a root of level %d"
+         % (["update", "delete", "insert"][kind], n, new, new_nodes, top + 1))
     if new > 2 or n < 20:
         total_bad += 1
+    if new_nodes > 2 * top or top < 2:
+        nodes_bad += 1
 ok(total_bad == 0, "one-object commits on a 100k tree share all but at most two ranges")
+ok(nodes_bad == 0, "one-object commits on a 100k tree write at most two index nodes a level")
 
 conn.close()
 done()

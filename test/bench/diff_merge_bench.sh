@@ -3,6 +3,7 @@
 #
 #   test/bench/diff_merge_bench.sh                  1M entries
 #   LAKEFS_BENCH_SIZES="1000000 10000000" test/bench/diff_merge_bench.sh
+#   LAKEFS_BENCH_10M=1 test/bench/diff_merge_bench.sh   the same
 #
 # For each tree size N it builds, in a throwaway cluster (test/lib/pgcluster.sh):
 #   main      N entries (even numbers), committed
@@ -23,6 +24,7 @@ cd "$ROOT"
 . test/lib/pgcluster.sh
 
 SIZES=${LAKEFS_BENCH_SIZES:-1000000}
+[ "${LAKEFS_BENCH_10M:-}" = 1 ] && [ -z "${LAKEFS_BENCH_SIZES:-}" ] && SIZES="1000000 10000000"
 REPS=${LAKEFS_BENCH_REPS:-5}
 WORK=$ROOT/tmp_check/bench
 mkdir -p "$WORK"

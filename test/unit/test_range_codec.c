@@ -429,7 +429,8 @@ test_chunker(void)
 	}
 	printf("# %d keys -> %d ranges, avg %.0f, min %d, max %d\n", n, m,
 		   (double) n / (m ? m : 1), min, max);
-	ok(m > n / 8192 && m < n / 512, "range sizes average near 2^CHUNK_AVG_BITS");
+	ok(m > n / (4 << CHUNK_AVG_BITS) && m < n / ((1 << CHUNK_AVG_BITS) / 4),
+	   "range sizes average near 2^CHUNK_AVG_BITS");
 	ok(max <= (int) chunk_max_entries(), "no range exceeds chunk_max_entries()");
 
 	/* drop one key in the middle: every boundary but the neighbours stays */

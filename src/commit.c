@@ -102,6 +102,7 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 
 	memset(stats, 0, sizeof(*stats));
 	metarange_builder_init(&mb, repo_id);
+	metarange_builder_known(&mb, base);
 	range_writer_init(&rw, &mb);
 	have_ch = src->next(src->arg, &ch);
 	for (uint32 i = 0; i < base->n;)

@@ -136,10 +136,21 @@ side_key(const TreeDiff *d, const DiffSide *s, uint32 *len)
 	}
 	else if (s->next < s->tree->n)
 	{
-		const RangeDesc *rd = tree_desc(s->tree, s->next);
+		/* at the start of an index node, its bounds: the node stays unread */
+		const TreeSegment *seg = tree_segment_at(s->tree, s->next);
 
-		k = rd->min_key;
-		*len = rd->min_len;
+		if (seg)
+		{
+			k = seg->min_key;
+			*len = seg->min_len;
+		}
+		else
+		{
+			const RangeDesc *rd = tree_desc(s->tree, s->next);
+
+			k = rd->min_key;
+			*len = rd->min_len;
+		}
 	}
 	else
 		return NULL;

@@ -124,6 +124,30 @@ level_append(BuilderLevel *lv, const RangeDesc *d)
 
 static void level_add(MetarangeBuilder *mb, int level, const RangeDesc *d);
 
+/*
+ * metarange_builder_known: t (a tree of the repository that the caller read
+ * in this transaction, under the catalog writer lock: its nodes stay) is
+ * the tree the build changes. A node re-encoded equal to one of t's upper
+ * nodes (above level 1) is then not stored again: the nodes above the
+ * reused level-1 nodes cost a hash, no catalog statement.
+ */
+void
+metarange_builder_known(MetarangeBuilder *mb, TreeReader *t)
+{
+	mb->known = t;
+}
+
+static bool
+known_node(const MetarangeBuilder *mb, const uint8 *id)
+{
+	if (mb->known == NULL)
+		return false;
+	for (uint32 i = 0; i < mb->known->nupper; i++)
+		if (memcmp(mb->known->upper_ids + (Size) i * LK_ID_LEN, id, LK_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
 /* level_close: store the children at level as one index node, one level up */
 static void
 level_close(MetarangeBuilder *mb, int level)
@@ -146,10 +170,13 @@ level_close(MetarangeBuilder *mb, int level)
 		d.leaves += lv->descs[i].leaves;
 	}
 	d.bytes = out.len;
-	catalog_put_index_node(mb->repo_id, d.id, out.data, out.len, level + 1,
-						   (int64) d.count);
+	if (!known_node(mb, d.id))
+	{
+		catalog_put_index_node(mb->repo_id, d.id, out.data, out.len, level + 1,
+							   (int64) d.count);
+		mb->nodes_written++;
+	}
 	sb_free(&out);
-	mb->nodes_written++;
 	lv->n = 0;
 	level_add(mb, level + 1, &d);
 }

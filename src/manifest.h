@@ -47,6 +47,7 @@ typedef struct MetarangeBuilder
 	int64		ranges_reused;
 	int64		nodes_written;	/* index nodes encoded and stored */
 	int64		nodes_reused;	/* level-1 nodes taken whole, by id */
+	struct TreeReader *known;	/* a tree whose upper nodes need no store */
 } MetarangeBuilder;
 
 /* Chunks a sorted stream of entries into ranges. */
@@ -91,6 +92,7 @@ typedef struct TreeSegment
  */
 typedef struct TreeReader
 {
+	/* (named: MetarangeBuilder points to one) */
 	int32		repo_id;
 	uint8		id[LK_ID_LEN];
 	LkNodeKind	kind;			/* of the root: version 1 or 2 */
@@ -123,6 +125,7 @@ typedef struct TreeIter
 extern void manifest_init(void);	/* defines pg_lakefs.range_size_bits */
 extern void metarange_builder_init(MetarangeBuilder *mb, int32 repo_id);
 extern void metarange_builder_add(MetarangeBuilder *mb, const RangeDesc *d);
+extern void metarange_builder_known(MetarangeBuilder *mb, struct TreeReader *t);
 extern bool metarange_builder_can_add_node(const MetarangeBuilder *mb);
 extern void metarange_builder_add_node(MetarangeBuilder *mb, const TreeSegment *seg);
 extern void metarange_builder_finish(MetarangeBuilder *mb, uint8 *id_out);

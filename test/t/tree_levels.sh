@@ -11,10 +11,10 @@
 # is written in metarange format 1 or 2 at random (LAKEFS_MODEL_FORMATS=1,2):
 # format 1 trees (one flat list, as 0.1.0 wrote them) are diffed and merged
 # with format 2 trees and checked against the same model. TAP output (the
-# model's). LAKEFS_MODEL_STEPS (default 80 here) and LAKEFS_MODEL_SEED as for
-# the model.
+# model's). LAKEFS_MODEL_STEPS (default 150 here: fewer may draw no
+# conflicting merge) and LAKEFS_MODEL_SEED as for the model.
 set -u
 cd "$(dirname "$0")/../.."
 export LAKEFS_MODEL_RANGE_BITS=3 LAKEFS_MODEL_NODE_BITS=1 LAKEFS_MODEL_FORMATS=1,2
-export LAKEFS_MODEL_STEPS=${LAKEFS_MODEL_STEPS:-80}
+export LAKEFS_MODEL_STEPS=${LAKEFS_MODEL_STEPS:-150}
 exec /usr/bin/python3 test/t/diff_merge_model.py

@@ -7,9 +7,9 @@
  * import): it walks the base metarange and the sorted changes together.
  * A base range that no change falls into is reused by id, unread, as long as
  * the range writer is aligned (holds no pending entries); likewise a whole
- * level-1 index node (manifest.h), unread, when the builder holds no range
- * of the node being filled either, so only the nodes on the paths to the
- * changed ranges are written. A range that a
+ * index node of any level (the highest that fits, manifest.h), unread, when
+ * the builder holds nothing below that level either, so only the nodes on
+ * the paths to the changed ranges are read and written. A range that a
  * change falls into is decoded, merged with its changes, and re-chunked;
  * because boundaries are content-defined the writer re-aligns at the next
  * boundary key, after which reuse resumes. Cost: O(changes + ranges they
@@ -86,6 +86,31 @@ apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
 }
 
 /*
+ * reusable_node: the highest index node of base that starts at range i, that
+ * no change falls into (the next change, if any, is past its max key, and it
+ * is not the last node of its level while changes remain: that one covers
+ * everything above) and that the builder can take whole; NULL for none.
+ */
+static const TreeNode *
+reusable_node(TreeReader *base, MetarangeBuilder *mb, uint32 i, bool have_ch,
+			  const LkChange *ch)
+{
+	for (uint32 level = base->height - 1; level >= 1; level--)
+	{
+		const TreeNode *node = tree_node_at(base, i, level);
+
+		if (node == NULL || !metarange_builder_can_add_node(mb, level))
+			continue;
+		if (!have_ch ||
+			(node->first + node->desc.leaves < base->n &&
+			 lk_keycmp(ch->entry.path, ch->entry.path_len,
+					   node->desc.max_key, node->desc.max_len) > 0))
+			return node;
+	}
+	return NULL;
+}
+
+/*
  * tree_apply_changes: the tree of base_metarange with every change of src
  * applied, stored; its metarange id into out_metarange. Tombstones for
  * absent paths are no-ops. Throws on catalog corruption or unsorted input.
@@ -102,26 +127,23 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 
 	memset(stats, 0, sizeof(*stats));
 	metarange_builder_init(&mb, repo_id);
-	metarange_builder_known(&mb, base);
 	range_writer_init(&rw, &mb);
 	have_ch = src->next(src->arg, &ch);
 	for (uint32 i = 0; i < base->n;)
 	{
-		const TreeSegment *seg = tree_segment_at(base, i);
+		const TreeNode *node = rw.count == 0 ? reusable_node(base, &mb, i, have_ch, &ch) :
+			NULL;
 		const RangeDesc *d;
 		bool		last;
 		bool		touched;
 
 		CHECK_FOR_INTERRUPTS();
-		/* a whole level-1 node no change falls into: reused by id, unread */
-		if (seg && rw.count == 0 && metarange_builder_can_add_node(&mb) &&
-			(!have_ch || (seg->first + seg->n < base->n &&
-						  lk_keycmp(ch.entry.path, ch.entry.path_len,
-									seg->max_key, seg->max_len) > 0)))
+		if (node)
 		{
-			metarange_builder_add_node(&mb, seg);
-			stats->ranges_reused += seg->n;
-			i += seg->n;
+			/* a whole subtree no change falls into: reused by id, unread */
+			metarange_builder_add_node(&mb, node);
+			stats->ranges_reused += node->desc.leaves;
+			i += (uint32) node->desc.leaves;
 			continue;
 		}
 		d = tree_desc(base, i);

@@ -8,8 +8,10 @@
  * range descriptor (not yet read) or an entry of its one open range. At
  * every step:
  *
- *   - two heads at the start of level-1 index nodes with equal ids are
- *     skipped together with all their ranges, neither node read;
+ *   - two heads at the start of index nodes of one level with equal ids
+ *     are skipped together with all their ranges, neither node read (the
+ *     highest level first): a diff reads the nodes on the paths to the
+ *     ranges that differ and no other;
  *   - two range heads with equal ids are skipped together, unread: equal
  *     ids mean equal bytes, hence equal keys and entries;
  *   - a range head whose min key is <= the other side's key is opened
@@ -121,6 +123,23 @@ side_open(DiffSide *s)
 }
 
 /*
+ * node_starting_at: the highest index node whose first range is range i
+ * (read: only the nodes above it), or NULL when none starts there.
+ */
+static const TreeNode *
+node_starting_at(TreeReader *t, uint32 i)
+{
+	for (uint32 level = t->height - 1; level >= 1; level--)
+	{
+		const TreeNode *node = tree_node_at(t, i, level);
+
+		if (node)
+			return node;
+	}
+	return NULL;
+}
+
+/*
  * side_key: the side's current key (entry path or head range min key), or
  * NULL when the side is exhausted or past every path under the prefix.
  */
@@ -137,12 +156,12 @@ side_key(const TreeDiff *d, const DiffSide *s, uint32 *len)
 	else if (s->next < s->tree->n)
 	{
 		/* at the start of an index node, its bounds: the node stays unread */
-		const TreeSegment *seg = tree_segment_at(s->tree, s->next);
+		const TreeNode *node = node_starting_at(s->tree, s->next);
 
-		if (seg)
+		if (node)
 		{
-			k = seg->min_key;
-			*len = seg->min_len;
+			k = node->desc.min_key;
+			*len = node->desc.min_len;
 		}
 		else
 		{
@@ -276,25 +295,33 @@ emit_both(TreeDiff *d, DiffRecord *rec)
 }
 
 /*
- * skip_equal_nodes: when both sides stand at the first range of level-1
- * index nodes with equal ids, pass both nodes' ranges unread (equal ids:
- * equal ranges), without reading the nodes either.
+ * skip_equal_nodes: when both sides stand at the first range of index nodes
+ * of one level with equal ids, pass all their ranges unread (equal ids:
+ * equal subtrees), without reading the nodes either. The highest such
+ * level is tried first; going down a level reads the two nodes that
+ * differed.
  */
 static bool
 skip_equal_nodes(TreeDiff *d)
 {
-	const TreeSegment *ls = tree_segment_at(d->l.tree, d->l.next);
-	const TreeSegment *rs;
+	uint32		top = Min(d->l.tree->height, d->r.tree->height);
 
-	if (ls == NULL)
-		return false;
-	rs = tree_segment_at(d->r.tree, d->r.next);
-	if (rs == NULL || memcmp(ls->id, rs->id, LK_ID_LEN) != 0)
-		return false;
-	d->l.next += ls->n;
-	d->r.next += rs->n;
-	d->ranges_skipped += ls->n;
-	return true;
+	for (uint32 level = top - 1; level >= 1; level--)
+	{
+		const TreeNode *ln = tree_node_at(d->l.tree, d->l.next, level);
+		const TreeNode *rn;
+
+		if (ln == NULL)
+			continue;
+		rn = tree_node_at(d->r.tree, d->r.next, level);
+		if (rn == NULL || memcmp(ln->desc.id, rn->desc.id, LK_ID_LEN) != 0)
+			continue;
+		d->l.next += (uint32) ln->desc.leaves;
+		d->r.next += (uint32) rn->desc.leaves;
+		d->ranges_skipped += (int64) ln->desc.leaves;
+		return true;
+	}
+	return false;
 }
 
 /*

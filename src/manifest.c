@@ -14,16 +14,18 @@
  * ends is the root, stored as the metarange (format version 2; version 1,
  * one flat list, when pg_lakefs.metarange_format = 1). Nodes are stored
  * idempotently, so an unchanged node costs a hash and no catalog bytes; a
- * level-1 node taken whole from another tree (metarange_builder_add_node)
+ * node of any level taken whole from another tree (metarange_builder_add_node)
  * costs nothing at all. Why cut on the max key and not on the child's id:
  * see chunker.h.
  *
- * A TreeReader reads the root and every index node above level 1 at open
- * (for 10M entries: a root and some tens of nodes), and each level-1 node
- * (a "segment": the descriptors of a run of ranges) on first use; ranges
- * are fetched one at a time. Callers address ranges by their tree-wide
- * index (tree_desc), or skip a whole segment by id (tree_segment_at).
- * lakefs_ranges_loaded counts range fetches, so tests can prove that diff,
+ * A TreeReader reads the root at open and an index node when something
+ * below it is first needed; ranges are fetched one at a time. Callers
+ * address ranges by their tree-wide index (tree_desc), find the range that
+ * holds a key (tree_find_range, reading one node a level), or take the
+ * index node of a level that starts at a range (tree_node_at: its id and
+ * bounds come from its parent, the node itself stays unread) to reuse or
+ * skip a whole subtree by id. lakefs_ranges_loaded counts range fetches
+ * (lakefs_index_nodes_loaded node fetches), so tests can prove that diff,
  * merge and commit skip what did not change.
  *
  *-------------------------------------------------------------------------
@@ -124,30 +126,6 @@ level_append(BuilderLevel *lv, const RangeDesc *d)
 
 static void level_add(MetarangeBuilder *mb, int level, const RangeDesc *d);
 
-/*
- * metarange_builder_known: t (a tree of the repository that the caller read
- * in this transaction, under the catalog writer lock: its nodes stay) is
- * the tree the build changes. A node re-encoded equal to one of t's upper
- * nodes (above level 1) is then not stored again: the nodes above the
- * reused level-1 nodes cost a hash, no catalog statement.
- */
-void
-metarange_builder_known(MetarangeBuilder *mb, TreeReader *t)
-{
-	mb->known = t;
-}
-
-static bool
-known_node(const MetarangeBuilder *mb, const uint8 *id)
-{
-	if (mb->known == NULL)
-		return false;
-	for (uint32 i = 0; i < mb->known->nupper; i++)
-		if (memcmp(mb->known->upper_ids + (Size) i * LK_ID_LEN, id, LK_ID_LEN) == 0)
-			return true;
-	return false;
-}
-
 /* level_close: store the children at level as one index node, one level up */
 static void
 level_close(MetarangeBuilder *mb, int level)
@@ -170,12 +148,9 @@ level_close(MetarangeBuilder *mb, int level)
 		d.leaves += lv->descs[i].leaves;
 	}
 	d.bytes = out.len;
-	if (!known_node(mb, d.id))
-	{
-		catalog_put_index_node(mb->repo_id, d.id, out.data, out.len, level + 1,
-							   (int64) d.count);
-		mb->nodes_written++;
-	}
+	catalog_put_index_node(mb->repo_id, d.id, out.data, out.len, level + 1,
+						   (int64) d.count);
+	mb->nodes_written++;
 	sb_free(&out);
 	lv->n = 0;
 	level_add(mb, level + 1, &d);
@@ -206,39 +181,35 @@ metarange_builder_add(MetarangeBuilder *mb, const RangeDesc *d)
 }
 
 /*
- * metarange_builder_can_add_node: may a whole level-1 node come next? Only
- * in format 2 and when no range is pending (the node being filled at level
- * 1 is empty, as in the tree the node comes from).
+ * metarange_builder_can_add_node: may a whole index node of `level` come
+ * next? Only in format 2 and when nothing is pending below that level (the
+ * node being filled one level up starts here, as in the tree the node comes
+ * from).
  */
 bool
-metarange_builder_can_add_node(const MetarangeBuilder *mb)
+metarange_builder_can_add_node(const MetarangeBuilder *mb, uint32 level)
 {
-	return mb->format == 2 && mb->levels[0].n == 0;
+	if (mb->format != 2 || level < 1 || level >= LK_TREE_MAX_LEVEL)
+		return false;
+	for (uint32 l = 0; l < level; l++)
+		if (mb->levels[l].n > 0)
+			return false;
+	return true;
 }
 
 /*
- * metarange_builder_add_node: append a whole level-1 node of another tree
- * of the repository, by id, unread (only when can_add_node says so).
+ * metarange_builder_add_node: append a whole index node of another tree of
+ * the repository, by id, unread (only when can_add_node says so).
  */
 void
-metarange_builder_add_node(MetarangeBuilder *mb, const TreeSegment *seg)
+metarange_builder_add_node(MetarangeBuilder *mb, const TreeNode *node)
 {
-	RangeDesc	d;
-
-	Assert(seg->is_node && metarange_builder_can_add_node(mb));
-	memcpy(d.id, seg->id, LK_ID_LEN);
-	d.min_key = seg->min_key;
-	d.min_len = seg->min_len;
-	d.max_key = seg->max_key;
-	d.max_len = seg->max_len;
-	d.count = seg->count;
-	d.bytes = seg->bytes;
-	d.leaves = seg->n;
-	mb->entries += d.count;
-	mb->ranges += d.leaves;
-	mb->ranges_reused += d.leaves;
+	Assert(metarange_builder_can_add_node(mb, node->level));
+	mb->entries += node->desc.count;
+	mb->ranges += node->desc.leaves;
+	mb->ranges_reused += node->desc.leaves;
 	mb->nodes_reused++;
-	level_add(mb, 1, &d);
+	level_add(mb, node->level, &node->desc);
 }
 
 /*
@@ -399,198 +370,179 @@ decode_index_node(int32 repo_id, const RangeDesc *d, uint32 level, bytea **raw_o
 	return descs;
 }
 
-static void
-add_segment(TreeReader *t, uint32 *cap, const RangeDesc *d, bool is_node)
+/* node_load: read a node's children on first use (the root's are read) */
+static TreeNode *
+node_load(TreeReader *t, TreeNode *node)
 {
-	TreeSegment *s;
+	uint32		first;
 
-	if (t->nsegs == *cap)
+	if (node->loaded)
+		return node;
+	node->kids = decode_index_node(t->repo_id, &node->desc, node->level, &node->raw,
+								   &node->nkids);
+	node->loaded = true;
+	if (node->level == 1)
+		return node;
+	node->sub = palloc0(sizeof(TreeNode) * node->nkids);
+	first = node->first;
+	for (uint32 k = 0; k < node->nkids; k++)
 	{
-		*cap = *cap ? *cap * 2 : 16;
-		t->segs = t->segs ? repalloc(t->segs, sizeof(TreeSegment) * *cap) :
-			palloc(sizeof(TreeSegment) * *cap);
+		node->sub[k].desc = node->kids[k];
+		node->sub[k].level = node->level - 1;
+		node->sub[k].first = first;
+		first += (uint32) node->kids[k].leaves;
 	}
-	s = &t->segs[t->nsegs++];
-	memset(s, 0, sizeof(*s));
-	memcpy(s->id, d->id, LK_ID_LEN);
-	s->is_node = is_node;
-	s->min_key = d->min_key;
-	s->min_len = d->min_len;
-	s->max_key = d->max_key;
-	s->max_len = d->max_len;
-	s->first = t->n;
-	s->n = (uint32) d->leaves;
-	s->count = d->count;
-	s->bytes = d->bytes;
-	if (d->leaves > PG_UINT32_MAX - t->n)
-		lakefs_codec_error(LK_CODEC_BAD_VALUE, "metarange", t->id);
-	t->n += (uint32) d->leaves;
+	return node;
 }
 
-/*
- * expand: the children of a node of level `level` (> 1): level-1 nodes
- * become segments, higher ones are read and expanded in turn.
- */
+/* set up the root's children (no read) */
 static void
-expand(TreeReader *t, uint32 *cap, const RangeDesc *descs, uint32 n, uint32 level)
+root_children(TreeReader *t)
 {
-	for (uint32 i = 0; i < n; i++)
-	{
-		bytea	   *raw;
-		RangeDesc  *kids;
-		uint32		nkids;
+	TreeNode   *r = &t->root;
+	uint64		first = 0;
 
-		if (level == 2)
-		{
-			add_segment(t, cap, &descs[i], true);
-			continue;
-		}
-		if (t->nupper == t->upper_cap)
-		{
-			t->upper_cap = t->upper_cap ? t->upper_cap * 2 : 16;
-			t->upper_ids = t->upper_ids ? repalloc(t->upper_ids, LK_ID_LEN * t->upper_cap) :
-				palloc(LK_ID_LEN * t->upper_cap);
-		}
-		memcpy(t->upper_ids + (Size) t->nupper++ * LK_ID_LEN, descs[i].id, LK_ID_LEN);
-		kids = decode_index_node(t->repo_id, &descs[i], level - 1, &raw, &nkids);
-		expand(t, cap, kids, nkids, level - 1);
+	if (r->level == 1)
+	{
+		t->n = r->nkids;
+		return;
 	}
+	r->sub = palloc0(sizeof(TreeNode) * Max(r->nkids, 1));
+	for (uint32 k = 0; k < r->nkids; k++)
+	{
+		r->sub[k].desc = r->kids[k];
+		r->sub[k].level = r->level - 1;
+		r->sub[k].first = (uint32) first;
+		first += r->kids[k].leaves;
+		if (first > PG_UINT32_MAX)
+			lakefs_codec_error(LK_CODEC_BAD_VALUE, "metarange", t->id);
+	}
+	t->n = (uint32) first;
 }
 
 /*
  * tree_open: read the tree whose root is metarange_id (version 1 or 2).
- * Throws ERRCODE_DATA_CORRUPTED for a missing or corrupt root or upper
- * index node; everything is palloc'd in the current context.
+ * Reads the root only. Throws ERRCODE_DATA_CORRUPTED for a missing or
+ * corrupt root; everything is palloc'd in the current context.
  */
 TreeReader *
 tree_open(int32 repo_id, const uint8 *metarange_id)
 {
 	TreeReader *t = palloc0(sizeof(TreeReader));
-	RangeDesc  *descs;
-	uint32		n;
-	uint32		cap = 0;
+	TreeNode   *r = &t->root;
 	int			rc;
 
 	t->repo_id = repo_id;
 	memcpy(t->id, metarange_id, LK_ID_LEN);
 	t->raw = load_node(repo_id, RANGE_CACHE_METARANGE, metarange_id);
 	rc = tree_node_decode(VARDATA_ANY(t->raw), VARSIZE_ANY_EXHDR(t->raw), &t->kind,
-						  &t->height, &descs, &n);
+						  &t->height, &r->kids, &r->nkids);
 	if (rc != LK_CODEC_OK || t->kind == LK_NODE_INDEX)
 		lakefs_codec_error(rc != LK_CODEC_OK ? rc : LK_CODEC_BAD_MAGIC, "metarange",
 						   metarange_id);
-	for (uint32 i = 0; i < n; i++)
-		t->entries += descs[i].count;
-	if (t->height == 1)
-	{
-		if (n > 0)
-		{
-			RangeDesc	all;
-
-			memset(&all, 0, sizeof(all));
-			memcpy(all.id, metarange_id, LK_ID_LEN);
-			all.min_key = descs[0].min_key;
-			all.min_len = descs[0].min_len;
-			all.max_key = descs[n - 1].max_key;
-			all.max_len = descs[n - 1].max_len;
-			all.count = t->entries;
-			all.leaves = n;
-			add_segment(t, &cap, &all, false);
-			t->segs[0].descs = descs;
-			t->segs[0].raw = t->raw;
-		}
-	}
-	else
-		expand(t, &cap, descs, n, t->height);
+	memcpy(r->desc.id, metarange_id, LK_ID_LEN);
+	r->level = t->height;
+	r->loaded = true;
+	r->raw = t->raw;
+	for (uint32 i = 0; i < r->nkids; i++)
+		t->entries += r->kids[i].count;
+	root_children(t);
 	return t;
 }
 
-/* the index of the segment holding range i (i < t->n) */
-static uint32
-segment_of(TreeReader *t, uint32 i)
+/* the child of node (level > 1, loaded) whose ranges include range i */
+static TreeNode *
+child_of(TreeNode *node, uint32 i)
 {
 	uint32		lo = 0,
-				hi = t->nsegs;
+				hi = node->nkids;
 
-	if (t->last_seg < t->nsegs && t->segs[t->last_seg].first <= i &&
-		i < t->segs[t->last_seg].first + t->segs[t->last_seg].n)
-		return t->last_seg;
 	while (hi - lo > 1)
 	{
 		uint32		mid = lo + (hi - lo) / 2;
 
-		if (t->segs[mid].first <= i)
+		if (node->sub[mid].first <= i)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	t->last_seg = lo;
-	return lo;
+	return &node->sub[lo];
 }
 
-/* read a segment's level-1 node on first use */
-static TreeSegment *
-segment_load(TreeReader *t, uint32 s)
+/* the loaded level-1 node (or level-1 root) holding range i (i < t->n) */
+static TreeNode *
+leaf_node(TreeReader *t, uint32 i)
 {
-	TreeSegment *seg = &t->segs[s];
+	TreeNode   *node = t->last;
 
-	if (seg->descs == NULL)
-	{
-		RangeDesc	d;
-		uint32		n;
-
-		memcpy(d.id, seg->id, LK_ID_LEN);
-		d.min_key = seg->min_key;
-		d.min_len = seg->min_len;
-		d.max_key = seg->max_key;
-		d.max_len = seg->max_len;
-		d.count = seg->count;
-		d.leaves = seg->n;
-		seg->descs = decode_index_node(t->repo_id, &d, 1, &seg->raw, &n);
-	}
-	return seg;
+	if (node && node->first <= i && i < node->first + node->nkids)
+		return node;
+	node = &t->root;
+	while (node->level > 1)
+		node = node_load(t, child_of(node, i));
+	t->last = node;
+	return node;
 }
 
 /* tree_desc: the descriptor of range i (i < t->n); valid as long as t */
 const RangeDesc *
 tree_desc(TreeReader *t, uint32 i)
 {
-	TreeSegment *seg;
+	TreeNode   *node;
 
 	Assert(i < t->n);
-	seg = segment_load(t, segment_of(t, i));
-	return &seg->descs[i - seg->first];
+	node = leaf_node(t, i);
+	return &node->kids[i - node->first];
 }
 
 /*
- * tree_segment_at: the level-1 index node whose first range is range i,
- * unread, or NULL when range i starts none (or the tree has one level).
- * Two trees whose segments at their positions have equal ids hold the same
- * ranges there: callers skip seg->n ranges at once.
+ * tree_node_at: the index node of `level` whose first range is range i,
+ * unread (only the nodes above it are read), or NULL when none starts
+ * there. Two trees whose nodes at their positions have equal ids hold the
+ * same ranges there: callers skip node->desc.leaves ranges at once.
  */
-const TreeSegment *
-tree_segment_at(TreeReader *t, uint32 i)
+const TreeNode *
+tree_node_at(TreeReader *t, uint32 i, uint32 level)
 {
-	const TreeSegment *seg;
+	TreeNode   *node = &t->root;
 
-	if (i >= t->n)
+	if (i >= t->n || level < 1 || level >= t->height)
 		return NULL;
-	seg = &t->segs[segment_of(t, i)];
-	return seg->is_node && seg->first == i ? seg : NULL;
+	while (node->level > level)
+		node = child_of(node_load(t, node), i);
+	return node->first == i ? node : NULL;
+}
+
+/* visit the ids of every index node under node (loading those above level 1) */
+static void
+visit_nodes(TreeReader *t, TreeNode *node, void (*fn) (void *arg, const uint8 *id),
+			void *arg)
+{
+	if (node->level <= 1)
+		return;
+	node_load(t, node);
+	for (uint32 k = 0; k < node->nkids; k++)
+	{
+		fn(arg, node->kids[k].id);
+		visit_nodes(t, &node->sub[k], fn, arg);
+	}
 }
 
 /*
  * tree_index_node_ids: call fn with the id of every index node of the tree
- * (reads none: the ids are known at open).
+ * (reads every node above level 1).
  */
 void
 tree_index_node_ids(TreeReader *t, void (*fn) (void *arg, const uint8 *id), void *arg)
 {
-	for (uint32 i = 0; i < t->nupper; i++)
-		fn(arg, t->upper_ids + (Size) i * LK_ID_LEN);
-	for (uint32 s = 0; s < t->nsegs; s++)
-		if (t->segs[s].is_node)
-			fn(arg, t->segs[s].id);
+	if (t->root.level > 1)
+	{
+		for (uint32 k = 0; k < t->root.nkids; k++)
+		{
+			fn(arg, t->root.kids[k].id);
+			visit_nodes(t, &t->root.sub[k], fn, arg);
+		}
+	}
 }
 
 /* tree_load_range: fetch range i's bytes (counted in lakefs_ranges_loaded). */
@@ -625,43 +577,48 @@ tree_range_reader(bytea *data, RangeReader *r)
 	}
 }
 
+/* the first of n descriptors whose max key is >= key (n when none is) */
+static uint32
+first_max_at_least(const RangeDesc *d, uint32 n, const char *key, uint32 len)
+{
+	uint32		lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		uint32		mid = lo + (hi - lo) / 2;
+
+		if (lk_keycmp(d[mid].max_key, d[mid].max_len, key, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * tree_find_range: index of the first range whose max key is >= key (n when
  * key is past the last range): the range that holds key, if any does.
- * Reads at most the one level-1 node that holds it.
+ * Reads only the index nodes on the way down to it.
  */
 uint32
 tree_find_range(TreeReader *t, const char *key, uint32 len)
 {
-	uint32		lo = 0,
-				hi = t->nsegs;
-	TreeSegment *seg;
+	TreeNode   *node = &t->root;
 
-	while (lo < hi)
+	for (;;)
 	{
-		uint32		mid = lo + (hi - lo) / 2;
+		uint32		k = first_max_at_least(node->kids, node->nkids, key, len);
 
-		if (lk_keycmp(t->segs[mid].max_key, t->segs[mid].max_len, key, len) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (k >= node->nkids)
+			return t->n;		/* only at the root: a child's max bounds its kids */
+		if (node->level == 1)
+		{
+			t->last = node;
+			return node->first + k;
+		}
+		node = node_load(t, &node->sub[k]);
 	}
-	if (lo >= t->nsegs)
-		return t->n;
-	t->last_seg = lo;
-	seg = segment_load(t, lo);
-	lo = 0;
-	hi = seg->n;
-	while (lo < hi)
-	{
-		uint32		mid = lo + (hi - lo) / 2;
-
-		if (lk_keycmp(seg->descs[mid].max_key, seg->descs[mid].max_len, key, len) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return seg->first + lo;
 }
 
 void

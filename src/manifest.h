@@ -46,8 +46,7 @@ typedef struct MetarangeBuilder
 	int64		ranges_written; /* new ranges stored by this build */
 	int64		ranges_reused;
 	int64		nodes_written;	/* index nodes encoded and stored */
-	int64		nodes_reused;	/* level-1 nodes taken whole, by id */
-	struct TreeReader *known;	/* a tree whose upper nodes need no store */
+	int64		nodes_reused;	/* nodes taken whole, by id */
 } MetarangeBuilder;
 
 /* Chunks a sorted stream of entries into ranges. */
@@ -64,35 +63,32 @@ typedef struct RangeWriter
 } RangeWriter;
 
 /*
- * A run of consecutive ranges of a tree under one level-1 index node (or, in
- * a tree of one level, the root's own list). Keys point into the parent's
- * bytes; descs is NULL until the node is loaded.
+ * One node of a tree in memory: the root, or an index node as its parent
+ * describes it. Its children are read (kids; sub for a node above level 1,
+ * one TreeNode per child) only on first use. Keys point into the parent's
+ * bytes.
  */
-typedef struct TreeSegment
+typedef struct TreeNode
 {
-	uint8		id[LK_ID_LEN];	/* the index node's id (the root's for none) */
-	bool		is_node;		/* false: the root's own descriptors */
-	const char *min_key;
-	uint32		min_len;
-	const char *max_key;
-	uint32		max_len;
+	RangeDesc	desc;			/* id, bounds, entries, bytes, leaves */
+	uint32		level;			/* 1: its children are ranges */
 	uint32		first;			/* tree-wide index of its first range */
-	uint32		n;				/* its ranges */
-	uint64		count;			/* entries under it */
-	uint64		bytes;			/* encoded size of the node */
-	RangeDesc  *descs;			/* its ranges, once loaded */
-	bytea	   *raw;			/* the node bytes descs point into */
-} TreeSegment;
+	bool		loaded;
+	uint32		nkids;
+	RangeDesc  *kids;			/* its children, once loaded */
+	struct TreeNode *sub;		/* level > 1: a TreeNode per child */
+	bytea	   *raw;			/* the bytes kids point into */
+} TreeNode;
 
 /*
- * A whole tree. Ranges are numbered 0..n-1 tree-wide in key order. The
- * root and every index node above level 1 are read at open (a few per
- * hundred thousand ranges); level-1 nodes (segments) are read on first
- * use, ranges by tree_load_range.
+ * A whole tree. Ranges are numbered 0..n-1 tree-wide in key order. Only the
+ * root is read at open; an index node is read when something below it is
+ * first needed (a range's descriptor, a seek, a node below it), so a diff
+ * or a commit reads the nodes on the paths to what changed and nothing
+ * else. ranges by tree_load_range.
  */
 typedef struct TreeReader
 {
-	/* (named: MetarangeBuilder points to one) */
 	int32		repo_id;
 	uint8		id[LK_ID_LEN];
 	LkNodeKind	kind;			/* of the root: version 1 or 2 */
@@ -100,12 +96,8 @@ typedef struct TreeReader
 	bytea	   *raw;			/* the root's bytes */
 	uint32		n;				/* ranges in the tree */
 	int64		entries;
-	TreeSegment *segs;
-	uint32		nsegs;
-	uint32		last_seg;		/* the segment tree_desc found last */
-	uint8	   *upper_ids;		/* ids of the index nodes above level 1 */
-	uint32		nupper;
-	uint32		upper_cap;
+	TreeNode	root;
+	TreeNode   *last;			/* the level-1 node tree_desc used last */
 } TreeReader;
 
 /* Entry-by-entry iteration over a tree, with seek. */
@@ -125,9 +117,8 @@ typedef struct TreeIter
 extern void manifest_init(void);	/* defines pg_lakefs.range_size_bits */
 extern void metarange_builder_init(MetarangeBuilder *mb, int32 repo_id);
 extern void metarange_builder_add(MetarangeBuilder *mb, const RangeDesc *d);
-extern void metarange_builder_known(MetarangeBuilder *mb, struct TreeReader *t);
-extern bool metarange_builder_can_add_node(const MetarangeBuilder *mb);
-extern void metarange_builder_add_node(MetarangeBuilder *mb, const TreeSegment *seg);
+extern bool metarange_builder_can_add_node(const MetarangeBuilder *mb, uint32 level);
+extern void metarange_builder_add_node(MetarangeBuilder *mb, const TreeNode *node);
 extern void metarange_builder_finish(MetarangeBuilder *mb, uint8 *id_out);
 
 extern void range_writer_init(RangeWriter *rw, MetarangeBuilder *mb);
@@ -136,7 +127,7 @@ extern void range_writer_flush(RangeWriter *rw);
 
 extern TreeReader *tree_open(int32 repo_id, const uint8 *metarange_id);
 extern const RangeDesc *tree_desc(TreeReader *t, uint32 i);
-extern const TreeSegment *tree_segment_at(TreeReader *t, uint32 i);
+extern const TreeNode *tree_node_at(TreeReader *t, uint32 i, uint32 level);
 extern void tree_index_node_ids(TreeReader *t, void (*fn) (void *arg, const uint8 *id),
 								void *arg);
 extern bytea *tree_load_range(TreeReader *t, uint32 i);

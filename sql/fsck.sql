@@ -241,6 +241,27 @@ SELECT kind, object = 'index_node ' || encode((SELECT id FROM node_victim), 'hex
 	   detail LIKE '% % names it, but it does not exist' AS detail_ok
 FROM lakefs_fsck('fsck-repo');
 ROLLBACK;
+-- Reading trees over a deleted node, or over a node whose bytes are another
+-- node's (it no longer matches its parent), raises XX001 data_corrupted (the
+-- backend's cache of node bytes off, or it would still hold the good ones).
+BEGIN;
+SET LOCAL pg_lakefs.range_cache_size = 0;
+DELETE FROM lakefs.index_nodes
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM node_victim);
+SELECT pg_temp.sqlstate_of($$SELECT count(*) FROM lakefs.commits c
+	JOIN lakefs.repositories r ON r.id = c.repo_id AND r.name = 'fsck-repo',
+	LATERAL lakefs_ls('fsck-repo', c.id) l$$) AS missing_node;
+ROLLBACK;
+BEGIN;
+SET LOCAL pg_lakefs.range_cache_size = 0;
+UPDATE lakefs.index_nodes SET data = (SELECT n.data FROM lakefs.index_nodes n
+	WHERE n.repo_id = (SELECT id FROM repo) AND n.level = 1
+	AND n.id <> (SELECT id FROM node_victim) ORDER BY n.id LIMIT 1)
+WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM node_victim);
+SELECT pg_temp.sqlstate_of($$SELECT count(*) FROM lakefs.commits c
+	JOIN lakefs.repositories r ON r.id = c.repo_id AND r.name = 'fsck-repo',
+	LATERAL lakefs_ls('fsck-repo', c.id) l$$) AS other_node;
+ROLLBACK;
 BEGIN;
 UPDATE lakefs.index_nodes SET level = level + 1, entries = entries + 1
 WHERE repo_id = (SELECT id FROM repo) AND id = (SELECT id FROM node_victim);

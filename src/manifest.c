@@ -24,9 +24,8 @@
  * holds a key (tree_find_range, reading one node a level), or take the
  * index node of a level that starts at a range (tree_node_at: its id and
  * bounds come from its parent, the node itself stays unread) to reuse or
- * skip a whole subtree by id. lakefs_ranges_loaded counts range fetches
- * (lakefs_index_nodes_loaded node fetches), so tests can prove that diff,
- * merge and commit skip what did not change.
+ * skip a whole subtree by id. lakefs_ranges_loaded counts range fetches,
+ * so tests can prove that diff, merge and commit skip what did not change.
  *
  *-------------------------------------------------------------------------
  */
@@ -74,7 +73,6 @@ manifest_init(void)
 }
 
 int64		lakefs_ranges_loaded = 0;
-int64		lakefs_index_nodes_loaded = 0;
 
 /*
  * lakefs_codec_error: report a corrupt range or metarange. This is catalog
@@ -333,8 +331,6 @@ load_node(int32 repo_id, char kind, const uint8 *id)
 							   "missing metarange" : "missing index node", id);
 		range_cache_put(repo_id, kind, id, raw);
 	}
-	if (kind == RANGE_CACHE_INDEX_NODE)
-		lakefs_index_nodes_loaded++;
 	return raw;
 }
 
@@ -365,7 +361,17 @@ decode_index_node(int32 repo_id, const RangeDesc *d, uint32 level, bytea **raw_o
 	if (kind != LK_NODE_INDEX || lv != level || leaves != d->leaves || count != d->count ||
 		lk_keycmp(descs[0].min_key, descs[0].min_len, d->min_key, d->min_len) != 0 ||
 		lk_keycmp(descs[*n - 1].max_key, descs[*n - 1].max_len, d->max_key, d->max_len) != 0)
-		lakefs_codec_error(LK_CODEC_BAD_VALUE, "index node", d->id);
+	{
+		char		hex[LK_ID_HEX_LEN + 1];
+
+		lk_hex(d->id, LK_ID_LEN, hex);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("index node %s is corrupt: it does not match its parent", hex),
+				 errdetail("Its level, entry or range count, or key bounds differ from "
+						   "what the node above it records."),
+				 errhint("Run lakefs_fsck() on the repository.")));
+	}
 	*raw_out = raw;
 	return descs;
 }

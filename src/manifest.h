@@ -142,6 +142,5 @@ extern uint32 tree_find_range(TreeReader *t, const char *key, uint32 len);
 extern void lakefs_codec_error(int rc, const char *what, const uint8 *id);
 
 extern int64 lakefs_ranges_loaded;	/* ranges fetched and decoded so far */
-extern int64 lakefs_index_nodes_loaded; /* index nodes fetched so far */
 
 #endif							/* LAKEFS_MANIFEST_H */

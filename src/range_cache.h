@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * range_cache.h
- *		A backend-local LRU cache of range and metarange bytes.
+ *		A backend-local LRU cache of range, index node and metarange bytes.
  *
  *-------------------------------------------------------------------------
  */

@@ -225,9 +225,19 @@ metarange_builder_finish(MetarangeBuilder *mb, uint8 *id_out)
 		tree_node_encode(&out, LK_NODE_ROOT_V1, 1, mb->levels[0].descs, mb->levels[0].n);
 	else
 	{
+		/*
+		 * Up to the highest level anything reached (whole nodes reused by
+		 * id may have skipped the levels between), closing what is pending
+		 * on the way; that level, which never closed, is the root.
+		 */
 		for (;;)
 		{
-			if (level + 1 >= LK_TREE_MAX_LEVEL || mb->levels[level + 1].added == 0)
+			int			top = 0;
+
+			for (int l = 0; l < LK_TREE_MAX_LEVEL; l++)
+				if (mb->levels[l].added > 0)
+					top = l;
+			if (level >= top)
 				break;
 			if (mb->levels[level].n > 0)
 				level_close(mb, level);

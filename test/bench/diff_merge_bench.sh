@@ -72,7 +72,7 @@ run_size() {
     echo "== N = $n entries"
     t0=$(date +%s.%N)
     psql_q -d bench -o /dev/null <<SQL || return 1
-SELECT lakefs_create_repository('$repo', 'local://$repo') IS NOT NULL;
+SELECT lakefs_create_repository('$repo', 's3://bench/$repo') IS NOT NULL;
 SELECT lakefs_create_branch('$repo', 'odd', 'main') IS NOT NULL;
 SELECT lakefs_stage_objects('$repo', 'main', \$q\$SELECT 'data/' || lpad((2 * i)::text, 10, '0') AS path,
 	'obj-' || i AS physical_address, i AS size, md5(i::text) AS checksum,

@@ -1055,3 +1055,17 @@ CREATE FUNCTION lakefs_multipart_upload(repository text, branch text, upload_id 
 COMMENT ON FUNCTION lakefs_multipart_upload(text, text, text) IS
 'the marker document of a gateway multipart upload (branch, path, created_by, and the '
 'content_type and metadata given at its creation); 42704 when the upload does not exist';
+
+-- scale: metaranges of version 2, a tree of content-addressed index nodes
+-- (src/common/range_codec.h). A root stays in lakefs.metaranges (commits name
+-- it); the index nodes below it live here. Version 1 metaranges stay readable.
+CREATE TABLE lakefs.index_nodes (
+	repo_id		integer NOT NULL REFERENCES lakefs.repositories ON DELETE CASCADE,
+	id			bytea NOT NULL,
+	level		integer NOT NULL,
+	entries		bigint NOT NULL,
+	data		bytea NOT NULL,
+	PRIMARY KEY (repo_id, id)
+);
+ALTER TABLE lakefs.index_nodes ALTER COLUMN data SET COMPRESSION lz4;
+REVOKE ALL ON lakefs.index_nodes FROM PUBLIC;

@@ -196,7 +196,7 @@ lakefs_ranges(PG_FUNCTION_ARGS)
 	t = tree_open(repo->id, refs_get_commit(repo, ref.commit)->metarange_id);
 	for (uint32 i = 0; i < t->n; i++)
 	{
-		const RangeDesc *d = &t->descs[i];
+		const RangeDesc *d = tree_desc(t, i);
 		char		hex[LK_ID_HEX_LEN + 1];
 		Datum		v[5];
 		bool		nulls[5] = {0};

@@ -49,6 +49,8 @@ typedef enum CatalogPlan
 	P_GET_METARANGE,
 	P_PUT_RANGE,
 	P_PUT_METARANGE,
+	P_GET_INDEX_NODE,
+	P_PUT_INDEX_NODE,
 	P_GET_BRANCH,
 	P_GET_BRANCH_LOCK,
 	P_INSERT_BRANCH,
@@ -113,6 +115,11 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 		"VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
 	4, {INT4OID, BYTEAOID, INT4OID, BYTEAOID}},
 	[P_PUT_METARANGE] = {"INSERT INTO lakefs.metaranges (repo_id, id, ranges, entries, data) "
+		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+	5, {INT4OID, BYTEAOID, INT4OID, INT8OID, BYTEAOID}},
+	[P_GET_INDEX_NODE] = {"SELECT data FROM lakefs.index_nodes WHERE repo_id = $1 AND id = $2",
+	2, {INT4OID, BYTEAOID}},
+	[P_PUT_INDEX_NODE] = {"INSERT INTO lakefs.index_nodes (repo_id, id, level, entries, data) "
 		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 	5, {INT4OID, BYTEAOID, INT4OID, INT8OID, BYTEAOID}},
 	[P_GET_BRANCH] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2",
@@ -497,6 +504,26 @@ catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data, size_t l
 	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
 	connect_spi();
 	run_plan(P_PUT_METARANGE, args, NULL, 0);
+	finish_spi();
+}
+
+bytea *
+catalog_get_index_node(int32 repo_id, const uint8 *id)
+{
+	return get_blob(P_GET_INDEX_NODE, repo_id, id);
+}
+
+/* catalog_put_index_node: store an index node (idempotent: ids are hashes) */
+void
+catalog_put_index_node(int32 repo_id, const uint8 *id, const char *data, size_t len,
+					   int32 level, int64 entries)
+{
+	Datum		args[5] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN),
+		Int32GetDatum(level), Int64GetDatum(entries), bytea_datum(data, len)};
+
+	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
+	connect_spi();
+	run_plan(P_PUT_INDEX_NODE, args, NULL, 0);
 	finish_spi();
 }
 

@@ -6,7 +6,10 @@
  * tree_apply_changes is the heart of commit (and of merge, revert and
  * import): it walks the base metarange and the sorted changes together.
  * A base range that no change falls into is reused by id, unread, as long as
- * the range writer is aligned (holds no pending entries). A range that a
+ * the range writer is aligned (holds no pending entries); likewise a whole
+ * index node of any level (the highest that fits, manifest.h), unread, when
+ * the builder holds nothing below that level either, so only the nodes on
+ * the paths to the changed ranges are read and written. A range that a
  * change falls into is decoded, merged with its changes, and re-chunked;
  * because boundaries are content-defined the writer re-aligns at the next
  * boundary key, after which reuse resumes. Cost: O(changes + ranges they
@@ -51,7 +54,7 @@ static void
 apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
 			ChangeSource *src, LkChange *ch, bool *have_ch, ApplyStats *stats)
 {
-	const RangeDesc *d = &base->descs[i];
+	const RangeDesc *d = tree_desc(base, i);
 	bytea	   *data = tree_load_range(base, i);
 	RangeReader r;
 	LakefsEntry e;
@@ -100,6 +103,31 @@ apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
 }
 
 /*
+ * reusable_node: the highest index node of base that starts at range i, that
+ * no change falls into (the next change, if any, is past its max key, and it
+ * is not the last node of its level while changes remain: that one covers
+ * everything above) and that the builder can take whole; NULL for none.
+ */
+static const TreeNode *
+reusable_node(TreeReader *base, MetarangeBuilder *mb, uint32 i, bool have_ch,
+			  const LkChange *ch)
+{
+	for (uint32 level = base->height - 1; level >= 1; level--)
+	{
+		const TreeNode *node = tree_node_at(base, i, level);
+
+		if (node == NULL || !metarange_builder_can_add_node(mb, level))
+			continue;
+		if (!have_ch ||
+			(node->first + node->desc.leaves < base->n &&
+			 lk_keycmp(ch->entry.path, ch->entry.path_len,
+					   node->desc.max_key, node->desc.max_len) > 0))
+			return node;
+	}
+	return NULL;
+}
+
+/*
  * tree_apply_changes: the tree of base_metarange with every change of src
  * applied, stored; its metarange id into out_metarange. Tombstones for
  * absent paths are no-ops. Throws on catalog corruption or unsorted input.
@@ -118,22 +146,37 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 	metarange_builder_init(&mb, repo_id);
 	range_writer_init(&rw, &mb);
 	have_ch = src->next(src->arg, &ch);
-	for (uint32 i = 0; i < base->n; i++)
+	for (uint32 i = 0; i < base->n;)
 	{
-		const RangeDesc *d = &base->descs[i];
-		bool		last = i == base->n - 1;
-		bool		touched = have_ch &&
-			(last || lk_keycmp(ch.entry.path, ch.entry.path_len,
-							   d->max_key, d->max_len) <= 0);
+		const TreeNode *node = rw.count == 0 ? reusable_node(base, &mb, i, have_ch, &ch) :
+			NULL;
+		const RangeDesc *d;
+		bool		last;
+		bool		touched;
 
 		CHECK_FOR_INTERRUPTS();
+		if (node)
+		{
+			/* a whole subtree no change falls into: reused by id, unread */
+			metarange_builder_add_node(&mb, node);
+			stats->ranges_reused += node->desc.leaves;
+			i += (uint32) node->desc.leaves;
+			continue;
+		}
+		d = tree_desc(base, i);
+		last = i == base->n - 1;
+		touched = have_ch &&
+			(last || lk_keycmp(ch.entry.path, ch.entry.path_len,
+							   d->max_key, d->max_len) <= 0);
 		if (!touched && rw.count == 0)
 		{
 			metarange_builder_add(&mb, d);
 			stats->ranges_reused++;
+			i++;
 			continue;
 		}
 		apply_range(base, i, last, &rw, src, &ch, &have_ch, stats);
+		i++;
 	}
 	/* an empty base tree: every change is new */
 	for (; have_ch; have_ch = src->next(src->arg, &ch))
@@ -143,7 +186,14 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 		stats->changes++;
 	}
 	range_writer_flush(&rw);
-	metarange_builder_finish(&mb, out_metarange);
+	/*
+	 * No change: the base tree itself, whatever format it was written in
+	 * (callers test "changes nothing" by id).
+	 */
+	if (stats->changes == 0)
+		memcpy(out_metarange, base_metarange, LK_ID_LEN);
+	else
+		metarange_builder_finish(&mb, out_metarange);
 	stats->ranges_written = mb.ranges_written;
 	stats->entries = mb.entries;
 }

@@ -4,10 +4,14 @@
  *		Streaming differences between two trees, and between a branch's
  *		staging area and its committed tree.
  *
- * A tree diff walks both metaranges together. Each side's head is either a
+ * A tree diff walks both trees together. Each side's head is either a
  * range descriptor (not yet read) or an entry of its one open range. At
  * every step:
  *
+ *   - two heads at the start of index nodes of one level with equal ids
+ *     are skipped together with all their ranges, neither node read (the
+ *     highest level first): a diff reads the nodes on the paths to the
+ *     ranges that differ and no other;
  *   - two range heads with equal ids are skipped together, unread: equal
  *     ids mean equal bytes, hence equal keys and entries;
  *   - a range head whose min key is <= the other side's key is opened
@@ -115,7 +119,7 @@ side_step(DiffSide *s)
 	if (rc == LK_CODEC_OK)
 		return;
 	if (rc != LK_CODEC_END)
-		lakefs_codec_error(rc, "range", s->tree->descs[s->next - 1].id);
+		lakefs_codec_error(rc, "range", tree_desc(s->tree, s->next - 1)->id);
 	pfree(s->data);
 	s->data = NULL;
 	s->open = false;
@@ -130,6 +134,23 @@ side_open(DiffSide *s)
 	s->open = true;
 	s->next++;
 	side_step(s);
+}
+
+/*
+ * node_starting_at: the highest index node whose first range is range i
+ * (read: only the nodes above it), or NULL when none starts there.
+ */
+static const TreeNode *
+node_starting_at(TreeReader *t, uint32 i)
+{
+	for (uint32 level = t->height - 1; level >= 1; level--)
+	{
+		const TreeNode *node = tree_node_at(t, i, level);
+
+		if (node)
+			return node;
+	}
+	return NULL;
 }
 
 /*
@@ -148,8 +169,21 @@ side_key(const TreeDiff *d, const DiffSide *s, uint32 *len)
 	}
 	else if (s->next < s->tree->n)
 	{
-		k = s->tree->descs[s->next].min_key;
-		*len = s->tree->descs[s->next].min_len;
+		/* at the start of an index node, its bounds: the node stays unread */
+		const TreeNode *node = node_starting_at(s->tree, s->next);
+
+		if (node)
+		{
+			k = node->desc.min_key;
+			*len = node->desc.min_len;
+		}
+		else
+		{
+			const RangeDesc *rd = tree_desc(s->tree, s->next);
+
+			k = rd->min_key;
+			*len = rd->min_len;
+		}
 	}
 	else
 		return NULL;
@@ -275,6 +309,36 @@ emit_both(TreeDiff *d, DiffRecord *rec)
 }
 
 /*
+ * skip_equal_nodes: when both sides stand at the first range of index nodes
+ * of one level with equal ids, pass all their ranges unread (equal ids:
+ * equal subtrees), without reading the nodes either. The highest such
+ * level is tried first; going down a level reads the two nodes that
+ * differed.
+ */
+static bool
+skip_equal_nodes(TreeDiff *d)
+{
+	uint32		top = Min(d->l.tree->height, d->r.tree->height);
+
+	for (uint32 level = top - 1; level >= 1; level--)
+	{
+		const TreeNode *ln = tree_node_at(d->l.tree, d->l.next, level);
+		const TreeNode *rn;
+
+		if (ln == NULL)
+			continue;
+		rn = tree_node_at(d->r.tree, d->r.next, level);
+		if (rn == NULL || memcmp(ln->desc.id, rn->desc.id, LK_ID_LEN) != 0)
+			continue;
+		d->l.next += (uint32) ln->desc.leaves;
+		d->r.next += (uint32) rn->desc.leaves;
+		d->ranges_skipped += (int64) ln->desc.leaves;
+		return true;
+	}
+	return false;
+}
+
+/*
  * tree_diff_next: the next difference in path order into *rec; false at the
  * end. Throws on catalog corruption.
  */
@@ -297,9 +361,11 @@ tree_diff_next(TreeDiff *d, DiffRecord *rec)
 		CHECK_FOR_INTERRUPTS();
 		if (lk == NULL && rk == NULL)
 			return false;
+		if (lk && rk && !d->l.open && !d->r.open && skip_equal_nodes(d))
+			continue;
 		if (lk && rk && !d->l.open && !d->r.open &&
-			memcmp(d->l.tree->descs[d->l.next].id, d->r.tree->descs[d->r.next].id,
-				   LK_ID_LEN) == 0)
+			memcmp(tree_desc(d->l.tree, d->l.next)->id,
+				   tree_desc(d->r.tree, d->r.next)->id, LK_ID_LEN) == 0)
 		{
 			d->l.next++;
 			d->r.next++;
@@ -359,7 +425,7 @@ probe_step(TreeProbe *p)
 	int			rc = range_reader_next(&p->reader, &p->e);
 
 	if (rc != LK_CODEC_OK && rc != LK_CODEC_END)
-		lakefs_codec_error(rc, "range", p->tree->descs[p->cur].id);
+		lakefs_codec_error(rc, "range", tree_desc(p->tree, (uint32) p->cur)->id);
 	p->have_e = rc == LK_CODEC_OK;
 }
 
@@ -376,7 +442,7 @@ tree_probe(TreeProbe *p, const char *path, uint32 len, LakefsEntry *out)
 
 	if (i >= p->tree->n)
 		return false;
-	d = &p->tree->descs[i];
+	d = tree_desc(p->tree, i);
 	if (lk_keycmp(path, len, d->min_key, d->min_len) < 0)
 		return false;
 	if ((int64) i != p->cur)

@@ -20,17 +20,23 @@
  *	 bounds_mismatch	a metarange's min/max key of a range differs from the
  *						range's first/last key (or from another metarange's)
  *	 missing_range		a metarange names a range that does not exist
+ *	 missing_index_node	a metarange (version 2) or index node names an
+ *						index node that does not exist
  *	 orphan_staging		staged rows or runs of a branch (or repository) that
  *						does not exist
  *
  * Cost and memory. Existence checks are anti-joins in SQL. Commits,
- * metaranges and ranges are each read once, through cursors, with a
- * temporary memory context reset for every row: metaranges first, which
- * fills a hash table of every distinct range they reference (id, expected
- * bounds, count, bytes: about 100 bytes plus the two keys per range), then
- * every row of lakefs.ranges once, so a range shared by many metaranges is
+ * metaranges, index nodes and ranges are each read once, through cursors,
+ * with a temporary memory context reset for every row: metaranges first,
+ * which fills a hash table of every distinct child they reference (id,
+ * expected level, bounds, count, bytes: about 100 bytes plus the two keys
+ * per child), then the index nodes from the top level down (each checked
+ * against what its parents say, then its own children noted), then every
+ * row of lakefs.ranges once, so a node or range shared by many trees is
  * still read and decoded once. Memory is bounded by the number of distinct
- * ranges, never by the number of entries.
+ * ranges and nodes, never by the number of entries. The same checks hold
+ * for index nodes as for ranges: hash, decoding and key order, counts
+ * (entries, ranges beneath, bytes, level) and bounds against the parent.
  *
  * Consistency. Every statement runs read-only on the snapshot of the calling
  * query, so concurrent commits never cause false reports.
@@ -77,6 +83,7 @@ typedef enum FsckPlan
 	F_MISSING_METARANGES,
 	F_COMMITS,
 	F_METARANGES,
+	F_INDEX_NODES,
 	F_RANGES,
 	F_ORPHAN_STAGING,
 	F_ORPHAN_STAGING_REPO,
@@ -107,6 +114,9 @@ static const char *const fsck_sql[NUM_FSCK_PLANS] = {
 	[F_METARANGES] =
 	"SELECT id, ranges, entries, data FROM lakefs.metaranges WHERE repo_id = $1 "
 	"ORDER BY id",
+	[F_INDEX_NODES] =
+	"SELECT id, level, entries, data FROM lakefs.index_nodes WHERE repo_id = $1 "
+	"ORDER BY level DESC, id",
 	[F_RANGES] = "SELECT id, entries, data FROM lakefs.ranges WHERE repo_id = $1",
 	[F_ORPHAN_STAGING] =
 	"SELECT s.branch, count(*) FILTER (WHERE s.run IS NULL), "
@@ -128,11 +138,17 @@ static const char *const fsck_sql[NUM_FSCK_PLANS] = {
 
 static SPIPlanPtr fsck_plans[NUM_FSCK_PLANS];
 
-/* What the metaranges say about one range, and whether the range was read. */
+/*
+ * What the metaranges (and index nodes) say about one range or index node,
+ * and whether it was read.
+ */
 typedef struct RangeRef
 {
 	uint8		id[LK_ID_LEN];	/* hash key */
-	uint8		metarange[LK_ID_LEN];	/* the first metarange naming it */
+	uint8		metarange[LK_ID_LEN];	/* the first parent naming it */
+	const char *parent_what;	/* "metarange" or "index node" */
+	uint32		level;			/* 0: a range; L: an index node of level L */
+	uint64		leaves;
 	char	   *min_key;
 	uint32		min_len;
 	char	   *max_key;
@@ -471,11 +487,12 @@ check_commits(Fsck *f)
 /* ---- metaranges ---- */
 
 /*
- * note_range: record what metarange mr says about a range; a range named by
- * several metaranges must be described the same way by each.
+ * note_range: record what parent mr (a metarange or index node: what)
+ * says about a child of level `level` (0: a range); a child named by several
+ * parents must be described the same way by each.
  */
 static void
-note_range(Fsck *f, const uint8 *mr, const RangeDesc *d)
+note_range(Fsck *f, const char *what, const uint8 *mr, uint32 level, const RangeDesc *d)
 {
 	bool		found;
 	RangeRef   *r = hash_search(f->refs, d->id, HASH_ENTER, &found);
@@ -483,6 +500,9 @@ note_range(Fsck *f, const uint8 *mr, const RangeDesc *d)
 	if (!found)
 	{
 		memcpy(r->metarange, mr, LK_ID_LEN);
+		r->parent_what = what;
+		r->level = level;
+		r->leaves = d->leaves;
 		r->min_key = MemoryContextAlloc(f->repo_cxt, d->min_len + d->max_len);
 		memcpy(r->min_key, d->min_key, d->min_len);
 		r->min_len = d->min_len;
@@ -496,17 +516,32 @@ note_range(Fsck *f, const uint8 *mr, const RangeDesc *d)
 	}
 	if (!keys_equal(r->min_key, r->min_len, d->min_key, d->min_len) ||
 		!keys_equal(r->max_key, r->max_len, d->max_key, d->max_len))
-		report(f, "bounds_mismatch", object_name("metarange", mr, LK_ID_LEN),
-			   "it gives range %s the keys %s to %s, metarange %s gives %s to %s",
+		report(f, "bounds_mismatch", object_name(what, mr, LK_ID_LEN),
+			   "it gives %s %s the keys %s to %s, %s %s gives %s to %s",
+			   level ? "index node" : "range",
 			   id_hex(d->id), key_text(d->min_key, d->min_len),
-			   key_text(d->max_key, d->max_len), id_hex(r->metarange),
+			   key_text(d->max_key, d->max_len), r->parent_what, id_hex(r->metarange),
 			   key_text(r->min_key, r->min_len), key_text(r->max_key, r->max_len));
-	if (r->count != d->count || r->bytes != d->bytes)
-		report(f, "count_mismatch", object_name("metarange", mr, LK_ID_LEN),
-			   "it gives range %s " UINT64_FORMAT " entries in " UINT64_FORMAT
-			   " bytes, metarange %s gives " UINT64_FORMAT " in " UINT64_FORMAT,
+	if (r->count != d->count || r->bytes != d->bytes || r->leaves != d->leaves ||
+		r->level != level)
+		report(f, "count_mismatch", object_name(what, mr, LK_ID_LEN),
+			   "it gives %s %s " UINT64_FORMAT " entries in " UINT64_FORMAT
+			   " bytes, %s %s gives " UINT64_FORMAT " in " UINT64_FORMAT,
+			   level ? "index node" : "range",
 			   id_hex(d->id), (uint64) d->count, (uint64) d->bytes,
-			   id_hex(r->metarange), (uint64) r->count, (uint64) r->bytes);
+			   r->parent_what, id_hex(r->metarange), (uint64) r->count, (uint64) r->bytes);
+}
+
+/* note every child of a node of level `level` that parent (what, id) holds */
+static void
+note_children(Fsck *f, const char *what, const bytea *id, uint32 level,
+			  const RangeDesc *descs, uint32 n)
+{
+	/* the hash table is keyed by the 32-byte id the row should have */
+	if (VARSIZE_ANY_EXHDR(id) != LK_ID_LEN)
+		return;
+	for (uint32 k = 0; k < n; k++)
+		note_range(f, what, (const uint8 *) VARDATA_ANY(id), level - 1, &descs[k]);
 }
 
 static void
@@ -522,7 +557,10 @@ check_metarange_row(Fsck *f, SPITupleTable *tt, uint64 i)
 	bytea	   *data = read_blob(tt, i, 4, &err);
 	RangeDesc  *descs;
 	uint32		n;
+	LkNodeKind	kind;
+	uint32		level;
 	uint64		sum = 0;
+	uint64		leaves = 0;
 	int			rc;
 
 	if (data == NULL)
@@ -531,31 +569,130 @@ check_metarange_row(Fsck *f, SPITupleTable *tt, uint64 i)
 		return;
 	}
 	check_hash(f, object, id, data);
-	rc = metarange_decode(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &descs, &n);
+	rc = tree_node_decode(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &kind, &level,
+						  &descs, &n);
+	if (rc == LK_CODEC_OK && kind == LK_NODE_INDEX)
+	{
+		report(f, "decode_error", object, "it holds an index node, not a metarange");
+		return;
+	}
 	if (rc != LK_CODEC_OK)
 	{
 		codec_problem(f, object, rc);
 		return;
 	}
 	for (uint32 k = 0; k < n; k++)
+	{
 		sum += descs[k].count;
-	if ((int64) n != nranges)
-		report(f, "count_mismatch", object, "it records %d ranges, its data has %u",
-			   nranges, n);
+		leaves += descs[k].leaves;
+	}
+	if ((int64) leaves != nranges)
+		report(f, "count_mismatch", object, "it records %d ranges, its data has " UINT64_FORMAT,
+			   nranges, leaves);
 	if ((int64) sum != entries)
 		report(f, "count_mismatch", object,
 			   "it records " INT64_FORMAT " entries, its ranges hold " UINT64_FORMAT,
 			   entries, sum);
-	/* the hash table is keyed by the 32-byte id the row should have */
-	if (VARSIZE_ANY_EXHDR(id) == LK_ID_LEN)
-		for (uint32 k = 0; k < n; k++)
-			note_range(f, (const uint8 *) VARDATA_ANY(id), &descs[k]);
+	note_children(f, "metarange", id, level, descs, n);
 }
 
 static void
 check_metaranges(Fsck *f)
 {
 	fsck_scan(f, F_METARANGES, check_metarange_row);
+}
+
+/* ---- index nodes ---- */
+
+/* a node's own bounds, counts and level against what its parent says */
+static void
+check_node_against_ref(Fsck *f, const char *object, RangeRef *r, uint32 level,
+					   const RangeDesc *descs, uint32 n, uint64 count, uint64 leaves,
+					   size_t bytes)
+{
+	r->seen = true;
+	if (!keys_equal(r->min_key, r->min_len, descs[0].min_key, descs[0].min_len) ||
+		!keys_equal(r->max_key, r->max_len, descs[n - 1].max_key, descs[n - 1].max_len))
+		report(f, "bounds_mismatch", object,
+			   "its keys run from %s to %s, %s %s says %s to %s",
+			   key_text(descs[0].min_key, descs[0].min_len),
+			   key_text(descs[n - 1].max_key, descs[n - 1].max_len), r->parent_what,
+			   id_hex(r->metarange), key_text(r->min_key, r->min_len),
+			   key_text(r->max_key, r->max_len));
+	if (r->count != count || r->bytes != bytes || r->leaves != leaves || r->level != level)
+		report(f, "count_mismatch", object,
+			   "it is of level %u and holds " UINT64_FORMAT " entries in " UINT64_FORMAT
+			   " ranges and %zu bytes, %s %s says level %u, " UINT64_FORMAT " in "
+			   UINT64_FORMAT " and " UINT64_FORMAT,
+			   level, count, leaves, bytes, r->parent_what, id_hex(r->metarange),
+			   r->level, (uint64) r->count, (uint64) r->leaves, (uint64) r->bytes);
+}
+
+static void
+check_index_node_row(Fsck *f, SPITupleTable *tt, uint64 i)
+{
+	bytea	   *id = row_id(tt, i);
+	char	   *object = object_name("index_node", (const uint8 *) VARDATA_ANY(id),
+									 VARSIZE_ANY_EXHDR(id));
+	bool		isnull;
+	int32		row_level = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+	int64		entries = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
+	RangeRef   *r = NULL;
+	char	   *err;
+	bytea	   *data;
+	RangeDesc  *descs;
+	uint32		n;
+	LkNodeKind	kind;
+	uint32		level;
+	uint64		sum = 0;
+	uint64		leaves = 0;
+	int			rc;
+
+	if (VARSIZE_ANY_EXHDR(id) == LK_ID_LEN)
+		r = hash_search(f->refs, VARDATA_ANY(id), HASH_FIND, NULL);
+	if (r)
+		r->seen = true;
+	data = read_blob(tt, i, 4, &err);
+	if (data == NULL)
+	{
+		report(f, "decode_error", object, "%s", err);
+		return;
+	}
+	check_hash(f, object, id, data);
+	rc = tree_node_decode(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &kind, &level,
+						  &descs, &n);
+	if (rc == LK_CODEC_OK && kind != LK_NODE_INDEX)
+	{
+		report(f, "decode_error", object, "it holds a metarange, not an index node");
+		return;
+	}
+	if (rc != LK_CODEC_OK)
+	{
+		codec_problem(f, object, rc);
+		return;
+	}
+	for (uint32 k = 0; k < n; k++)
+	{
+		sum += descs[k].count;
+		leaves += descs[k].leaves;
+	}
+	if ((int64) level != row_level)
+		report(f, "count_mismatch", object, "it records level %d, its data has level %u",
+			   row_level, level);
+	if ((int64) sum != entries)
+		report(f, "count_mismatch", object,
+			   "it records " INT64_FORMAT " entries, its children hold " UINT64_FORMAT,
+			   entries, sum);
+	if (r)
+		check_node_against_ref(f, object, r, level, descs, n, sum, leaves,
+							   VARSIZE_ANY_EXHDR(data));
+	note_children(f, "index_node", id, level, descs, n);
+}
+
+static void
+check_index_nodes(Fsck *f)
+{
+	fsck_scan(f, F_INDEX_NODES, check_index_node_row);
 }
 
 /* ---- ranges ---- */
@@ -571,15 +708,16 @@ check_against_ref(Fsck *f, const char *object, RangeRef *r, const char *first,
 		(!keys_equal(r->min_key, r->min_len, first, first_len) ||
 		 !keys_equal(r->max_key, r->max_len, last, last_len)))
 		report(f, "bounds_mismatch", object,
-			   "its keys run from %s to %s, metarange %s says %s to %s",
+			   "its keys run from %s to %s, %s %s says %s to %s",
 			   key_text(first, first_len), key_text(last, last_len),
-			   id_hex(r->metarange), key_text(r->min_key, r->min_len),
+			   r->parent_what, id_hex(r->metarange), key_text(r->min_key, r->min_len),
 			   key_text(r->max_key, r->max_len));
 	if (r->count != count || r->bytes != bytes)
 		report(f, "count_mismatch", object,
-			   "it holds " UINT64_FORMAT " entries in %zu bytes, metarange %s says "
+			   "it holds " UINT64_FORMAT " entries in %zu bytes, %s %s says "
 			   UINT64_FORMAT " in " UINT64_FORMAT,
-			   count, bytes, id_hex(r->metarange), (uint64) r->count, (uint64) r->bytes);
+			   count, bytes, r->parent_what, id_hex(r->metarange), (uint64) r->count,
+			   (uint64) r->bytes);
 }
 
 static void
@@ -643,8 +781,10 @@ check_ranges(Fsck *f)
 	hash_seq_init(&seq, f->refs);
 	while ((r = hash_seq_search(&seq)) != NULL)
 		if (!r->seen)
-			report(f, "missing_range", object_name("range", r->id, LK_ID_LEN),
-				   "metarange %s names it, but it does not exist", id_hex(r->metarange));
+			report(f, r->level ? "missing_index_node" : "missing_range",
+				   object_name(r->level ? "index_node" : "range", r->id, LK_ID_LEN),
+				   "%s %s names it, but it does not exist", r->parent_what,
+				   id_hex(r->metarange));
 }
 
 /* ---- staging ---- */
@@ -701,6 +841,7 @@ fsck_repository(Fsck *f, int32 repo_id, const char *name)
 	check_refs(f);
 	check_commits(f);
 	check_metaranges(f);
+	check_index_nodes(f);
 	check_ranges(f);
 	check_staging(f);
 }

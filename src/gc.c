@@ -42,7 +42,7 @@
  * The catalog. After the sweep, the same run deletes the commits that no
  * branch or tag reaches and that are older than the default retention (and
  * are no ancestor of a younger one), the metaranges no commit names and the
- * ranges no remaining metarange names, under the repository's catalog lock
+ * ranges and index nodes no remaining metarange reaches, under the repository's catalog lock
  * (gc_catalog.c) so that a writer reusing a range by id never loses it.
  *
  *-------------------------------------------------------------------------
@@ -328,9 +328,9 @@ active_ranges(LkRepo *repo, HTAB *metaranges)
 		MemoryContext old = MemoryContextSwitchTo(tmp);
 		TreeReader *t = tree_open(repo->id, m->id);
 
-		MemoryContextSwitchTo(old);
 		for (uint32 i = 0; i < t->n; i++)
-			hash_search(ranges, t->descs[i].id, HASH_ENTER, NULL);
+			hash_search(ranges, tree_desc(t, i)->id, HASH_ENTER, NULL);
+		MemoryContextSwitchTo(old);
 		MemoryContextReset(tmp);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -509,11 +509,19 @@ gc_sweep(LkRepo *repo, Oid server, GcStats *st)
 	MemoryContextDelete(tmp);
 }
 
+/* tree_index_node_ids callback: an index node id into the kept set */
+static void
+keep_node(void *arg, const uint8 *id)
+{
+	hash_search((HTAB *) arg, id, HASH_ENTER, NULL);
+}
+
 /*
  * gc_collect_catalog: the final bookkeeping, under the exclusive catalog lock
  * (see gc_catalog.c): delete the commits no branch or tag reaches that are
  * older than the default retention, the metaranges no commit names, and the
- * ranges no remaining metarange names (each metarange decoded once).
+ * ranges and index nodes no remaining metarange reaches (each metarange's
+ * tree read once).
  */
 static void
 gc_collect_catalog(LkRepo *repo, Interval *dflt)
@@ -530,6 +538,8 @@ gc_collect_catalog(LkRepo *repo, Interval *dflt)
 	int			nr;
 	int			ndrop = 0;
 	HTAB	   *kept = id_set("lakefs gc kept ranges", sizeof(IdKey));
+	HTAB	   *kept_nodes = id_set("lakefs gc kept index nodes", sizeof(IdKey));
+	int			ndrop_nodes;
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "lakefs gc metarange",
 											  ALLOCSET_DEFAULT_SIZES);
 
@@ -541,9 +551,10 @@ gc_collect_catalog(LkRepo *repo, Interval *dflt)
 		MemoryContext old = MemoryContextSwitchTo(tmp);
 		TreeReader *t = tree_open(repo->id, mids + (Size) i * LK_ID_LEN);
 
-		MemoryContextSwitchTo(old);
 		for (uint32 j = 0; j < t->n; j++)
-			hash_search(kept, t->descs[j].id, HASH_ENTER, NULL);
+			hash_search(kept, tree_desc(t, j)->id, HASH_ENTER, NULL);
+		tree_index_node_ids(t, keep_node, kept_nodes);
+		MemoryContextSwitchTo(old);
 		MemoryContextReset(tmp);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -555,9 +566,21 @@ gc_collect_catalog(LkRepo *repo, Interval *dflt)
 	for (int i = 0; i < ndrop; i += GC_DELETE_BATCH)
 		gc_catalog_delete_ranges(repo->id, drop + (Size) i * LK_ID_LEN,
 								 Min(GC_DELETE_BATCH, ndrop - i));
+	/* the index nodes no remaining metarange reaches, likewise */
+	nr = gc_catalog_index_node_ids(repo->id, &rids);
+	drop = palloc((Size) LK_ID_LEN * Max(nr, 1));
+	ndrop_nodes = 0;
+	for (int i = 0; i < nr; i++)
+		if (hash_search(kept_nodes, rids + (Size) i * LK_ID_LEN, HASH_FIND, NULL) == NULL)
+			memcpy(drop + (Size) ndrop_nodes++ * LK_ID_LEN, rids + (Size) i * LK_ID_LEN,
+				   LK_ID_LEN);
+	for (int i = 0; i < ndrop_nodes; i += GC_DELETE_BATCH)
+		gc_catalog_delete_index_nodes(repo->id, drop + (Size) i * LK_ID_LEN,
+									  Min(GC_DELETE_BATCH, ndrop_nodes - i));
 	ereport(DEBUG1,
-			(errmsg_internal("lakefs_gc: deleted %lld commits, %lld metaranges, %d ranges",
-							 (long long) ncommits, (long long) nmetaranges, ndrop)));
+			(errmsg_internal("lakefs_gc: deleted %lld commits, %lld metaranges, %d ranges, "
+							 "%d index nodes", (long long) ncommits,
+							 (long long) nmetaranges, ndrop, ndrop_nodes)));
 	MemoryContextDelete(tmp);
 }
 

@@ -51,6 +51,8 @@ extern void gc_catalog_lock_writers(int32 repo_id);
 extern void gc_catalog_delete_commits(int32 repo_id, TimestampTz cutoff, int64 *commits,
 									  int64 *metaranges);
 extern void gc_catalog_delete_ranges(int32 repo_id, const uint8 *ids, int n);
+extern int	gc_catalog_index_node_ids(int32 repo_id, uint8 **ids);
+extern void gc_catalog_delete_index_nodes(int32 repo_id, const uint8 *ids, int n);
 extern void gc_catalog_begin_mark(void);
 extern void gc_catalog_add_live(char **addresses, int n);
 extern void gc_catalog_add_dead(char **addresses, int64 *sizes, int n);

@@ -73,6 +73,8 @@ typedef enum GcPlan
 	G_DELETE_METARANGES,
 	G_METARANGE_IDS,
 	G_DELETE_RANGES,
+	G_INDEX_NODE_IDS,
+	G_DELETE_INDEX_NODES,
 	NUM_GC_PLANS
 } GcPlan;
 
@@ -163,6 +165,10 @@ static const GcPlanDef gc_plan_defs[NUM_GC_PLANS] = {
 	[G_METARANGE_IDS] = {"SELECT id FROM lakefs.metaranges WHERE repo_id = $1",
 	1, {INT4OID}},
 	[G_DELETE_RANGES] = {"DELETE FROM lakefs.ranges WHERE repo_id = $1 "
+		"AND id = ANY ($2::bytea[])", 2, {INT4OID, BYTEAARRAYOID}},
+	[G_INDEX_NODE_IDS] = {"SELECT id FROM lakefs.index_nodes WHERE repo_id = $1",
+	1, {INT4OID}},
+	[G_DELETE_INDEX_NODES] = {"DELETE FROM lakefs.index_nodes WHERE repo_id = $1 "
 		"AND id = ANY ($2::bytea[])", 2, {INT4OID, BYTEAARRAYOID}},
 };
 
@@ -336,6 +342,13 @@ gc_catalog_metarange_ids(int32 repo_id, uint8 **ids)
 	return read_ids(G_METARANGE_IDS, repo_id, ids);
 }
 
+/* gc_catalog_index_node_ids: likewise, every index node the repository stores */
+int
+gc_catalog_index_node_ids(int32 repo_id, uint8 **ids)
+{
+	return read_ids(G_INDEX_NODE_IDS, repo_id, ids);
+}
+
 static void
 catalog_lock_tag(LOCKTAG *tag, int32 repo_id)
 {
@@ -392,9 +405,9 @@ gc_catalog_delete_commits(int32 repo_id, TimestampTz cutoff, int64 *commits,
 	SPI_finish();
 }
 
-/* gc_catalog_delete_ranges: delete these n ranges (ids packed, 32 bytes each) */
-void
-gc_catalog_delete_ranges(int32 repo_id, const uint8 *ids, int n)
+/* delete n rows (ids packed, 32 bytes each) by plan p */
+static void
+delete_ids(GcPlan p, int32 repo_id, const uint8 *ids, int n)
 {
 	Datum	   *d;
 	Datum		args[2];
@@ -407,8 +420,22 @@ gc_catalog_delete_ranges(int32 repo_id, const uint8 *ids, int n)
 	args[0] = Int32GetDatum(repo_id);
 	args[1] = PointerGetDatum(construct_array(d, n, BYTEAOID, -1, false, TYPALIGN_INT));
 	connect_spi();
-	run_gc_plan(G_DELETE_RANGES, args, NULL, 0);
+	run_gc_plan(p, args, NULL, 0);
 	SPI_finish();
+}
+
+/* gc_catalog_delete_ranges: delete these n ranges (ids packed, 32 bytes each) */
+void
+gc_catalog_delete_ranges(int32 repo_id, const uint8 *ids, int n)
+{
+	delete_ids(G_DELETE_RANGES, repo_id, ids, n);
+}
+
+/* gc_catalog_delete_index_nodes: delete these n index nodes, likewise */
+void
+gc_catalog_delete_index_nodes(int32 repo_id, const uint8 *ids, int n)
+{
+	delete_ids(G_DELETE_INDEX_NODES, repo_id, ids, n);
 }
 
 /* gc_catalog_begin_mark: empty working sets, created on first use */

@@ -5,7 +5,8 @@
  *		and an entry iterator over a whole tree.
  *
  * The manifests layer turns sorted entries into stored ranges (through the
- * catalog) and a metarange, and reads them back. It knows nothing about
+ * catalog) and a tree of index nodes under a metarange (its root), and
+ * reads them back. It knows nothing about
  * branches or commits.
  *
  * Memory: every object here is palloc'd in the context current when it was
@@ -20,16 +21,32 @@
 
 #include "range_codec.h"
 
-/* Builds a metarange from ranges, new or reused. */
-typedef struct MetarangeBuilder
+/* One level of a MetarangeBuilder: the children of the node being filled. */
+typedef struct BuilderLevel
 {
-	int32		repo_id;
 	RangeDesc  *descs;
 	uint32		n;
 	uint32		cap;
+	int64		added;			/* descriptors ever added at this level */
+} BuilderLevel;
+
+/*
+ * Builds a tree from ranges, new or reused, and from whole index nodes
+ * reused by id. levels[0] holds the ranges of the level-1 node being
+ * filled, levels[L] the level-L nodes of the level-(L+1) node being filled;
+ * what is left at the top when the build finishes becomes the root.
+ */
+typedef struct MetarangeBuilder
+{
+	int32		repo_id;
+	int			format;			/* 1 or 2: pg_lakefs.metarange_format at init */
+	BuilderLevel levels[LK_TREE_MAX_LEVEL];
 	int64		entries;
+	int64		ranges;			/* ranges in the tree */
 	int64		ranges_written; /* new ranges stored by this build */
 	int64		ranges_reused;
+	int64		nodes_written;	/* index nodes encoded and stored */
+	int64		nodes_reused;	/* nodes taken whole, by id */
 } MetarangeBuilder;
 
 /* Chunks a sorted stream of entries into ranges. */
@@ -45,14 +62,42 @@ typedef struct RangeWriter
 	uint32		last_len;
 } RangeWriter;
 
-/* A whole tree: its metarange decoded, ranges loaded on demand. */
+/*
+ * One node of a tree in memory: the root, or an index node as its parent
+ * describes it. Its children are read (kids; sub for a node above level 1,
+ * one TreeNode per child) only on first use. Keys point into the parent's
+ * bytes.
+ */
+typedef struct TreeNode
+{
+	RangeDesc	desc;			/* id, bounds, entries, bytes, leaves */
+	uint32		level;			/* 1: its children are ranges */
+	uint32		first;			/* tree-wide index of its first range */
+	bool		loaded;
+	uint32		nkids;
+	RangeDesc  *kids;			/* its children, once loaded */
+	struct TreeNode *sub;		/* level > 1: a TreeNode per child */
+	bytea	   *raw;			/* the bytes kids point into */
+} TreeNode;
+
+/*
+ * A whole tree. Ranges are numbered 0..n-1 tree-wide in key order. Only the
+ * root is read at open; an index node is read when something below it is
+ * first needed (a range's descriptor, a seek, a node below it), so a diff
+ * or a commit reads the nodes on the paths to what changed and nothing
+ * else. ranges by tree_load_range.
+ */
 typedef struct TreeReader
 {
 	int32		repo_id;
 	uint8		id[LK_ID_LEN];
-	bytea	   *raw;			/* the metarange bytes the descs point into */
-	RangeDesc  *descs;
-	uint32		n;
+	LkNodeKind	kind;			/* of the root: version 1 or 2 */
+	uint32		height;			/* the root's level: 1 for one level */
+	bytea	   *raw;			/* the root's bytes */
+	uint32		n;				/* ranges in the tree */
+	int64		entries;
+	TreeNode	root;
+	TreeNode   *last;			/* the level-1 node tree_desc used last */
 } TreeReader;
 
 /* Entry-by-entry iteration over a tree, with seek. */
@@ -72,6 +117,8 @@ typedef struct TreeIter
 extern void manifest_init(void);	/* defines pg_lakefs.range_size_bits */
 extern void metarange_builder_init(MetarangeBuilder *mb, int32 repo_id);
 extern void metarange_builder_add(MetarangeBuilder *mb, const RangeDesc *d);
+extern bool metarange_builder_can_add_node(const MetarangeBuilder *mb, uint32 level);
+extern void metarange_builder_add_node(MetarangeBuilder *mb, const TreeNode *node);
 extern void metarange_builder_finish(MetarangeBuilder *mb, uint8 *id_out);
 
 extern void range_writer_init(RangeWriter *rw, MetarangeBuilder *mb);
@@ -79,6 +126,10 @@ extern void range_writer_add(RangeWriter *rw, const LakefsEntry *e);
 extern void range_writer_flush(RangeWriter *rw);
 
 extern TreeReader *tree_open(int32 repo_id, const uint8 *metarange_id);
+extern const RangeDesc *tree_desc(TreeReader *t, uint32 i);
+extern const TreeNode *tree_node_at(TreeReader *t, uint32 i, uint32 level);
+extern void tree_index_node_ids(TreeReader *t, void (*fn) (void *arg, const uint8 *id),
+								void *arg);
 extern bytea *tree_load_range(TreeReader *t, uint32 i);
 extern void tree_range_reader(bytea *data, RangeReader *r);
 extern void tree_empty_metarange(int32 repo_id, uint8 *id_out);

@@ -106,7 +106,7 @@ dest_is_base(MergeSource *m, const char *path, uint32 len)
 
 	if (ib >= b->n || id >= d->n)
 		return ib >= b->n && id >= d->n;
-	return memcmp(b->descs[ib].id, d->descs[id].id, LK_ID_LEN) == 0;
+	return memcmp(tree_desc(b, ib)->id, tree_desc(d, id)->id, LK_ID_LEN) == 0;
 }
 
 /*

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * range_cache.h
- *		A backend-local LRU cache of range and metarange bytes.
+ *		A backend-local LRU cache of range, index node and metarange bytes.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,6 +12,7 @@
 
 #define RANGE_CACHE_RANGE 'R'
 #define RANGE_CACHE_METARANGE 'M'
+#define RANGE_CACHE_INDEX_NODE 'N'
 
 /* range_cache.c */
 /* range_cache_init: define pg_lakefs.range_cache_size (from _PG_init) */

@@ -311,12 +311,15 @@ range_validate(const void *data, size_t len, uint64_t *count)
 	return rc;
 }
 
-/* ---- metaranges ---- */
+/* ---- metaranges and index nodes ---- */
 
-void
-metarange_encode(StrBuf *out, const RangeDesc *descs, uint32_t n)
+static const uint8_t metarange2_magic[4] = {'L', 'K', 'M', 2};
+static const uint8_t index_magic[4] = {'L', 'K', 'I', 1};
+
+/* the descriptors of a node: with_leaves for the children of a level > 1 */
+static void
+put_descs(StrBuf *out, const RangeDesc *descs, uint32_t n, bool with_leaves)
 {
-	sb_append(out, metarange_magic, sizeof(metarange_magic));
 	put_varint(out, n);
 	for (uint32_t i = 0; i < n; i++)
 	{
@@ -325,28 +328,50 @@ metarange_encode(StrBuf *out, const RangeDesc *descs, uint32_t n)
 		put_bytes(out, descs[i].max_key, descs[i].max_len);
 		put_varint(out, descs[i].count);
 		put_varint(out, descs[i].bytes);
+		if (with_leaves)
+			put_varint(out, descs[i].leaves);
 	}
 }
 
-/*
- * metarange_decode: decode into a new array (*descs, lk_free it) whose keys
- * point into data. Checks that ranges are non-empty, ordered and disjoint.
- */
-int
-metarange_decode(const void *data, size_t len, RangeDesc **descs, uint32_t *n)
+void
+metarange_encode(StrBuf *out, const RangeDesc *descs, uint32_t n)
 {
-	const uint8_t *p = data;
-	const uint8_t *end = p + len;
+	sb_append(out, metarange_magic, sizeof(metarange_magic));
+	put_descs(out, descs, n, false);
+}
+
+/*
+ * tree_node_encode: a root of version 2 (kind LK_NODE_ROOT_V2), an index
+ * node (LK_NODE_INDEX) or, for level 1 only, a version 1 metarange.
+ */
+void
+tree_node_encode(StrBuf *out, LkNodeKind kind, uint32_t level, const RangeDesc *descs,
+				 uint32_t n)
+{
+	if (kind == LK_NODE_ROOT_V1)
+	{
+		metarange_encode(out, descs, n);
+		return;
+	}
+	sb_append(out, kind == LK_NODE_INDEX ? index_magic : metarange2_magic, 4);
+	put_varint(out, level);
+	put_descs(out, descs, n, level > 1);
+}
+
+/*
+ * get_descs: decode the descriptor list at *pp up to end into a new array
+ * (*descs, lk_free it); keys point into the buffer. Checks that children are
+ * non-empty, ordered and disjoint, and (with_leaves) that every subtree has
+ * at least one range and no more ranges than entries.
+ */
+static int
+get_descs(const uint8_t *p, const uint8_t *end, bool with_leaves, RangeDesc **descs,
+		  uint32_t *n)
+{
 	uint64_t	count;
 	RangeDesc  *d;
 	int			rc;
 
-	*descs = NULL;
-	*n = 0;
-	if (len < sizeof(metarange_magic) ||
-		memcmp(p, metarange_magic, sizeof(metarange_magic)) != 0)
-		return LK_CODEC_BAD_MAGIC;
-	p += sizeof(metarange_magic);
 	if ((rc = get_varint(&p, end, &count)) != 0)
 		return rc;
 	/* each descriptor takes at least LK_ID_LEN + 4 bytes */
@@ -362,12 +387,15 @@ metarange_decode(const void *data, size_t len, RangeDesc **descs, uint32_t *n)
 		}
 		memcpy(d[i].id, p, LK_ID_LEN);
 		p += LK_ID_LEN;
+		d[i].leaves = 1;
 		if ((rc = get_bytes(&p, end, &d[i].min_key, &d[i].min_len)) != 0 ||
 			(rc = get_bytes(&p, end, &d[i].max_key, &d[i].max_len)) != 0 ||
 			(rc = get_varint(&p, end, &d[i].count)) != 0 ||
-			(rc = get_varint(&p, end, &d[i].bytes)) != 0)
+			(rc = get_varint(&p, end, &d[i].bytes)) != 0 ||
+			(with_leaves && (rc = get_varint(&p, end, &d[i].leaves)) != 0))
 			break;
-		if (d[i].count == 0 || d[i].min_len == 0 ||
+		if (d[i].count == 0 || d[i].min_len == 0 || d[i].leaves == 0 ||
+			d[i].leaves > d[i].count ||
 			lk_keycmp(d[i].min_key, d[i].min_len, d[i].max_key, d[i].max_len) > 0 ||
 			(d[i].count == 1 &&
 			 lk_keycmp(d[i].min_key, d[i].min_len, d[i].max_key, d[i].max_len) != 0))
@@ -391,5 +419,71 @@ metarange_decode(const void *data, size_t len, RangeDesc **descs, uint32_t *n)
 	}
 	*descs = d;
 	*n = (uint32_t) count;
+	return LK_CODEC_OK;
+}
+
+/*
+ * metarange_decode: decode a version 1 metarange into a new array (*descs,
+ * lk_free it) whose keys point into data. Checks that ranges are non-empty,
+ * ordered and disjoint.
+ */
+int
+metarange_decode(const void *data, size_t len, RangeDesc **descs, uint32_t *n)
+{
+	const uint8_t *p = data;
+
+	*descs = NULL;
+	*n = 0;
+	if (len < sizeof(metarange_magic) ||
+		memcmp(p, metarange_magic, sizeof(metarange_magic)) != 0)
+		return LK_CODEC_BAD_MAGIC;
+	return get_descs(p + sizeof(metarange_magic), p + len, false, descs, n);
+}
+
+/*
+ * tree_node_decode: decode a root (version 1 or 2) or an index node: its
+ * kind, level (1 for version 1) and descriptors (*descs, lk_free it; keys
+ * point into data). An index node must have at least one descriptor, and
+ * so must a root above level 1.
+ */
+int
+tree_node_decode(const void *data, size_t len, LkNodeKind *kind, uint32_t *level,
+				 RangeDesc **descs, uint32_t *n)
+{
+	const uint8_t *p = data;
+	const uint8_t *end = p + len;
+	uint64_t	lv;
+	int			rc;
+
+	*descs = NULL;
+	*n = 0;
+	if (len < 4)
+		return LK_CODEC_BAD_MAGIC;
+	if (memcmp(p, metarange_magic, 4) == 0)
+	{
+		*kind = LK_NODE_ROOT_V1;
+		*level = 1;
+		return metarange_decode(data, len, descs, n);
+	}
+	if (memcmp(p, metarange2_magic, 4) == 0)
+		*kind = LK_NODE_ROOT_V2;
+	else if (memcmp(p, index_magic, 4) == 0)
+		*kind = LK_NODE_INDEX;
+	else
+		return LK_CODEC_BAD_MAGIC;
+	p += 4;
+	if ((rc = get_varint(&p, end, &lv)) != 0)
+		return rc;
+	if (lv < 1 || lv > LK_TREE_MAX_LEVEL)
+		return LK_CODEC_BAD_VALUE;
+	*level = (uint32_t) lv;
+	if ((rc = get_descs(p, end, lv > 1, descs, n)) != 0)
+		return rc;
+	if (*n == 0 && (*kind == LK_NODE_INDEX || lv > 1))
+	{
+		lk_free(*descs);
+		*descs = NULL;
+		return LK_CODEC_BAD_VALUE;
+	}
 	return LK_CODEC_OK;
 }

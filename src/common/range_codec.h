@@ -32,6 +32,29 @@
  *     count                 entries in the range
  *     bytes                 encoded size of the range
  *
+ * Metarange format, version 2 (a tree of index nodes), and index nodes:
+ *
+ *   "LKM\x02" (the root, in lakefs.metaranges) or "LKI\x01" (an index node,
+ *   in lakefs.index_nodes), then
+ *     level                 1: the descriptors name ranges; L > 1: they name
+ *                           index nodes of level L - 1 (at most LK_TREE_MAX_LEVEL)
+ *     count                 descriptors (a root of level 1 may have none: the
+ *                           empty tree; an index node has at least one)
+ *   then count descriptors in key order, as in version 1:
+ *     id, min_len, min_key, max_len, max_key
+ *     count                 entries in the child's subtree
+ *     bytes                 encoded size of the child itself (range or node)
+ *     leaves                only when level > 1: ranges in the child's subtree
+ *
+ * A tree is thus a B-tree of content-addressed nodes: a range is a leaf, an
+ * index node lists the ranges (or lower nodes) below it with their key
+ * bounds, and the root lists the top nodes. Nodes are cut content-defined
+ * (chunker.c): after a child whose max key hashes, mixed with the level, to
+ * a boundary, so the cut points depend on keys alone and a change rewrites
+ * only the nodes on its path. A version 1 metarange reads as a root of
+ * level 1. Descriptor keys are not prefix-compressed, so a decoded
+ * descriptor points into the buffer, as in version 1.
+ *
  * Decoders check every length against the buffer and return an error code
  * for anything malformed; they never read outside [data, data + len).
  *
@@ -113,9 +136,20 @@ typedef struct RangeDesc
 	uint32_t	min_len;
 	const char *max_key;
 	uint32_t	max_len;
-	uint64_t	count;
-	uint64_t	bytes;
+	uint64_t	count;			/* entries in the subtree */
+	uint64_t	bytes;			/* encoded size of the child itself */
+	uint64_t	leaves;			/* ranges in the subtree: 1 for a range */
 } RangeDesc;
+
+#define LK_TREE_MAX_LEVEL 16
+
+/* What a tree node's bytes are: a root (v1 or v2) or an index node. */
+typedef enum LkNodeKind
+{
+	LK_NODE_ROOT_V1 = 1,		/* "LKM\x01": a level-1 root */
+	LK_NODE_ROOT_V2 = 2,		/* "LKM\x02" */
+	LK_NODE_INDEX = 3			/* "LKI\x01" */
+} LkNodeKind;
 
 /* range_codec.c */
 extern void range_encoder_init(RangeEncoder *enc);
@@ -131,6 +165,10 @@ extern int	range_validate(const void *data, size_t len, uint64_t *count);
 extern void metarange_encode(StrBuf *out, const RangeDesc *descs, uint32_t n);
 extern int	metarange_decode(const void *data, size_t len, RangeDesc **descs,
 							 uint32_t *n);
+extern void tree_node_encode(StrBuf *out, LkNodeKind kind, uint32_t level,
+							 const RangeDesc *descs, uint32_t n);
+extern int	tree_node_decode(const void *data, size_t len, LkNodeKind *kind,
+							 uint32_t *level, RangeDesc **descs, uint32_t *n);
 
 extern int	lk_keycmp(const char *a, uint32_t alen, const char *b, uint32_t blen);
 extern const char *lk_codec_strerror(int err);

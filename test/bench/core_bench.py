@@ -1,11 +1,18 @@
 """test/bench/core_bench.py — figures for the versioning core.
 
-For each N (default 1,000,000): bulk staging + commit rate of N synthetic
-entries (best and median of three runs, per step and in all) against the
-plain-SQL alternative in the same run (INSERT ... SELECT and COPY of the same
-rows into a table with a btree on path), branch creation time, commit of 1 and of 1000 changes on the N-entry
-tree, lakefs_ls of a 1000-entry prefix, and catalog bytes added per branch
-and per one-object commit. Prints figures only; nothing here asserts speed.
+For each N (default 1,000,000; LAKEFS_BENCH_10M=1 adds 10,000,000): bulk
+staging + commit rate of N synthetic entries (best and median of three runs,
+per step and in all) against the plain-SQL alternative in the same run
+(INSERT ... SELECT and COPY of the same rows into a table with a btree on
+path), branch creation time, commit of 1 and of 1000 changes on the N-entry
+tree, lakefs_ls of a 1000-entry prefix, catalog bytes added per branch and
+per one-object commit (pages, and the bytes of the new ranges, index nodes
+and metarange), the shape of the tree (levels, index nodes), a 100-path diff
+in a new backend (uncached) and again (cached), a merge of 100 scattered
+changes (ms, ranges and index nodes loaded), and lakefs_ls with a delimiter
+over 1,000 common prefixes. Other timings are best and median of
+LAKEFS_BENCH_REPS runs (default 5). Prints figures only; nothing here
+asserts speed.
 """
 import os
 import sys
@@ -13,7 +20,9 @@ import time
 
 import psycopg
 
-sizes = [int(a) for a in sys.argv[1:]] or [1_000_000]
+sizes = [int(a) for a in sys.argv[1:]] or (
+    [1_000_000, 10_000_000] if os.environ.get("LAKEFS_BENCH_10M") == "1" else [1_000_000])
+REPS = int(os.environ.get("LAKEFS_BENCH_REPS", "5"))
 conn = psycopg.connect(dbname="postgres", autocommit=True)
 conn.execute("DROP DATABASE IF EXISTS lakefs_bench WITH (FORCE)")
 conn.execute("CREATE DATABASE lakefs_bench")
@@ -116,6 +125,33 @@ def stage_commit_runs(c, repo):
         out.append((t1 - t0, t3 - t2, (t1 - t0) + (t3 - t2), w_stage, wal_since(w0),
                     None if u0 is None else u1 - u0, None if u0 is None else u3 - u2))
     return out
+
+
+def best_median_ms(ts):
+    ts = sorted(ts)
+    return "%s best, %s median" % (fmt_ms(ts[0]), fmt_ms(ts[len(ts) // 2]))
+
+
+def payload():
+    """bytes of data in ranges, index nodes and metaranges (no pages, no TOAST overhead)"""
+    return q("""SELECT (SELECT coalesce(sum(octet_length(data)), 0) FROM lakefs.ranges)::bigint,
+        (SELECT coalesce(sum(octet_length(data)), 0) FROM lakefs.index_nodes)::bigint,
+        (SELECT coalesce(sum(octet_length(data)), 0) FROM lakefs.metaranges)::bigint""")[0]
+
+
+def fresh_backend_time(sql, args, counters=False):
+    """one run of sql in a new backend (empty range cache); (seconds, ranges, nodes loaded)"""
+    c = psycopg.connect(dbname="lakefs_bench", autocommit=True)
+    c.execute("SELECT lakefs_debug_counters()")  # load the library first
+    r0 = c.execute("SELECT lakefs_debug_counters()").fetchone()[0]
+    t = time.perf_counter()
+    cur = c.execute(sql, args)
+    if cur.description is not None:
+        cur.fetchall()
+    d = time.perf_counter() - t
+    r1 = c.execute("SELECT lakefs_debug_counters()").fetchone()[0]
+    c.close()
+    return d, r1 - r0
 
 
 for n in sizes:
@@ -224,13 +260,57 @@ for n in sizes:
     shared = q("""SELECT count(*) FILTER (WHERE p.id IS NOT NULL), count(*)
         FROM lakefs_ranges(%s, 'main') h LEFT JOIN lakefs_ranges(%s, 'main~1') p USING (id)""", repo, repo)[0]
     b0 = catalog_bytes()
+    p0 = payload()
     for i in range(10):
         q("SELECT lakefs_stage_object(%s, 'main', %s, 'data/x', 1, 'c')",
           repo, "raw/Images/class-0500/img-%09d.jpg" % (500 + 1000 * i))
         q("SELECT lakefs_commit(%s, 'main', 'one change')", repo)
     b1 = catalog_bytes()
+    p1 = payload()
     print("  commit of 1 change       %s median, %s best   (%d of %d ranges shared; catalog +%d bytes per commit)"
           % (fmt_ms(one[len(one) // 2]), fmt_ms(one[0]), shared[0], shared[1], (b1 - b0) // 10))
+    print("    its new data per commit: ranges %d B, index nodes %d B, metarange %d B (total %d B)"
+          % tuple([(p1[k] - p0[k]) // 10 for k in range(3)] + [(sum(p1) - sum(p0)) // 10]))
+    shape = q("""SELECT m.ranges, octet_length(m.data),
+        (SELECT count(*) FROM lakefs.index_nodes n WHERE n.repo_id = r.id),
+        (SELECT coalesce(max(level), 0) + 1 FROM lakefs.index_nodes n WHERE n.repo_id = r.id),
+        (SELECT coalesce(avg(octet_length(data)), 0)::int FROM lakefs.index_nodes n WHERE n.repo_id = r.id),
+        (SELECT avg(octet_length(data))::int FROM lakefs.ranges g WHERE g.repo_id = r.id)
+        FROM lakefs.repositories r JOIN lakefs.branches b ON b.repo_id = r.id AND b.name = 'main'
+        JOIN lakefs.commits c ON c.repo_id = r.id AND c.id = b.head
+        JOIN lakefs.metaranges m ON m.repo_id = r.id AND m.id = c.metarange_id
+        WHERE r.name = %s""", repo)[0]
+    print("    tree: %d ranges (avg %d B), root %d B of level %d, %d index nodes stored (avg %d B)"
+          % (shape[0], shape[5], shape[1], shape[3], shape[2], shape[4]))
+
+    # 100 scattered changes on a branch: diff (new backend, then cached) and merge
+    q("SELECT lakefs_create_branch(%s, 'k100', 'main')", repo)
+    q("SELECT lakefs_stage_objects(%s, 'k100', %s)", repo, """
+        SELECT format('raw/Images/class-%s/img-%s.jpg', lpad((g % 1000)::text, 4, '0'),
+                      lpad(g::text, 9, '0')) AS path,
+               'data/k100-' || g AS physical_address, 9 AS size, 'k' AS checksum
+        FROM generate_series(0, 99) j, LATERAL (SELECT 1 + j * (N / 100) + (j * 37) % 1000 AS g) x
+        """.replace("N", str(n)))
+    q("SELECT lakefs_commit(%s, 'k100', '100 changes')", repo)
+    q("SELECT lakefs_create_branch(%s, 'dest', 'main')", repo)
+    q("SELECT lakefs_stage_object(%s, 'dest', 'zzz/other', 'data/other', 1, 'o')", repo)
+    q("SELECT lakefs_commit(%s, 'dest', 'unrelated change')", repo)
+    diff_sql = "SELECT count(*) FROM lakefs_diff(%s, 'main', 'k100')"
+    cold = [fresh_backend_time(diff_sql, (repo,)) for _ in range(REPS)]
+    q(diff_sql, repo)
+    warm = []
+    for _ in range(REPS):
+        t = time.perf_counter()
+        q(diff_sql, repo)
+        warm.append(time.perf_counter() - t)
+    print("  100-path diff            uncached (new backend) %s, %d ranges loaded; cached %s"
+          % (best_median_ms([c[0] for c in cold]), cold[0][1], best_median_ms(warm)))
+    merge_sql = """DO $$BEGIN PERFORM lakefs_merge('REPO', 'k100', 'dest');
+        RAISE EXCEPTION USING ERRCODE = 'LKRB0'; EXCEPTION WHEN SQLSTATE 'LKRB0' THEN NULL; END$$"""
+    merge_sql = merge_sql.replace("REPO", repo)
+    mcold = [fresh_backend_time(merge_sql, ()) for _ in range(REPS)]
+    print("  merge of 100 changes     uncached (new backend) %s, %d ranges loaded"
+          % (best_median_ms([c[0] for c in mcold]), mcold[0][1]))
 
     t = time.perf_counter()
     q("SELECT lakefs_stage_objects(%s, 'main', %s)", repo, """
@@ -249,8 +329,10 @@ for n in sizes:
     t_ls_c = timed("SELECT count(*) FROM lakefs_ls(%s, 'main@', 'raw/Images/class-0777/')", repo, repeat=5)
     print("  ls of a %d-entry prefix  %s (branch, with staging overlay), %s (committed tree)"
           % (cnt, fmt_ms(t_ls), fmt_ms(t_ls_c)))
-    t_ls_d = timed("SELECT count(*) FROM lakefs_ls(%s, 'main@', 'raw/Images/', '/')", repo, repeat=3)
-    print("  ls with delimiter        %s (1000 common prefixes, skipping by seek)" % fmt_ms(t_ls_d))
+    ls_d = []
+    for _ in range(REPS):
+        ls_d.append(timed("SELECT count(*) FROM lakefs_ls(%s, 'main@', 'raw/Images/', '/')", repo))
+    print("  ls with delimiter        %s (1000 common prefixes, skipping by seek)" % best_median_ms(ls_d))
     sizes_row = q("""SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'lakefs' AND c.relkind = 'r'""")[0][0]
     print("  catalog size             %s in all (%.1f bytes per entry of the tree)"

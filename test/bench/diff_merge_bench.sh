@@ -3,6 +3,7 @@
 #
 #   test/bench/diff_merge_bench.sh                  1M entries
 #   LAKEFS_BENCH_SIZES="1000000 10000000" test/bench/diff_merge_bench.sh
+#   LAKEFS_BENCH_10M=1 test/bench/diff_merge_bench.sh   the same
 #
 # For each tree size N it builds, in a throwaway cluster (test/lib/pgcluster.sh):
 #   main      N entries (even numbers), committed
@@ -23,6 +24,7 @@ cd "$ROOT"
 . test/lib/pgcluster.sh
 
 SIZES=${LAKEFS_BENCH_SIZES:-1000000}
+[ "${LAKEFS_BENCH_10M:-}" = 1 ] && [ -z "${LAKEFS_BENCH_SIZES:-}" ] && SIZES="1000000 10000000"
 REPS=${LAKEFS_BENCH_REPS:-5}
 WORK=$ROOT/tmp_check/bench
 mkdir -p "$WORK"
@@ -70,7 +72,7 @@ run_size() {
     echo "== N = $n entries"
     t0=$(date +%s.%N)
     psql_q -d bench -o /dev/null <<SQL || return 1
-SELECT lakefs_create_repository('$repo', 'local://$repo') IS NOT NULL;
+SELECT lakefs_create_repository('$repo', 's3://bench/$repo') IS NOT NULL;
 SELECT lakefs_create_branch('$repo', 'odd', 'main') IS NOT NULL;
 SELECT lakefs_stage_objects('$repo', 'main', \$q\$SELECT 'data/' || lpad((2 * i)::text, 10, '0') AS path,
 	'obj-' || i AS physical_address, i AS size, md5(i::text) AS checksum,

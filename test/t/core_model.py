@@ -2,11 +2,17 @@
 
 Random histories (stage, delete, reset, commit, branch) over thousands of
 paths, with small ranges (pg_lakefs.range_size_bits = 4, about 16 entries a
-range) so that every commit touches, reuses and re-chunks many ranges. After
+range) and tiny index nodes (pg_lakefs.index_node_size_bits = 1, about two
+children a node: trees many levels deep), so that every commit touches,
+reuses and re-chunks many ranges and nodes at every level; each commit is
+written in metarange format 1 or 2 at random (LAKEFS_MODEL_FORMATS, default
+"1,2"), so trees of both formats are read, changed and rewritten in the other
+(LAKEFS_MODEL_NODE_BITS changes the node size). After
 every commit the branch's listing must equal a Python model of the tree; at
 the end every commit ever made is listed again and compared with the model's
 snapshot of it. Then, with the default range size, a one-object commit on a
-100k-entry tree must share all but at most two ranges with its parent.
+100k-entry tree must share all but at most two ranges with its parent and
+write at most two index nodes per level of the tree.
 
 Entries are compared as lakeFS's entry identity (size and checksum here; the
 content type and metadata are never set): re-uploads stage present entries
@@ -29,6 +35,9 @@ rng = random.Random(seed)
 conninfo = fresh_database("lakefs_core_model")
 conn = connect(conninfo)
 conn.execute("SET pg_lakefs.range_size_bits = 4")
+conn.execute("SET pg_lakefs.index_node_size_bits = %d"
+             % int(os.environ.get("LAKEFS_MODEL_NODE_BITS", "1")))
+FORMATS = os.environ.get("LAKEFS_MODEL_FORMATS", "1,2").split(",")
 REPO = "model"
 conn.execute("SELECT lakefs_create_repository(%s, 's3://bucket/model')", (REPO,))
 
@@ -130,6 +139,8 @@ for step in range(steps):
                    str(e))
             empty_refused += bool(staged[branch]) and e is not None and e.sqlstate == "55000"
             continue
+        conn.execute("SELECT set_config('pg_lakefs.metarange_format', %s, false)",
+                     (rng.choice(FORMATS),))
         cid = conn.execute("SELECT lakefs_commit(%s, %s, %s)",
                            (REPO, branch, "step %d" % step)).fetchone()[0]
         commits += 1
@@ -217,15 +228,54 @@ if cid:
             bad_stat += 1
     ok(bad_stat == 0, "point lookups agree with the model")
 
-# range reuse at the default range size
+# paths after (and before) every path of deep trees: the rightmost nodes of
+# such trees may have one child, so whole nodes are reused several levels
+# above the ones the new ranges go to (a tree of 5,000 entries lost all but
+# 147 of them this way once)
+conn.execute("SET pg_lakefs.range_size_bits = 3")
+conn.execute("SET pg_lakefs.index_node_size_bits = 1")
+edge_bad = []
+for n in (700, 2000, 5000, 7777):
+    r = "edge-%d" % n
+    conn.execute("SELECT lakefs_create_repository(%s, %s)", (r, "s3://bucket/" + r))
+    conn.execute("""SELECT lakefs_stage_objects(%s, 'main', $$SELECT 'data/' || lpad(i::text, 6, '0')
+        AS path, 'a-' || i AS physical_address, i AS size, 'c' AS checksum
+        FROM generate_series(1, """ + str(n) + ")i$$)", (r,))
+    conn.execute("SELECT lakefs_commit(%s, 'main', 'n')", (r,))
+    want = n
+    for k, p in enumerate(["zzz/%d" % j for j in range(3)] + ["aaa", "data/000001x", "zzz/9/last"]):
+        conn.execute("SELECT lakefs_stage_object(%s, 'main', %s, 'x', 1, 'c')", (r, p))
+        conn.execute("SELECT lakefs_commit(%s, 'main', %s)", (r, "edge %d" % k))
+        want += 1
+        got = conn.execute("SELECT count(*) FROM lakefs_ls(%s, 'main')", (r,)).fetchone()[0]
+        if got != want:
+            edge_bad.append("%s after %s: %d entries, want %d" % (r, p, got, want))
+    problems = conn.execute("SELECT count(*) FROM lakefs_fsck(%s)", (r,)).fetchone()[0]
+    if problems:
+        edge_bad.append("%s: lakefs_fsck reports %d problems" % (r, problems))
+ok(not edge_bad, "commits after the last and before the first path of deep trees keep every entry",
+   edge_bad[:5])
+
+# range reuse at the default range size, in a tree of small index nodes
 conn.execute("RESET pg_lakefs.range_size_bits")
+conn.execute("RESET pg_lakefs.metarange_format")
+conn.execute("SET pg_lakefs.index_node_size_bits = 2")
 conn.execute("SELECT lakefs_create_repository('reuse', 's3://bucket/reuse')")
 conn.execute("""SELECT lakefs_stage_objects('reuse', 'main', $$
     SELECT format('images/%s/%s.jpg', g % 97, g) AS path, 'data/' || g AS physical_address,
            g AS size, md5(g::text) AS checksum FROM generate_series(1, 100000) g$$)""")
 conn.execute("SELECT lakefs_commit('reuse', 'main', 'load 100k')")
 total_bad = 0
+nodes_bad = 0
+
+
+def index_nodes():
+    return conn.execute("""SELECT count(*), coalesce(max(level), 0) FROM lakefs.index_nodes n
+        JOIN lakefs.repositories r ON r.id = n.repo_id WHERE r.name = 'reuse'""").fetchone()
+
+
 for trial in range(5):
+    nodes_before, top = index_nodes()
     g = rng.randrange(1, 100001)
     p = "images/%d/%d.jpg" % (g % 97, g)
     kind = trial % 3
@@ -238,10 +288,15 @@ for trial in range(5):
     conn.execute("SELECT lakefs_commit('reuse', 'main', 'one change')")
     n, new = conn.execute("""SELECT count(*), count(*) FILTER (WHERE p.id IS NULL)
         FROM lakefs_ranges('reuse', 'main') h LEFT JOIN lakefs_ranges('reuse', 'main~1') p USING (id)""").fetchone()
-    note("one-object commit (%s): %d ranges, %d new" % (["update", "delete", "insert"][kind], n, new))
+    new_nodes = index_nodes()[0] - nodes_before
+    note("one-object commit (%s): %d ranges, %d new; %d new index nodes below a root of level %d"
+         % (["update", "delete", "insert"][kind], n, new, new_nodes, top + 1))
     if new > 2 or n < 20:
         total_bad += 1
+    if new_nodes > 2 * top or top < 2:
+        nodes_bad += 1
 ok(total_bad == 0, "one-object commits on a 100k tree share all but at most two ranges")
+ok(nodes_bad == 0, "one-object commits on a 100k tree write at most two index nodes a level")
 
 conn.close()
 done()

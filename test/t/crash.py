@@ -25,8 +25,8 @@ whose result reached the client before the kill must be there (durability).
 Where each kill landed (during the operation or after it) is printed, not
 asserted. Before the crashes, lakefs_fsck() runs while another session
 creates, stages on, commits to and deletes branches, and reports nothing.
-Last, with the server stopped, a page of the metaranges' TOAST
-table is zeroed: lakefs_fsck() reports the unreadable values as decode_error
+Last, with the server stopped, a page of the ranges' TOAST
+table is zeroed (metaranges of format 2 are small roots, rarely TOASTed): lakefs_fsck() reports the unreadable values as decode_error
 rows instead of failing. LAKEFS_CRASH_PGPORT picks the private port (default: PGPORT + 1).
 """
 import os
@@ -434,10 +434,10 @@ try:
              "SELECT (SELECT count(*) FROM lakefs.commits), (SELECT count(*) FROM lakefs.metaranges),"
              " count(*), sum(octet_length(data)) / 1000000 FROM lakefs.ranges"))))
 
-    # A torn TOAST page (zeroed with the server stopped): metaranges whose
+    # A torn TOAST page (zeroed with the server stopped): ranges whose
     # stored values cannot be read are reported as rows, not raised.
     toast = one("SELECT pg_relation_filepath(reltoastrelid) FROM pg_class"
-                " WHERE oid = 'lakefs.metaranges'::regclass")[0]
+                " WHERE oid = 'lakefs.ranges'::regclass")[0]
     conn.close()
     r = pg_ctl("-m", "fast", "-w", "stop")
     with open(os.path.join(DATA, toast), "r+b") as f:
@@ -450,7 +450,7 @@ try:
         rows = [("raised", str(e))]
     ok(rows and all(k == "decode_error" and "cannot be read" in d and "toast value" in d
                     for k, d in rows),
-       "a zeroed TOAST page: %d metaranges reported as decode_error, nothing raised" % len(rows),
+       "a zeroed TOAST page: %d ranges reported as decode_error, nothing raised" % len(rows),
        rows[:5])
 finally:
     try:

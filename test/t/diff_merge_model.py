@@ -43,7 +43,12 @@
 #     lakefs_ls, not from the history index).
 #
 # TAP output; the seed is printed first and on failure (LAKEFS_MODEL_SEED sets
-# it, LAKEFS_MODEL_STEPS the number of random operations).
+# it, LAKEFS_MODEL_STEPS the number of random operations). The tree shape:
+# LAKEFS_MODEL_RANGE_BITS and LAKEFS_MODEL_NODE_BITS set pg_lakefs.range_size_bits
+# and pg_lakefs.index_node_size_bits (tiny values make trees of many levels:
+# test/t/tree_levels.sh), LAKEFS_MODEL_FORMATS ("1,2") writes each commit and
+# merge in a metarange format picked at random from the list, so trees of
+# format 1 and 2 are diffed and merged with each other.
 import os
 import random
 import sys
@@ -57,6 +62,10 @@ REPO = "model"
 UNIVERSE = 10000          # paths that may exist
 INITIAL = 6000            # paths in the first commit
 MTIME = "2026-01-01 00:00:00+00"
+RANGE_BITS = os.environ.get("LAKEFS_MODEL_RANGE_BITS")
+NODE_BITS = os.environ.get("LAKEFS_MODEL_NODE_BITS")
+FORMATS = os.environ.get("LAKEFS_MODEL_FORMATS", "").split(",") if os.environ.get(
+    "LAKEFS_MODEL_FORMATS") else []
 
 rng = random.Random(SEED)
 counts = {"diff": 0, "diff_prefix": 0, "uncommitted": 0, "merge": 0, "squash": 0,
@@ -580,6 +589,9 @@ class Model:
     # ---- the random walk ----
 
     def step(self):
+        if FORMATS:
+            self.q("SELECT set_config('pg_lakefs.metarange_format', %s, false)",
+                   rng.choice(FORMATS))
         r = rng.random()
         if r < 0.08 and len(self.branches) < 8:
             name = "b%d" % len(self.branches)
@@ -628,6 +640,12 @@ def setup():
     admin = psycopg.connect(dbname="postgres", autocommit=True)
     admin.execute("DROP DATABASE IF EXISTS lakefs_model")
     admin.execute("CREATE DATABASE lakefs_model")
+    if RANGE_BITS:
+        admin.execute("ALTER DATABASE lakefs_model SET pg_lakefs.range_size_bits = %d"
+                      % int(RANGE_BITS))
+    if NODE_BITS:
+        admin.execute("ALTER DATABASE lakefs_model SET pg_lakefs.index_node_size_bits = %d"
+                      % int(NODE_BITS))
     admin.close()
     conn = psycopg.connect(dbname="lakefs_model", autocommit=True)
     conn.execute("CREATE EXTENSION pg_lakefs")
@@ -678,10 +696,19 @@ def main():
         print("%s %d - %d %s" % ("ok" if ok else "not ok", n, counts[name], what))
         if not ok:
             print("# seed %d" % SEED)
+    if NODE_BITS or FORMATS:
+        # the trees were as deep, and of the formats, the run meant them to be
+        levels, v1 = m.q("""SELECT (SELECT coalesce(max(level), 0) FROM lakefs.index_nodes),
+            (SELECT count(*) FROM lakefs.metaranges WHERE substr(data, 1, 4) = '\\x4c4b4d01')""")[0]
+        n += 1
+        ok = levels >= 3 if NODE_BITS else True
+        ok = ok and (v1 > 0 if "1" in FORMATS else True)
+        print("%s %d - trees had index nodes up to level %d; %d metaranges of format 1"
+              % ("ok" if ok else "not ok", n, levels, v1))
     total = sum(counts.values())
     print("# %d cases in %.1f s" % (total, time.time() - t0))
     print("1..%d" % n)
-    return 0 if all(counts[k] > 0 for k in counts) else 1
+    return 0 if all(counts[k] > 0 for k in counts) and ok else 1
 
 
 if __name__ == "__main__":

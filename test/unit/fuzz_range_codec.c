@@ -15,7 +15,8 @@
  * The first input byte picks the mode:
  *   0  the rest is a range: range_validate and the streaming reader must
  *      agree, and a valid range re-encodes to entries that decode the same;
- *   1  the rest is a metarange: a decoded one re-encodes and decodes alike;
+ *   1  the rest is a tree node (a version 1 or 2 metarange or an index
+ *      node): a decoded one re-encodes and decodes alike;
  *   2  the rest is cut into entries (path, address, checksum, ...) that are
  *      encoded (unsorted ones refused) and decoded back.
  * A crash, a sanitizer report or a disagreement (abort()) is a finding.
@@ -120,25 +121,39 @@ fuzz_metarange(const uint8_t *data, size_t size)
 	RangeDesc  *d,
 			   *d2;
 	uint32_t	n,
-				n2;
+				n2,
+				level,
+				level2;
+	LkNodeKind	kind,
+				kind2;
 	StrBuf		out;
 
-	if (metarange_decode(data, size, &d, &n) != LK_CODEC_OK)
+	/* any tree node: a version 1 or 2 root or an index node */
+	if (tree_node_decode(data, size, &kind, &level, &d, &n) != LK_CODEC_OK)
 	{
 		if (d != NULL || n != 0)
 			abort();
 		return;
 	}
 	sb_init(&out);
-	metarange_encode(&out, d, n);
-	if (metarange_decode(out.data, out.len, &d2, &n2) != LK_CODEC_OK || n2 != n)
+	tree_node_encode(&out, kind, level, d, n);
+	if (tree_node_decode(out.data, out.len, &kind2, &level2, &d2, &n2) != LK_CODEC_OK ||
+		n2 != n || kind2 != kind || level2 != level)
 		abort();
 	for (uint32_t i = 0; i < n; i++)
 		if (memcmp(d[i].id, d2[i].id, LK_ID_LEN) != 0 ||
 			lk_keycmp(d[i].min_key, d[i].min_len, d2[i].min_key, d2[i].min_len) != 0 ||
 			lk_keycmp(d[i].max_key, d[i].max_len, d2[i].max_key, d2[i].max_len) != 0 ||
-			d[i].count != d2[i].count || d[i].bytes != d2[i].bytes)
+			d[i].count != d2[i].count || d[i].bytes != d2[i].bytes ||
+			d[i].leaves != d2[i].leaves)
 			abort();
+	/* a version 1 metarange decodes alike through metarange_decode */
+	if (kind == LK_NODE_ROOT_V1)
+	{
+		lk_free(d2);
+		if (metarange_decode(data, size, &d2, &n2) != LK_CODEC_OK || n2 != n)
+			abort();
+	}
 	lk_free(d2);
 	lk_free(d);
 	sb_free(&out);

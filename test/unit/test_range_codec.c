@@ -6,7 +6,9 @@
  *
  * Round trips of random ranges, rejection of unsorted input, every
  * truncation of a valid range, random corruption (a poor man's fuzzer that
- * runs in every test run), and the chunker's re-alignment property.
+ * runs in every test run), the chunker's re-alignment property, and the
+ * tree nodes of metarange format 2 (roots and index nodes: round trips,
+ * every truncation, bad levels and counts) and their cut rule.
  *
  *-------------------------------------------------------------------------
  */
@@ -242,6 +244,147 @@ test_metarange(void)
 	sb_free(&out);
 }
 
+/* three ordered descriptors a-c, d-f, g-k with the given leaves */
+static void
+three_descs(RangeDesc *d, uint64_t leaves)
+{
+	static const char *keys[] = {"a", "c", "d", "f", "g", "k"};
+
+	for (int i = 0; i < 3; i++)
+	{
+		memset(d[i].id, i + 7, LK_ID_LEN);
+		d[i].min_key = keys[2 * i];
+		d[i].min_len = 1;
+		d[i].max_key = keys[2 * i + 1];
+		d[i].max_len = 1;
+		d[i].count = 100 + i;
+		d[i].bytes = 2000 + i;
+		d[i].leaves = leaves;
+	}
+}
+
+static void
+test_tree_nodes(void)
+{
+	RangeDesc	d[3];
+	RangeDesc  *got;
+	uint32_t	n,
+				level;
+	LkNodeKind	kind;
+	StrBuf		out = {0};
+	int			bad = 0;
+
+	/* an index node of level 2 keeps the leaves of its children */
+	three_descs(d, 5);
+	tree_node_encode(&out, LK_NODE_INDEX, 2, d, 3);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_OK &&
+	   kind == LK_NODE_INDEX && level == 2 && n == 3 && got[1].leaves == 5 &&
+	   got[2].count == 102 && got[2].bytes == 2002 && got[2].max_key[0] == 'k' &&
+	   memcmp(got[0].id, d[0].id, LK_ID_LEN) == 0, "index node of level 2 round-trips");
+	lk_free(got);
+	for (size_t cut = 0; cut < out.len; cut++)
+		if (tree_node_decode(out.data, cut, &kind, &level, &got, &n) == LK_CODEC_OK ||
+			got != NULL)
+			bad++;
+	ok(bad == 0, "every truncation of an index node is rejected");
+	ok(metarange_decode(out.data, out.len, &got, &n) == LK_CODEC_BAD_MAGIC,
+	   "an index node is no version 1 metarange");
+
+	/* a level-1 root: leaves are not stored (each child is one range) */
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_ROOT_V2, 1, d, 3);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_OK &&
+	   kind == LK_NODE_ROOT_V2 && level == 1 && n == 3 && got[0].leaves == 1,
+	   "root of level 1 round-trips, one range a child");
+	lk_free(got);
+
+	/* version 1 reads as a root of level 1 */
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_ROOT_V1, 1, d, 3);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_OK &&
+	   kind == LK_NODE_ROOT_V1 && level == 1 && n == 3 && got[2].leaves == 1,
+	   "a version 1 metarange decodes as a root of level 1");
+	lk_free(got);
+
+	/* the empty tree: a root of level 1 without children; nothing else empty */
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_ROOT_V2, 1, d, 0);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_OK &&
+	   n == 0, "the empty root decodes");
+	lk_free(got);
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_INDEX, 1, d, 0);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_BAD_VALUE &&
+	   got == NULL, "an empty index node is rejected");
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_ROOT_V2, 3, d, 0);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_BAD_VALUE,
+	   "an empty root above level 1 is rejected");
+
+	/* levels outside 1..LK_TREE_MAX_LEVEL */
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_INDEX, 0, d, 3);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_BAD_VALUE,
+	   "level 0 is rejected");
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_INDEX, LK_TREE_MAX_LEVEL + 1, d, 3);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_BAD_VALUE,
+	   "a level above the maximum is rejected");
+
+	/* a subtree with no range, or more ranges than entries */
+	d[1].leaves = 0;
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_INDEX, 2, d, 3);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_BAD_VALUE,
+	   "a child of no range is rejected");
+	d[1].leaves = 1000;
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_INDEX, 2, d, 3);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_BAD_VALUE,
+	   "a child of more ranges than entries is rejected");
+	d[1].leaves = 5;
+	d[1].min_key = "b";				/* overlaps child 0 */
+	sb_reset(&out);
+	tree_node_encode(&out, LK_NODE_INDEX, 2, d, 3);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_UNSORTED,
+	   "overlapping children are rejected");
+	sb_reset(&out);
+	sb_append(&out, "LKM\x03", 4);
+	ok(tree_node_decode(out.data, out.len, &kind, &level, &got, &n) == LK_CODEC_BAD_MAGIC,
+	   "an unknown format version is rejected");
+	sb_free(&out);
+
+	/* the cut rule of index nodes */
+	{
+		int			first = 0,
+					forced = 1,
+					cuts = 0,
+					same = 1;
+		char		key[32];
+
+		chunk_node_bits = 3;
+		for (int i = 0; i < 4000; i++)
+		{
+			int			len = snprintf(key, sizeof(key), "k%06d", i);
+
+			if (chunk_node_is_boundary(key, len, 1, 1))
+				first = 1;
+			if (!chunk_node_is_boundary(key, len, 1, 8u << chunk_node_bits))
+				forced = 0;
+			if (chunk_node_is_boundary(key, len, 1, 2))
+				cuts++;
+			if (chunk_node_is_boundary(key, len, 1, 2) !=
+				chunk_node_is_boundary(key, len, 1, 5))
+				same = 0;
+		}
+		ok(!first, "an index node never closes after its first child");
+		ok(forced, "an index node closes at 8 times the average");
+		ok(cuts > 4000 / 16 && cuts < 4000 / 4, "about one cut in 2^bits children");
+		ok(same, "between the bounds the cut depends on the key alone");
+		chunk_node_bits = CHUNK_NODE_BITS;
+	}
+}
+
 /* chunk boundaries over paths[from..to) with a fresh state at from */
 static int
 chunk_ends(char **paths, int n, int *ends)
@@ -286,7 +429,8 @@ test_chunker(void)
 	}
 	printf("# %d keys -> %d ranges, avg %.0f, min %d, max %d\n", n, m,
 		   (double) n / (m ? m : 1), min, max);
-	ok(m > n / 8192 && m < n / 512, "range sizes average near 2^CHUNK_AVG_BITS");
+	ok(m > n / (4 << CHUNK_AVG_BITS) && m < n / ((1 << CHUNK_AVG_BITS) / 4),
+	   "range sizes average near 2^CHUNK_AVG_BITS");
 	ok(max <= (int) chunk_max_entries(), "no range exceeds chunk_max_entries()");
 
 	/* drop one key in the middle: every boundary but the neighbours stays */
@@ -333,6 +477,7 @@ main(void)
 	test_round_trip();
 	test_rejects();
 	test_metarange();
+	test_tree_nodes();
 	test_chunker();
 	return done_testing();
 }

@@ -368,11 +368,74 @@ check_hash(Fsck *f, const char *object, const bytea *id, const bytea *data)
 			   (size_t) VARSIZE_ANY_EXHDR(data), id_hex(h));
 }
 
+/*
+ * stored_object: the bytes of row i's column c (a range or an index node
+ * named object, content-addressed by id), marked as seen when a tree refers
+ * to it (its reference, or NULL, into *ref), hash-checked; NULL after a
+ * decode_error report when they cannot be read (a broken TOAST chunk)
+ */
+static bytea *
+stored_object(Fsck *f, SPITupleTable *tt, uint64 i, int c, const char *object, bytea *id,
+			  RangeRef **ref)
+{
+	RangeRef   *r = NULL;
+	char	   *err;
+	bytea	   *data;
+
+	if (VARSIZE_ANY_EXHDR(id) == LK_ID_LEN)
+		r = hash_search(f->refs, VARDATA_ANY(id), HASH_FIND, NULL);
+	if (r)
+		r->seen = true;
+	*ref = r;
+	data = read_blob(tt, i, c, &err);
+	if (data == NULL)
+	{
+		report(f, "decode_error", object, "%s", err);
+		return NULL;
+	}
+	check_hash(f, object, id, data);
+	return data;
+}
+
 static void
 codec_problem(Fsck *f, const char *object, int rc)
 {
 	report(f, rc == LK_CODEC_UNSORTED ? "key_order" : "decode_error", object,
 		   "%s", lk_codec_strerror(rc));
+}
+
+/*
+ * decode_node: decode a metarange (index_node false) or an index node into
+ * *level, *descs[*n], with the entries and ranges below it summed into *sum
+ * and *leaves; false after reporting a decode_error when it cannot be read
+ * or is the other kind
+ */
+static bool
+decode_node(Fsck *f, const char *object, const bytea *data, bool index_node, uint32 *level,
+			RangeDesc **descs, uint32 *n, uint64 *sum, uint64 *leaves)
+{
+	LkNodeKind	kind;
+	int			rc = tree_node_decode(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &kind, level,
+									  descs, n);
+
+	if (rc != LK_CODEC_OK)
+	{
+		codec_problem(f, object, rc);
+		return false;
+	}
+	if ((kind == LK_NODE_INDEX) != index_node)
+	{
+		report(f, "decode_error", object, index_node ?
+			   "it holds a metarange, not an index node" :
+			   "it holds an index node, not a metarange");
+		return false;
+	}
+	for (uint32 k = 0; k < *n; k++)
+	{
+		*sum += (*descs)[k].count;
+		*leaves += (*descs)[k].leaves;
+	}
+	return true;
 }
 
 /* ---- refs and commits ---- */
@@ -557,11 +620,9 @@ check_metarange_row(Fsck *f, SPITupleTable *tt, uint64 i)
 	bytea	   *data = read_blob(tt, i, 4, &err);
 	RangeDesc  *descs;
 	uint32		n;
-	LkNodeKind	kind;
 	uint32		level;
 	uint64		sum = 0;
 	uint64		leaves = 0;
-	int			rc;
 
 	if (data == NULL)
 	{
@@ -569,23 +630,8 @@ check_metarange_row(Fsck *f, SPITupleTable *tt, uint64 i)
 		return;
 	}
 	check_hash(f, object, id, data);
-	rc = tree_node_decode(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &kind, &level,
-						  &descs, &n);
-	if (rc == LK_CODEC_OK && kind == LK_NODE_INDEX)
-	{
-		report(f, "decode_error", object, "it holds an index node, not a metarange");
+	if (!decode_node(f, object, data, false, &level, &descs, &n, &sum, &leaves))
 		return;
-	}
-	if (rc != LK_CODEC_OK)
-	{
-		codec_problem(f, object, rc);
-		return;
-	}
-	for (uint32 k = 0; k < n; k++)
-	{
-		sum += descs[k].count;
-		leaves += descs[k].leaves;
-	}
 	if ((int64) leaves != nranges)
 		report(f, "count_mismatch", object, "it records %d ranges, its data has " UINT64_FORMAT,
 			   nranges, leaves);
@@ -634,48 +680,22 @@ check_index_node_row(Fsck *f, SPITupleTable *tt, uint64 i)
 	bytea	   *id = row_id(tt, i);
 	char	   *object = object_name("index_node", (const uint8 *) VARDATA_ANY(id),
 									 VARSIZE_ANY_EXHDR(id));
+	RangeRef   *r;
 	bool		isnull;
 	int32		row_level = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
 	int64		entries = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
-	RangeRef   *r = NULL;
-	char	   *err;
 	bytea	   *data;
 	RangeDesc  *descs;
 	uint32		n;
-	LkNodeKind	kind;
 	uint32		level;
 	uint64		sum = 0;
 	uint64		leaves = 0;
-	int			rc;
 
-	if (VARSIZE_ANY_EXHDR(id) == LK_ID_LEN)
-		r = hash_search(f->refs, VARDATA_ANY(id), HASH_FIND, NULL);
-	if (r)
-		r->seen = true;
-	data = read_blob(tt, i, 4, &err);
+	data = stored_object(f, tt, i, 4, object, id, &r);
 	if (data == NULL)
-	{
-		report(f, "decode_error", object, "%s", err);
 		return;
-	}
-	check_hash(f, object, id, data);
-	rc = tree_node_decode(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &kind, &level,
-						  &descs, &n);
-	if (rc == LK_CODEC_OK && kind != LK_NODE_INDEX)
-	{
-		report(f, "decode_error", object, "it holds a metarange, not an index node");
+	if (!decode_node(f, object, data, true, &level, &descs, &n, &sum, &leaves))
 		return;
-	}
-	if (rc != LK_CODEC_OK)
-	{
-		codec_problem(f, object, rc);
-		return;
-	}
-	for (uint32 k = 0; k < n; k++)
-	{
-		sum += descs[k].count;
-		leaves += descs[k].leaves;
-	}
 	if ((int64) level != row_level)
 		report(f, "count_mismatch", object, "it records level %d, its data has level %u",
 			   row_level, level);
@@ -726,10 +746,9 @@ check_range_row(Fsck *f, SPITupleTable *tt, uint64 i)
 	bytea	   *id = row_id(tt, i);
 	char	   *object = object_name("range", (const uint8 *) VARDATA_ANY(id),
 									 VARSIZE_ANY_EXHDR(id));
+	RangeRef   *r;
 	bool		isnull;
 	int32		entries = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
-	RangeRef   *r = NULL;
-	char	   *err;
 	bytea	   *data;
 	RangeReader rd;
 	LakefsEntry e;
@@ -737,17 +756,9 @@ check_range_row(Fsck *f, SPITupleTable *tt, uint64 i)
 	uint32		first_len = 0;
 	int			rc;
 
-	if (VARSIZE_ANY_EXHDR(id) == LK_ID_LEN)
-		r = hash_search(f->refs, VARDATA_ANY(id), HASH_FIND, NULL);
-	if (r)
-		r->seen = true;
-	data = read_blob(tt, i, 3, &err);
+	data = stored_object(f, tt, i, 3, object, id, &r);
 	if (data == NULL)
-	{
-		report(f, "decode_error", object, "%s", err);
 		return;
-	}
-	check_hash(f, object, id, data);
 	rc = range_reader_init(&rd, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
 	while (rc == LK_CODEC_OK)
 	{

@@ -123,32 +123,46 @@ s3_multipart_abort(const S3Endpoint *ep, const char *bucket, const char *key,
 }
 
 /*
- * abort_quietly: abort an upload after an error, best effort: one attempt
- * bounded to a second, its own failure swallowed (the caller re-throws the
- * first error), interrupts held so a cancel is not eaten by the abort's
- * progress check. cxt: the memory context to return to after a failure.
+ * abort_and_rethrow: in the PG_CATCH of an upload, abort it and re-throw the
+ * error (cxt: the memory context of the PG_TRY). The abort is best effort,
+ * and after a cancel it is skipped: a user who cancels wants control back
+ * now, and the store that failed may be frozen. Leaving the upload
+ * incomplete is safe: its parts never become a visible object, nothing in
+ * the catalog points at it, and the store reclaims it (an
+ * AbortIncompleteMultipartUpload lifecycle rule; RGW's and MinIO's
+ * multipart garbage collection). After any other error the abort gets one
+ * attempt bounded to a second, its own failure swallowed, interrupts held
+ * so a cancel is not eaten by the abort's progress check.
  */
 static void
-abort_quietly(const S3Endpoint *ep, const char *bucket, const char *key,
-			  const char *upload_id, MemoryContext cxt)
+abort_and_rethrow(const S3Endpoint *ep, const char *bucket, const char *key,
+				  const char *upload_id, MemoryContext cxt)
 {
+	ErrorData  *edata;
 	S3Endpoint	abort_ep = *ep;
 
-	HOLD_INTERRUPTS();
-	abort_ep.max_retries = 0;
-	abort_ep.connect_timeout_ms = Min(ep->connect_timeout_ms, 1000);
-	abort_ep.request_timeout_ms = 1000;
-	PG_TRY();
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
 	{
-		s3_multipart_abort(&abort_ep, bucket, key, upload_id);
+		HOLD_INTERRUPTS();
+		abort_ep.max_retries = 0;
+		abort_ep.connect_timeout_ms = Min(ep->connect_timeout_ms, 1000);
+		abort_ep.request_timeout_ms = 1000;
+		PG_TRY();
+		{
+			s3_multipart_abort(&abort_ep, bucket, key, upload_id);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(cxt);
+			FlushErrorState();
+		}
+		PG_END_TRY();
+		RESUME_INTERRUPTS();
 	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-	}
-	PG_END_TRY();
-	RESUME_INTERRUPTS();
+	ReThrowError(edata);
 }
 
 /*
@@ -194,24 +208,7 @@ s3_put_object_multipart(const S3Endpoint *ep, const char *bucket, const char *ke
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-
-		/*
-		 * The abort is best effort, and after a cancel it is skipped: a user
-		 * who cancels wants control back now, and the store that failed may
-		 * be frozen. Leaving the upload incomplete is safe: its parts never
-		 * become a visible object, nothing in the catalog points at it, and
-		 * the store reclaims it (an AbortIncompleteMultipartUpload lifecycle
-		 * rule; RGW's and MinIO's multipart garbage collection). After any
-		 * other error the abort gets one attempt bounded to a second.
-		 */
-		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
-			abort_quietly(ep, bucket, key, upload_id, oldcxt);
-		ReThrowError(edata);
+		abort_and_rethrow(ep, bucket, key, upload_id, oldcxt);
 	}
 	PG_END_TRY();
 
@@ -304,14 +301,7 @@ s3_copy_object(const S3Endpoint *ep, const char *src_bucket, const char *src_key
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
-			abort_quietly(ep, bucket, key, upload_id, oldcxt);
-		ReThrowError(edata);
+		abort_and_rethrow(ep, bucket, key, upload_id, oldcxt);
 	}
 	PG_END_TRY();
 }

@@ -453,6 +453,18 @@ catalog_insert_commit(int32 repo_id, const LkCommit *c)
 	return inserted;
 }
 
+/*
+ * catalog_has_index_nodes: does lakefs.index_nodes exist (0.2.0 on)? A 0.1.0
+ * schema served by this library gets format 1 trees, which need no node table.
+ */
+bool
+catalog_has_index_nodes(void)
+{
+	Oid			ns = get_namespace_oid("lakefs", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("index_nodes", ns));
+}
+
 /* ---- ranges and metaranges ---- */
 
 static bytea *

@@ -96,7 +96,8 @@ metarange_builder_init(MetarangeBuilder *mb, int32 repo_id)
 {
 	memset(mb, 0, sizeof(*mb));
 	mb->repo_id = repo_id;
-	mb->format = metarange_format;
+	/* a 0.1.0 schema has no lakefs.index_nodes: format 1 there */
+	mb->format = metarange_format == 2 && !catalog_has_index_nodes() ? 1 : metarange_format;
 }
 
 /* append a copy of d (keys copied) to level lv */

@@ -19,6 +19,10 @@ q -c "CREATE EXTENSION pg_lakefs VERSION '0.1.0'" >/dev/null
 is "0.1.0 installs" "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_lakefs'")" "0.1.0"
 
 fill=$(q 2>&1 >/dev/null <<'SQL'
+-- small ranges and index nodes: trees of several levels, which a 0.1.0 schema
+-- (no lakefs.index_nodes) must get in format 1
+SET pg_lakefs.range_size_bits = 2;
+SET pg_lakefs.index_node_size_bits = 1;
 SELECT lakefs_create_repository('upgrade-me', 's3://bucket/upgrade-me');
 SELECT lakefs_stage_object('upgrade-me', 'main', 'data/' || i || '.csv', 'data/obj' || i, i, 'md5-' || i)
   FROM generate_series(1, 50) i;

@@ -121,6 +121,23 @@ share_init(void)
 }
 
 /* the store's bytes into the ring; blocks while it is full (curl's thread) */
+/*
+ * set_range: ask easy for bytes offset..offset+length-1 (length < 0: to the
+ * end; offset 0 and length < 0: the whole object, no Range), formatted in
+ * buf (libcurl copies string options)
+ */
+static void
+set_range(CURL *easy, char *buf, size_t size, long long offset, long long length)
+{
+	if (offset <= 0 && length < 0)
+		return;
+	if (length >= 0)
+		snprintf(buf, size, "%lld-%lld", offset, offset + length - 1);
+	else
+		snprintf(buf, size, "%lld-", offset);
+	curl_easy_setopt(easy, CURLOPT_RANGE, buf);
+}
+
 static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -299,15 +316,7 @@ gw_store_get(const char *url, int64_t offset, int64_t length)
 		gw_store_free(s);
 		return NULL;
 	}
-	if (offset > 0 || length >= 0)
-	{
-		if (length >= 0)
-			snprintf(range, sizeof(range), "%lld-%lld", (long long) offset,
-					 (long long) (offset + length - 1));
-		else
-			snprintf(range, sizeof(range), "%lld-", (long long) offset);
-		curl_easy_setopt(s->easy, CURLOPT_RANGE, range);
-	}
+	set_range(s->easy, range, sizeof(range), offset, length);
 	curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
@@ -429,15 +438,7 @@ gw_store_fetch(const char *url, int64_t offset, int64_t length, char *buf, size_
 	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_cb);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &f);
-	if (offset > 0 || length >= 0)
-	{
-		if (length >= 0)
-			snprintf(range, sizeof(range), "%lld-%lld", (long long) offset,
-					 (long long) (offset + length - 1));
-		else
-			snprintf(range, sizeof(range), "%lld-", (long long) offset);
-		curl_easy_setopt(easy, CURLOPT_RANGE, range);
-	}
+	set_range(easy, range, sizeof(range), offset, length);
 	rc = curl_easy_perform(easy);
 	*status = 0;
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);

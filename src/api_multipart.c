@@ -68,12 +68,23 @@ check_part_number(int32 part)
 				 errmsg("part number must be between 1 and %d", MAX_PART_NUMBER)));
 }
 
+/*
+ * upload_address: the address of object name of the upload's folder
+ * <namespace>/_lakefs/multipart/<id>/ (name "": the folder, with its slash;
+ * "upload": the marker; "NNNNN": a part), palloc'd
+ */
+static char *
+upload_address(LkRepo *repo, const char *upload_id, const char *name)
+{
+	return blockstore_join(repo->storage_namespace,
+						   psprintf("_lakefs/multipart/%s/%s", upload_id, name));
+}
+
 /* the address of the upload's folder (with a trailing slash) */
 static char *
 upload_prefix(LkRepo *repo, const char *upload_id)
 {
-	return blockstore_join(repo->storage_namespace,
-						   psprintf("_lakefs/multipart/%s/", upload_id));
+	return upload_address(repo, upload_id, "");
 }
 
 /*
@@ -124,9 +135,7 @@ static void
 require_upload(LkRepo *repo, const char *upload_id)
 {
 	BlockstoreLister *l = blockstore_list_begin(repo_server(repo),
-												blockstore_join(repo->storage_namespace,
-																psprintf("_lakefs/multipart/%s/upload",
-																		 upload_id)),
+												upload_address(repo, upload_id, "upload"),
 												NULL, 1);
 	BlockstoreEntry *page;
 	bool		found = false;
@@ -195,8 +204,7 @@ lakefs_multipart_part_url(PG_FUNCTION_ARGS)
 	/* a part is written only into an upload that exists */
 	if (strcmp(method, "PUT") == 0)
 		require_upload(repo, upload_id);
-	address = blockstore_join(repo->storage_namespace,
-							  psprintf("_lakefs/multipart/%s/%05d", upload_id, part));
+	address = upload_address(repo, upload_id, psprintf("%05d", part));
 	PG_RETURN_TEXT_P(cstring_to_text(blockstore_presign(repo_server(repo), address, method,
 														secs, time(NULL))));
 }
@@ -218,9 +226,8 @@ lakefs_multipart_create(PG_FUNCTION_ARGS)
 	LkRepo	   *repo = catalog_get_repo(ARG_TEXT(0), false);
 	char	   *branch = ARG_TEXT(1);
 	char	   *path = ARG_TEXT(2);
-	char	   *content_type = PG_NARGS() > 3 && !PG_ARGISNULL(3) ?
-		text_to_cstring(PG_GETARG_TEXT_PP(3)) : NULL;
-	char	   *metadata = PG_NARGS() > 4 ? object_metadata_arg(fcinfo, 4) : NULL;
+	char	   *content_type = ARG_TEXT_OR(3, NULL);
+	char	   *metadata = object_metadata_arg(fcinfo, 4);
 	uint8		rnd[16];
 	char		id[33];
 	StringInfoData doc;
@@ -277,10 +284,7 @@ lakefs_multipart_upload(PG_FUNCTION_ARGS)
 	check_upload_id(upload_id);
 	require_branch(repo, branch);
 	require_upload(repo, upload_id);
-	doc = blockstore_get(repo_server(repo),
-						 blockstore_join(repo->storage_namespace,
-										 psprintf("_lakefs/multipart/%s/upload", upload_id)),
-						 0, -1, -1);
+	doc = blockstore_get(repo_server(repo), upload_address(repo, upload_id, "upload"), 0, -1, -1);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
 										CStringGetDatum(text_to_cstring((text *) doc))));
 }
@@ -366,9 +370,7 @@ lakefs_multipart_abort(PG_FUNCTION_ARGS)
 		require_upload(repo, upload_id);
 	addresses = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
-		addresses[i] = blockstore_join(repo->storage_namespace,
-									   psprintf("_lakefs/multipart/%s/%s", upload_id,
-												strrchr(objs[i].key, '/') + 1));
+		addresses[i] = upload_address(repo, upload_id, strrchr(objs[i].key, '/') + 1);
 	/* the marker last: an abort cut short can be repeated */
 	for (int i = 0; i + 1 < n; i++)
 		if (part_of_key(objs[i].key) == 0)
@@ -555,8 +557,7 @@ lakefs_multipart_upload_part_copy(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the source object is in another object store"),
 				 errdetail("A part copy runs inside one object store.")));
-	dst = blockstore_join(repo->storage_namespace,
-						  psprintf("_lakefs/multipart/%s/%05d", upload_id, part));
+	dst = upload_address(repo, upload_id, psprintf("%05d", part));
 	blockstore_copy(repo_server(repo), entry_full_address(src_repo, &e), dst,
 					e.size, first, last, &info);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)

@@ -343,6 +343,22 @@ catalog_get_commit(int32 repo_id, const char *id)
 	return c;
 }
 
+/* the commits of plan p's rows, into *out (palloc'd in the caller's context); how many */
+static int
+commits_of(CatalogPlan p, Datum *args, LkCommit ***out)
+{
+	int			n;
+
+	connect_spi();
+	run_plan(p, args, NULL, 0);
+	n = (int) SPI_processed;
+	*out = SPI_palloc(sizeof(LkCommit *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		(*out)[i] = commit_from_row(i);
+	SPI_finish();
+	return n;
+}
+
 /*
  * catalog_get_commit_chain: the commit id and up to max - 1 of its
  * first-parent ancestors, nearest first, into *out (palloc'd in the caller's
@@ -353,16 +369,8 @@ int
 catalog_get_commit_chain(int32 repo_id, const char *id, int max, LkCommit ***out)
 {
 	Datum		args[3] = {Int32GetDatum(repo_id), TEXT_ARG(id), Int32GetDatum(max)};
-	int			n;
 
-	connect_spi();
-	run_plan(P_GET_COMMIT_CHAIN, args, NULL, 0);
-	n = (int) SPI_processed;
-	*out = SPI_palloc(sizeof(LkCommit *) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-		(*out)[i] = commit_from_row(i);
-	SPI_finish();
-	return n;
+	return commits_of(P_GET_COMMIT_CHAIN, args, out);
 }
 
 /*
@@ -380,17 +388,38 @@ catalog_get_commits_below(int32 repo_id, int32 generation, int max, LkCommit ***
 {
 	Datum		args[3] = {Int32GetDatum(repo_id), Int32GetDatum(generation),
 	Int32GetDatum(max)};
-	Oid			ns = get_namespace_oid("lakefs", true);
+
+	if (!catalog_relation_exists("commits_generation"))
+		return -1;
+	return commits_of(P_GET_COMMITS_BELOW, args, out);
+}
+
+/*
+ * catalog_list_branches: the branches whose names match the LIKE pattern
+ * (NULL: every branch), in name order; *names and *heads are palloc'd arrays
+ * in the caller's context. Returns their number.
+ */
+int
+catalog_list_branches(int32 repo_id, const char *pattern, char ***names, LkCommitId **heads)
+{
+	static SPIPlanPtr plan;
+	static const Oid types[2] = {INT4OID, TEXTOID};
+	Datum		args[2] = {Int32GetDatum(repo_id), pattern ? TEXT_ARG(pattern) : (Datum) 0};
+	const char	nulls[2] = {' ', pattern ? ' ' : 'n'};
 	int			n;
 
-	if (!OidIsValid(ns) || !OidIsValid(get_relname_relid("commits_generation", ns)))
-		return -1;
 	connect_spi();
-	run_plan(P_GET_COMMITS_BELOW, args, NULL, 0);
+	spi_run_saved(&plan, "SELECT name, head FROM lakefs.branches WHERE repo_id = $1 "
+				  "AND ($2::text IS NULL OR name LIKE $2) ORDER BY name", 2, types, args,
+				  nulls, 0);
 	n = (int) SPI_processed;
-	*out = SPI_palloc(sizeof(LkCommit *) * Max(n, 1));
+	*names = SPI_palloc(sizeof(char *) * (n + 1));
+	*heads = SPI_palloc(sizeof(LkCommitId) * (n + 1));
 	for (int i = 0; i < n; i++)
-		(*out)[i] = commit_from_row(i);
+	{
+		(*names)[i] = col_text(i, 1);
+		strlcpy((*heads)[i], col_text(i, 2), sizeof(LkCommitId));
+	}
 	SPI_finish();
 	return n;
 }
@@ -460,10 +489,9 @@ catalog_insert_commit(int32 repo_id, const LkCommit *c)
 bool
 catalog_has_index_nodes(void)
 {
-	Oid			ns = get_namespace_oid("lakefs", true);
-
-	return OidIsValid(ns) && OidIsValid(get_relname_relid("index_nodes", ns));
+	return catalog_relation_exists("index_nodes");
 }
+
 
 /* ---- ranges and metaranges ---- */
 
@@ -607,9 +635,7 @@ exec3(CatalogPlan p, int32 repo_id, const char *a, const char *b)
 bool
 catalog_has_reflog(void)
 {
-	Oid			ns = get_namespace_oid("lakefs", true);
-
-	return OidIsValid(ns) && OidIsValid(get_relname_relid("reflog", ns));
+	return catalog_relation_exists("reflog");
 }
 
 /*

@@ -64,6 +64,8 @@ extern bool catalog_insert_commit(int32 repo_id, const LkCommit *c);
 extern bytea *catalog_get_range(int32 repo_id, const uint8 *id);
 extern bytea *catalog_get_metarange(int32 repo_id, const uint8 *id);
 extern bool catalog_has_index_nodes(void);
+extern int	catalog_list_branches(int32 repo_id, const char *pattern, char ***names,
+								  LkCommitId **heads);
 extern bytea *catalog_get_index_node(int32 repo_id, const uint8 *id);
 extern void catalog_put_index_node(int32 repo_id, const uint8 *id, const char *data,
 								   size_t len, int32 level, int64 entries);

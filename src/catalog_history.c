@@ -198,9 +198,7 @@ catalog_reflog_list(int32 repo_id, const char *branch, int *n)
 bool
 catalog_has_history_index(void)
 {
-	Oid			ns = get_namespace_oid("lakefs", true);
-
-	return OidIsValid(ns) && OidIsValid(get_relname_relid("commit_paths", ns));
+	return catalog_relation_exists("commit_paths");
 }
 
 /*

@@ -121,11 +121,7 @@ extension_owner(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	/* 0.2.0's catalog (lakefs.grants) is what the one door guards */
-	{
-		Oid			nsp = get_namespace_oid("lakefs", true);
-
-		one_door_cache = OidIsValid(nsp) && OidIsValid(get_relname_relid("grants", nsp));
-	}
+	one_door_cache = catalog_relation_exists("grants");
 	owner_lxid = MyProc->lxid;
 	return owner_cache;
 }
@@ -302,4 +298,17 @@ bytea_datum(const void *data, size_t len)
 	SET_VARSIZE(b, len + VARHDRSZ);
 	memcpy(VARDATA(b), data, len);
 	return PointerGetDatum(b);
+}
+
+/*
+ * catalog_relation_exists: is there a relation of that name in schema lakefs?
+ * A 0.1.0 schema served by this library lacks what 0.2.0 added. Syscache
+ * lookups only.
+ */
+bool
+catalog_relation_exists(const char *name)
+{
+	Oid			ns = get_namespace_oid("lakefs", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid(name, ns));
 }

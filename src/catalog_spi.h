@@ -46,4 +46,6 @@ extern Datum bytea_datum(const void *data, size_t len);
 
 #define TEXT_ARG(s) CStringGetTextDatum(s)
 
+extern bool catalog_relation_exists(const char *name);
+
 #endif							/* LAKEFS_CATALOG_SPI_H */

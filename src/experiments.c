@@ -177,7 +177,7 @@ experiments_collect(LkRepo *repo, const char *pattern, const ExperimentOrder *or
 	Experiment *out;
 	int			count;
 
-	count = metrics_branches_like(repo->id, pattern, &names, &heads);
+	count = catalog_list_branches(repo->id, pattern, &names, &heads);
 	have_main = catalog_get_branch(repo->id, repo->default_branch, BRANCH_LOCK_NONE,
 								   main_head);
 	out = palloc0(sizeof(Experiment) * (count + 1));

@@ -452,9 +452,9 @@ gc_mark(LkRepo *repo, Oid server, Interval *dflt, Jsonb *rules, GcStats *st)
 	gc_catalog_begin_mark();
 	/* the order matters (see the header): ranges, staging, then the heads */
 	nranges = gc_catalog_range_ids(repo->id, &ids);
-	nbranches = gc_catalog_branches(repo->id, &names, &heads);
+	nbranches = catalog_list_branches(repo->id, NULL, &names, &heads);
 	mark_staged(repo, names, nbranches, nsbase, live);
-	nbranches = gc_catalog_branches(repo->id, &names, &heads);
+	nbranches = catalog_list_branches(repo->id, NULL, &names, &heads);
 	metaranges = mark_active_metaranges(repo, names, heads, nbranches, dflt, rules, st);
 	ranges = active_ranges(repo, metaranges);
 	for (int i = 0; i < nranges; i++)

@@ -42,7 +42,6 @@ extern void gc_purge_namespace(LkRepo *repo);
 extern void gc_catalog_set_rules(int32 repo_id, Interval *dflt, Jsonb *branches);
 extern bool gc_catalog_get_rules(int32 repo_id, Interval *dflt, Jsonb **branches);
 extern bool gc_catalog_try_lock(int32 repo_id);
-extern int	gc_catalog_branches(int32 repo_id, char ***names, LkCommitId **heads);
 extern int	gc_catalog_tagged(int32 repo_id, LkCommitId **commits);
 extern int	gc_catalog_range_ids(int32 repo_id, uint8 **ids);
 extern int	gc_catalog_metarange_ids(int32 repo_id, uint8 **ids);

@@ -51,7 +51,6 @@ typedef enum GcPlan
 	G_SET_RULES,
 	G_GET_RULES,
 	G_TRY_LOCK,
-	G_BRANCHES,
 	G_TAGGED,
 	G_RANGE_IDS,
 	G_HAVE_TEMP,
@@ -94,8 +93,6 @@ static const GcPlanDef gc_plan_defs[NUM_GC_PLANS] = {
 		"WHERE repo_id = $1", 1, {INT4OID}},
 	/* the per-repository GC lock: advisory, class 1819043683 ("lkgc"), key repo id */
 	[G_TRY_LOCK] = {"SELECT pg_try_advisory_xact_lock(1819043683, $1)", 1, {INT4OID}},
-	[G_BRANCHES] = {"SELECT name, head FROM lakefs.branches WHERE repo_id = $1 ORDER BY name",
-	1, {INT4OID}},
 	[G_TAGGED] = {"SELECT DISTINCT commit_id FROM lakefs.tags WHERE repo_id = $1",
 	1, {INT4OID}},
 	[G_RANGE_IDS] = {"SELECT id FROM lakefs.ranges WHERE repo_id = $1 ORDER BY id",
@@ -256,29 +253,6 @@ gc_catalog_try_lock(int32 repo_id)
 	got = DatumGetBool(col(0, 1, &isnull));
 	SPI_finish();
 	return got;
-}
-
-/* gc_catalog_branches: every branch's name and head (palloc'd arrays) */
-int
-gc_catalog_branches(int32 repo_id, char ***names, LkCommitId **heads)
-{
-	Datum		args[1] = {Int32GetDatum(repo_id)};
-	int			n;
-
-	connect_spi();
-	run_gc_plan(G_BRANCHES, args, NULL, 0);
-	n = (int) SPI_processed;
-	*names = SPI_palloc(sizeof(char *) * Max(n, 1));
-	*heads = SPI_palloc(sizeof(LkCommitId) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-	{
-		char	   *h = col_text(i, 2);
-
-		(*names)[i] = col_text(i, 1);
-		strlcpy((*heads)[i], h, sizeof(LkCommitId));
-	}
-	SPI_finish();
-	return n;
 }
 
 /* gc_catalog_tagged: the distinct commits that tags name (palloc'd) */

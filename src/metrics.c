@@ -28,8 +28,7 @@
 static SPIPlanPtr p_log,
 			p_staged,
 			p_commit_move,
-			p_reset,
-			p_branches;
+			p_reset;
 
 static const Oid t_repo_branch[] = {INT4OID, TEXTOID};
 
@@ -40,9 +39,7 @@ static const Oid t_repo_branch[] = {INT4OID, TEXTOID};
 static bool
 metrics_installed(void)
 {
-	Oid			ns = get_namespace_oid("lakefs", true);
-
-	return OidIsValid(ns) && OidIsValid(get_relname_relid("staged_metrics", ns));
+	return catalog_relation_exists("staged_metrics");
 }
 
 /*
@@ -123,31 +120,3 @@ metrics_reset(int32 repo_id, const char *branch)
 	return n;
 }
 
-/*
- * metrics_branches_like: the branches whose names match the LIKE pattern,
- * in name order; *names and *heads are palloc'd arrays in the caller's
- * context. Returns their number.
- */
-int
-metrics_branches_like(int32 repo_id, const char *pattern, char ***names,
-					  LkCommitId **heads)
-{
-	Datum		args[2] = {Int32GetDatum(repo_id), TEXT_ARG(pattern)};
-	int			n;
-
-	connect_spi();
-	spi_run_saved(&p_branches, "SELECT name, head FROM lakefs.branches WHERE repo_id = $1 "
-				  "AND name LIKE $2 ORDER BY name", 2, t_repo_branch, args, NULL, 0);
-	n = (int) SPI_processed;
-	*names = SPI_palloc(sizeof(char *) * (n + 1));
-	*heads = SPI_palloc(sizeof(LkCommitId) * (n + 1));
-	for (int i = 0; i < n; i++)
-	{
-		char	   *h = col_text(i, 2);
-
-		(*names)[i] = col_text(i, 1);
-		strlcpy((*heads)[i], h, sizeof(LkCommitId));
-	}
-	SPI_finish();
-	return n;
-}

@@ -17,7 +17,5 @@ extern void metrics_log(int32 repo_id, const char *branch, const char *key, doub
 extern bool metrics_staged(int32 repo_id, const char *branch);
 extern int64 metrics_commit(int32 repo_id, const char *branch, const char *commit_id);
 extern int64 metrics_reset(int32 repo_id, const char *branch);
-extern int	metrics_branches_like(int32 repo_id, const char *pattern, char ***names,
-								  LkCommitId **heads);
 
 #endif							/* LAKEFS_METRICS_H */

@@ -80,6 +80,17 @@ SELECT lakefs_stage_object('ident', 'main', 'many/0150', 'many-150-again', 150, 
 SELECT count(*) AS changes FROM lakefs_diff('ident', 'main@', 'main');
 SELECT lakefs_commit('ident', 'main', 'same bytes, other range size');
 SELECT lakefs_reset('ident', 'main');
+-- a tombstone of a path the tree lacks changes nothing either, also when this
+-- session writes trees in the other format (another metarange, same entries)
+SELECT lakefs_stage_object('ident', 'main', 'never-committed.txt', 'nc', 1, 'etag-nc');
+SELECT lakefs_delete_object('ident', 'main', 'never-committed.txt');
+SELECT count(*) AS staged_rows FROM lakefs.staging s JOIN lakefs.repositories r ON r.id = s.repo_id
+	WHERE r.name = 'ident';
+SET pg_lakefs.metarange_format = 1;
+SELECT lakefs_commit('ident', 'main', 'a tombstone of nothing');
+RESET pg_lakefs.metarange_format;
+SELECT lakefs_commit('ident', 'main', 'a tombstone of nothing');
+SELECT lakefs_reset('ident', 'main');
 
 -- a merge: the same content written on both sides is no conflict
 SELECT lakefs_create_branch('ident', 'left', 'main') IS NOT NULL AS branched,

@@ -112,8 +112,9 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	[P_GET_METARANGE] = {"SELECT data FROM lakefs.metaranges WHERE repo_id = $1 AND id = $2",
 	2, {INT4OID, BYTEAOID}},
 	[P_PUT_RANGE] = {"INSERT INTO lakefs.ranges (repo_id, id, entries, data) "
-		"VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-	4, {INT4OID, BYTEAOID, INT4OID, BYTEAOID}},
+		"SELECT $1, u.id, u.entries, u.data FROM unnest($2, $3, $4) AS u(id, entries, data) "
+		"ON CONFLICT DO NOTHING",
+	4, {INT4OID, BYTEAARRAYOID, INT4ARRAYOID, BYTEAARRAYOID}},
 	[P_PUT_METARANGE] = {"INSERT INTO lakefs.metaranges (repo_id, id, ranges, entries, data) "
 		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 	5, {INT4OID, BYTEAOID, INT4OID, INT8OID, BYTEAOID}},
@@ -521,17 +522,43 @@ catalog_get_metarange(int32 repo_id, const uint8 *id)
 	return get_blob(P_GET_METARANGE, repo_id, id);
 }
 
+/*
+ * catalog_put_ranges: store n ranges (idempotent: ids are hashes) in one
+ * statement: ids[i] (LK_ID_LEN bytes), data[i] (a bytea) of entries[i]
+ * entries. One INSERT for a batch instead of one a range saves the executor
+ * start-up of every statement (a bulk commit writes thousands). The
+ * arguments stay the caller's; throws on catalog errors.
+ */
 void
-catalog_put_range(int32 repo_id, const uint8 *id, const char *data, size_t len,
-				  int32 entries)
+catalog_put_ranges(int32 repo_id, int n, const uint8 (*ids)[LK_ID_LEN],
+				   bytea *const *data, const int32 *entries)
 {
-	Datum		args[4] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN),
-	Int32GetDatum(entries), bytea_datum(data, len)};
+	Datum	   *id_datums = palloc(sizeof(Datum) * n);
+	Datum	   *entry_datums = palloc(sizeof(Datum) * n);
+	Datum		args[4];
 
+	for (int i = 0; i < n; i++)
+	{
+		id_datums[i] = bytea_datum(ids[i], LK_ID_LEN);
+		entry_datums[i] = Int32GetDatum(entries[i]);
+	}
+	args[0] = Int32GetDatum(repo_id);
+	args[1] = PointerGetDatum(construct_array(id_datums, n, BYTEAOID, -1, false,
+											  TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(entry_datums, n, INT4OID, sizeof(int32),
+											  true, TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_array((Datum *) data, n, BYTEAOID, -1, false,
+											  TYPALIGN_INT));
 	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
 	connect_spi();
 	run_plan(P_PUT_RANGE, args, NULL, 0);
 	finish_spi();
+	for (int i = 1; i < 4; i++)
+		pfree(DatumGetPointer(args[i]));
+	for (int i = 0; i < n; i++)
+		pfree(DatumGetPointer(id_datums[i]));
+	pfree(id_datums);
+	pfree(entry_datums);
 }
 
 void

@@ -69,8 +69,8 @@ extern int	catalog_list_branches(int32 repo_id, const char *pattern, char ***nam
 extern bytea *catalog_get_index_node(int32 repo_id, const uint8 *id);
 extern void catalog_put_index_node(int32 repo_id, const uint8 *id, const char *data,
 								   size_t len, int32 level, int64 entries);
-extern void catalog_put_range(int32 repo_id, const uint8 *id, const char *data,
-							  size_t len, int32 entries);
+extern void catalog_put_ranges(int32 repo_id, int n, const uint8 (*ids)[LK_ID_LEN],
+							   bytea *const *data, const int32 *entries);
 extern void catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data,
 								  size_t len, int32 nranges, int64 entries);
 

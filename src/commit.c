@@ -49,6 +49,20 @@
 #include "refs.h"
 #include "staging.h"
 
+/* note that the change at path altered the tree (ApplyStats.changed) */
+static void
+note_changed(ApplyStats *stats, const char *path, uint32 len)
+{
+	if (stats->nchanged == HISTORY_MAX_PATHS)
+	{
+		stats->changed_overflow = true;
+		return;
+	}
+	if (stats->changed == NULL)
+		stats->changed = palloc(sizeof(char *) * HISTORY_MAX_PATHS);
+	stats->changed[stats->nchanged++] = pnstrdup(path, len);
+}
+
 /* feed the writer the entries of base range i merged with its changes */
 static void
 apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
@@ -88,6 +102,8 @@ apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
 		{
 			if (!ch->tombstone)
 				range_writer_add(rw, &ch->entry);
+			if (c == 0 || !ch->tombstone)
+				note_changed(stats, ch->entry.path, ch->entry.path_len);
 			stats->changes++;
 			*have_ch = src->next(src->arg, ch);
 		}
@@ -182,7 +198,10 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 	for (; have_ch; have_ch = src->next(src->arg, &ch))
 	{
 		if (!ch.tombstone)
+		{
 			range_writer_add(&rw, &ch.entry);
+			note_changed(stats, ch.entry.path, ch.entry.path_len);
+		}
 		stats->changes++;
 	}
 	range_writer_flush(&rw);
@@ -286,6 +305,20 @@ commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents, int 
 				const uint8 *metarange, const char *message, Jsonb *metadata,
 				const char *operation)
 {
+	return commit_write_applied(repo, branch, parents, nparents, metarange, NULL, message,
+								metadata, operation);
+}
+
+/*
+ * commit_write_applied: commit_write_op of a tree that tree_apply_changes
+ * made from the first parent's; applied (its stats, or NULL) lists the
+ * paths it changed, for the history index.
+ */
+char *
+commit_write_applied(LkRepo *repo, const char *branch, LkCommit *const *parents,
+					 int nparents, const uint8 *metarange, const ApplyStats *applied,
+					 const char *message, Jsonb *metadata, const char *operation)
+{
 	LkCommit	c;
 
 	memset(&c, 0, sizeof(c));
@@ -305,7 +338,7 @@ commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents, int 
 	c.created_at = GetCurrentTimestamp();
 	/* a commit stored before was indexed with it */
 	if (commit_create(repo, &c))
-		history_index_commit(repo, &c, nparents > 0 ? parents[0] : NULL, true);
+		history_index_commit(repo, &c, nparents > 0 ? parents[0] : NULL, applied, true);
 	if (branch != NULL)
 		catalog_set_branch_head(repo->id, branch, c.id, operation);
 	return pstrdup(c.id);
@@ -341,11 +374,13 @@ commit_changes_op(LkRepo *repo, const char *branch, const char *head, ChangeSour
 
 	tree_apply_changes(repo->id, parent->metarange_id, src, metarange, stats);
 	/*
-	 * Empty: the same tree, or no change at all (every staged entry had the
-	 * committed content). The latter can still give another metarange when
-	 * this session's pg_lakefs.range_size_bits re-cuts the touched ranges.
+	 * Empty: the same tree, or no path changed (every staged entry had the
+	 * committed content, every tombstone was of an absent path). The latter
+	 * can still give another metarange when this session's
+	 * pg_lakefs.range_size_bits or metarange_format re-cuts the touched
+	 * ranges or writes the tree in the other format.
 	 */
-	if (!allow_empty && (stats->changes == 0 ||
+	if (!allow_empty && ((stats->nchanged == 0 && !stats->changed_overflow) ||
 						 memcmp(metarange, parent->metarange_id, LK_ID_LEN) == 0))
 	{
 		bool		staged = stats->changes > 0 || stats->same_content > 0;
@@ -365,8 +400,8 @@ commit_changes_op(LkRepo *repo, const char *branch, const char *head, ChangeSour
 	ev.left_metarange = parent->metarange_id;
 	ev.right_metarange = metarange;
 	hooks_fire(true, &ev);
-	ev.commit_id = commit_write_op(repo, branch, &parent, 1, metarange, message, metadata,
-								   operation);
+	ev.commit_id = commit_write_applied(repo, branch, &parent, 1, metarange, stats, message,
+										metadata, operation);
 	hooks_fire(false, &ev);
 	return (char *) ev.commit_id;
 }

@@ -38,6 +38,17 @@ typedef struct ApplyStats
 	int64		ranges_reused;
 	int64		ranges_written;
 	int64		entries;
+
+	/*
+	 * The paths the changes altered, in path order: not the changes to the
+	 * content a path had, nor tombstones of absent paths. At most
+	 * HISTORY_MAX_PATHS (history.h); changed_overflow says there were more.
+	 * palloc'd in the caller's context. The history index is written from
+	 * them (commit_write_applied) instead of diffing the two trees again.
+	 */
+	char	  **changed;
+	int			nchanged;
+	bool		changed_overflow;
 } ApplyStats;
 
 /* commit.c */
@@ -54,6 +65,11 @@ extern char *commit_write(LkRepo *repo, const char *branch, LkCommit *const *par
 extern char *commit_write_op(LkRepo *repo, const char *branch, LkCommit *const *parents,
 							 int nparents, const uint8 *metarange, const char *message,
 							 Jsonb *metadata, const char *operation);
+extern char *commit_write_applied(LkRepo *repo, const char *branch,
+								  LkCommit *const *parents, int nparents,
+								  const uint8 *metarange, const ApplyStats *applied,
+								  const char *message, Jsonb *metadata,
+								  const char *operation);
 extern void lock_branch(LkRepo *repo, const char *branch, LkCommitId head);
 extern void no_such_branch(LkRepo *repo, const char *branch) pg_attribute_noreturn();
 extern LkCommit *lock_clean_branch(LkRepo *repo, const char *branch, const char *op);

@@ -36,17 +36,18 @@
 #include "manifest.h"
 #include "refs.h"
 
-#define HISTORY_MAX_PATHS 10000	/* more changes: one marker row */
-
 /*
  * history_index_commit: record the paths c changed against parent (NULL:
  * against the empty tree), or a marker row when there are more than
- * HISTORY_MAX_PATHS. Nothing when the schema has no index (0.1.0).
+ * HISTORY_MAX_PATHS. applied, when not NULL, lists them already (c's tree
+ * is tree_apply_changes of parent's: ApplyStats.changed); else the two
+ * trees are diffed. Nothing when the schema has no index (0.1.0).
  * fresh: c was just inserted, so none of its rows exist (catalog_history_add).
  * Temporary memory is freed; throws on catalog errors.
  */
 void
-history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent, bool fresh)
+history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent,
+					 const ApplyStats *applied, bool fresh)
 {
 	MemoryContext cxt;
 	MemoryContext old;
@@ -62,23 +63,32 @@ history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent, bo
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs history index",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	if (parent == NULL)
-		tree_empty_metarange(repo->id, empty);
-	tree_diff_init(&d, tree_open(repo->id, parent ? parent->metarange_id : empty),
-				   tree_open(repo->id, c->metarange_id), "");
-	paths = palloc(sizeof(char *) * HISTORY_MAX_PATHS);
-	while (tree_diff_next(&d, &rec))
+	if (applied != NULL)
 	{
-		const LakefsEntry *e = rec.left ? rec.left : rec.right;
-
-		if (n == HISTORY_MAX_PATHS)
-		{
-			many = true;
-			break;
-		}
-		paths[n++] = pnstrdup(e->path, e->path_len);
+		paths = applied->changed;
+		n = applied->nchanged;
+		many = applied->changed_overflow;
 	}
-	tree_diff_end(&d);
+	else
+	{
+		if (parent == NULL)
+			tree_empty_metarange(repo->id, empty);
+		tree_diff_init(&d, tree_open(repo->id, parent ? parent->metarange_id : empty),
+					   tree_open(repo->id, c->metarange_id), "");
+		paths = palloc(sizeof(char *) * HISTORY_MAX_PATHS);
+		while (tree_diff_next(&d, &rec))
+		{
+			const LakefsEntry *e = rec.left ? rec.left : rec.right;
+
+			if (n == HISTORY_MAX_PATHS)
+			{
+				many = true;
+				break;
+			}
+			paths[n++] = pnstrdup(e->path, e->path_len);
+		}
+		tree_diff_end(&d);
+	}
 	if (many)
 	{
 		char	   *marker = "";
@@ -169,7 +179,7 @@ history_backfill(void)
 		c = refs_get_commit(repo, ids[i]);
 		history_index_commit(repo, c,
 							 c->nparents > 0 ? refs_get_commit(repo, c->parents[0]) : NULL,
-							 false);
+							 NULL, false);
 	}
 }
 

@@ -15,10 +15,13 @@
 
 #include "catalog.h"
 #include "catalog_history.h"
+#include "commit.h"
+
+#define HISTORY_MAX_PATHS 10000	/* more changes: one marker row */
 
 /* history.c */
 extern void history_index_commit(LkRepo *repo, const LkCommit *c, const LkCommit *parent,
-								 bool fresh);
+								 const ApplyStats *applied, bool fresh);
 extern void history_backfill(void);
 extern HTAB *history_candidates(LkRepo *repo, char **paths, int npaths, char **prefixes,
 								int nprefixes, int32 max_generation, int32 *min_generation);

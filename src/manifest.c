@@ -100,6 +100,43 @@ metarange_builder_init(MetarangeBuilder *mb, int32 repo_id)
 	mb->format = metarange_format == 2 && !catalog_has_index_nodes() ? 1 : metarange_format;
 }
 
+/* store the pending new ranges, in one statement */
+static void
+store_pending(MetarangeBuilder *mb)
+{
+	if (mb->npending == 0)
+		return;
+	catalog_put_ranges(mb->repo_id, mb->npending, mb->pending_ids, mb->pending,
+					   mb->pending_entries);
+	for (int i = 0; i < mb->npending; i++)
+		pfree(mb->pending[i]);
+	mb->npending = 0;
+	mb->pending_bytes = 0;
+}
+
+/*
+ * store_range: a new range (id, its bytes, its entry count) to store with
+ * the tree: batched, RANGE_BATCH or 8 MB at a time, and all of them before
+ * the root (metarange_builder_finish). Nothing reads a tree's new ranges
+ * before its root exists.
+ */
+static void
+store_range(MetarangeBuilder *mb, const uint8 *id, const char *data, size_t len,
+			int32 entries)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), data, len);
+	memcpy(mb->pending_ids[mb->npending], id, LK_ID_LEN);
+	mb->pending[mb->npending] = b;
+	mb->pending_entries[mb->npending] = entries;
+	mb->npending++;
+	mb->pending_bytes += len;
+	if (mb->npending == RANGE_BATCH || mb->pending_bytes >= 8 * 1024 * 1024)
+		store_pending(mb);
+}
+
 /* append a copy of d (keys copied) to level lv */
 static void
 level_append(BuilderLevel *lv, const RangeDesc *d)
@@ -248,6 +285,7 @@ metarange_builder_finish(MetarangeBuilder *mb, uint8 *id_out)
 						 mb->levels[level].n);
 	}
 	lk_sha256(out.data, out.len, id_out);
+	store_pending(mb);
 	catalog_put_metarange(mb->repo_id, id_out, out.data, out.len, (int32) mb->ranges,
 						  mb->entries);
 	sb_free(&out);
@@ -285,7 +323,7 @@ range_writer_flush(RangeWriter *rw)
 	sb_reset(&rw->buf);
 	range_encoder_finish(&rw->enc, &rw->buf);
 	lk_sha256(rw->buf.data, rw->buf.len, d.id);
-	catalog_put_range(rw->mb->repo_id, d.id, rw->buf.data, rw->buf.len, (int32) rw->count);
+	store_range(rw->mb, d.id, rw->buf.data, rw->buf.len, (int32) rw->count);
 	d.min_key = rw->min_key;
 	d.min_len = rw->min_len;
 	d.max_key = rw->last_key;

@@ -36,6 +36,8 @@ typedef struct BuilderLevel
  * filled, levels[L] the level-L nodes of the level-(L+1) node being filled;
  * what is left at the top when the build finishes becomes the root.
  */
+#define RANGE_BATCH 64			/* new ranges stored by one statement */
+
 typedef struct MetarangeBuilder
 {
 	int32		repo_id;
@@ -47,6 +49,12 @@ typedef struct MetarangeBuilder
 	int64		ranges_reused;
 	int64		nodes_written;	/* index nodes encoded and stored */
 	int64		nodes_reused;	/* nodes taken whole, by id */
+	/* new ranges not stored yet (metarange_builder_store_range) */
+	int			npending;
+	Size		pending_bytes;
+	uint8		pending_ids[RANGE_BATCH][LK_ID_LEN];
+	bytea	   *pending[RANGE_BATCH];
+	int32		pending_entries[RANGE_BATCH];
 } MetarangeBuilder;
 
 /* Chunks a sorted stream of entries into ranges. */

@@ -306,8 +306,8 @@ merge_into_branch(LkRepo *repo, const char *source_ref, const char *dest,
 	hooks_fire(true, &ev);
 	result->outcome = MERGE_COMMIT;
 	result->changes = st.changes;
-	ev.commit_id = commit_write_op(repo, dest, parents, squash ? 1 : 2, mr, message, metadata,
-								   "merge");
+	ev.commit_id = commit_write_applied(repo, dest, parents, squash ? 1 : 2, mr, &st.apply,
+										message, metadata, "merge");
 	hooks_fire(false, &ev);
 	return (char *) ev.commit_id;
 }
@@ -358,7 +358,7 @@ apply_commit_delta(LkRepo *repo, LkCommit *head, const char *branch, const char 
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s changes nothing", what),
 				 errdetail("The branch already has the result.")));
-	return commit_write_op(repo, branch, &head, 1, mr, message, metadata, op);
+	return commit_write_applied(repo, branch, &head, 1, mr, &st.apply, message, metadata, op);
 }
 
 /* metadata plus one string field (jsonb || {"key": "value"}) */

@@ -72,7 +72,8 @@ counts = {"diff": 0, "diff_prefix": 0, "uncommitted": 0, "merge": 0, "squash": 0
           "commit": 0, "empty_commit": 0, "reupload": 0,
           "conflict": 0, "revert": 0, "cherry_pick": 0, "staged_side": 0,
           "delimiter": 0, "paging": 0, "page_boundaries": 0, "three_dot": 0,
-          "three_dot_conflict": 0, "log_filter": 0, "log_filter_rows": 0}
+          "three_dot_conflict": 0, "log_filter": 0, "log_filter_rows": 0,
+          "history_index": 0}
 
 
 class Failure(Exception):
@@ -408,6 +409,22 @@ class Model:
         counts["log_filter"] += 1
         counts["log_filter_rows"] += len(got)
 
+    def check_history_index(self):
+        """every commit's history index rows are the paths of its diff against
+        its first parent (commits, merges, reverts and cherry-picks write them
+        from the changes they applied, not from a diff)"""
+        for c, row in self.graph().items():
+            got = sorted(r[0] for r in self.q(
+                "SELECT p.path FROM lakefs.commit_paths p JOIN lakefs.repositories r "
+                "ON r.id = p.repo_id WHERE r.name = %s AND p.commit_id = %s", REPO, c))
+            want = sorted(r[0] for r in self.q(
+                "SELECT path FROM lakefs_diff(%s, %s, %s)", REPO, row[1][0], c)) \
+                if row[1] else []
+            if got != want:
+                fail("history index of %s" % c, "%d paths %r, diff %d %r"
+                     % (len(got), got[:3], len(want), want[:3]))
+            counts["history_index"] += 1
+
     def check_extras(self):
         left, right = self.random_ref(), self.random_ref()
         full = self.two_trees(self.tree(left), self.tree(right))
@@ -667,6 +684,7 @@ def main():
     try:
         for _ in range(STEPS):
             m.step()
+        m.check_history_index()
     except Failure as f:
         print("not ok 1 - model test: %s" % f)
         print("# seed %d (rerun with LAKEFS_MODEL_SEED=%d)" % (SEED, SEED))
@@ -690,7 +708,8 @@ def main():
                        ("three_dot", "three-dot diffs equal the merge-base model"),
                        ("three_dot_conflict", "three-dot conflict rows matched the model"),
                        ("log_filter", "log filters equal the model that reads every commit"),
-                       ("log_filter_rows", "log filter rows were compared")]:
+                       ("log_filter_rows", "log filter rows were compared"),
+                       ("history_index", "history index rows equal each commit's first-parent diff")]:
         n += 1
         ok = counts[name] > 0
         print("%s %d - %d %s" % ("ok" if ok else "not ok", n, counts[name], what))

@@ -25,7 +25,15 @@
  * staging is gone: GC collects it as uncommitted garbage.
  *
  * Range i of a tree covers the keys in (max key of range i-1, max key of
- * range i]; the last range also covers everything above.
+ * range i]; the last range also covers everything above, and so does the
+ * last node of every level. Appending to a tree (an experiment's outputs
+ * under a new prefix, a log) would then rewrite the whole right edge, the
+ * last range and the last node of every level, however little it adds.
+ * Instead a last range or node that holds at least an average one's worth
+ * (sealed_tail) is reused by id when every change left is above it, and the
+ * appended entries start a range and nodes of their own after it; a smaller
+ * one is rewritten with them, so appends still fill ranges and nodes of the
+ * usual size.
  *
  * commit_on_branch locks the branch row first, so concurrent commits to one
  * branch serialize and see each other's heads; other branches don't wait.
@@ -39,6 +47,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "chunker.h"
 #include "commit.h"
 #include "diff.h"
 #include "gc.h"
@@ -119,10 +128,36 @@ apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
 }
 
 /*
+ * sealed_tail: may the last range (level 0) or index node of its level,
+ * described by d, be closed for good, with changes above its max key going
+ * to new ones after it? When it holds at least the average a range has
+ * entries (pg_lakefs.range_size_bits) or a node of its level has ranges
+ * below it (pg_lakefs.index_node_size_bits a level).
+ */
+static bool
+sealed_tail(const RangeDesc *d, uint32 level)
+{
+	uint32		bits = level == 0 ? (uint32) chunk_avg_bits :
+		(uint32) chunk_node_bits * level;
+
+	if (bits >= 63)
+		return false;
+	return (level == 0 ? d->count : d->leaves) >= (UINT64CONST(1) << bits);
+}
+
+/* is the change above d's max key? */
+static inline bool
+change_above(const LkChange *ch, const RangeDesc *d)
+{
+	return lk_keycmp(ch->entry.path, ch->entry.path_len, d->max_key, d->max_len) > 0;
+}
+
+/*
  * reusable_node: the highest index node of base that starts at range i, that
- * no change falls into (the next change, if any, is past its max key, and it
- * is not the last node of its level while changes remain: that one covers
- * everything above) and that the builder can take whole; NULL for none.
+ * no change falls into (the next change, if any, is past its max key, and,
+ * while changes remain, it is not the last node of its level, which covers
+ * everything above, unless sealed_tail) and that the builder can take whole;
+ * NULL for none.
  */
 static const TreeNode *
 reusable_node(TreeReader *base, MetarangeBuilder *mb, uint32 i, bool have_ch,
@@ -135,9 +170,9 @@ reusable_node(TreeReader *base, MetarangeBuilder *mb, uint32 i, bool have_ch,
 		if (node == NULL || !metarange_builder_can_add_node(mb, level))
 			continue;
 		if (!have_ch ||
-			(node->first + node->desc.leaves < base->n &&
-			 lk_keycmp(ch->entry.path, ch->entry.path_len,
-					   node->desc.max_key, node->desc.max_len) > 0))
+			(change_above(ch, &node->desc) &&
+			 (node->first + node->desc.leaves < base->n ||
+			  sealed_tail(&node->desc, level))))
 			return node;
 	}
 	return NULL;
@@ -181,9 +216,7 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 		}
 		d = tree_desc(base, i);
 		last = i == base->n - 1;
-		touched = have_ch &&
-			(last || lk_keycmp(ch.entry.path, ch.entry.path_len,
-							   d->max_key, d->max_len) <= 0);
+		touched = have_ch && (!change_above(&ch, d) || (last && !sealed_tail(d, 0)));
 		if (!touched && rw.count == 0)
 		{
 			metarange_builder_add(&mb, d);
@@ -194,7 +227,7 @@ tree_apply_changes(int32 repo_id, const uint8 *base_metarange, ChangeSource *src
 		apply_range(base, i, last, &rw, src, &ch, &have_ch, stats);
 		i++;
 	}
-	/* an empty base tree: every change is new */
+	/* an empty base tree, or changes above a sealed tail: every change is new */
 	for (; have_ch; have_ch = src->next(src->arg, &ch))
 	{
 		if (!ch.tombstone)

@@ -316,16 +316,40 @@ range_validate(const void *data, size_t len, uint64_t *count)
 static const uint8_t metarange2_magic[4] = {'L', 'K', 'M', 2};
 static const uint8_t index_magic[4] = {'L', 'K', 'I', 1};
 
-/* the descriptors of a node: with_leaves for the children of a level > 1 */
+/*
+ * put_key: a descriptor key: in full (version 1), or (delta, version 2) as
+ * the length of the prefix it shares with prev, then the rest.
+ */
 static void
-put_descs(StrBuf *out, const RangeDesc *descs, uint32_t n, bool with_leaves)
+put_key(StrBuf *out, bool delta, const char *prev, uint32_t prev_len, const char *key,
+		uint32_t len)
+{
+	uint32_t	shared = 0;
+
+	if (delta)
+	{
+		while (shared < prev_len && shared < len && prev[shared] == key[shared])
+			shared++;
+		put_varint(out, shared);
+	}
+	put_bytes(out, key + shared, len - shared);
+}
+
+/*
+ * the descriptors of a node: with_leaves for the children of a level > 1;
+ * delta: keys prefix-compressed (version 2)
+ */
+static void
+put_descs(StrBuf *out, const RangeDesc *descs, uint32_t n, bool with_leaves, bool delta)
 {
 	put_varint(out, n);
 	for (uint32_t i = 0; i < n; i++)
 	{
 		sb_append(out, descs[i].id, LK_ID_LEN);
-		put_bytes(out, descs[i].min_key, descs[i].min_len);
-		put_bytes(out, descs[i].max_key, descs[i].max_len);
+		put_key(out, delta, i > 0 ? descs[i - 1].max_key : NULL,
+				i > 0 ? descs[i - 1].max_len : 0, descs[i].min_key, descs[i].min_len);
+		put_key(out, delta, descs[i].min_key, descs[i].min_len, descs[i].max_key,
+				descs[i].max_len);
 		put_varint(out, descs[i].count);
 		put_varint(out, descs[i].bytes);
 		if (with_leaves)
@@ -337,7 +361,7 @@ void
 metarange_encode(StrBuf *out, const RangeDesc *descs, uint32_t n)
 {
 	sb_append(out, metarange_magic, sizeof(metarange_magic));
-	put_descs(out, descs, n, false);
+	put_descs(out, descs, n, false, false);
 }
 
 /*
@@ -355,21 +379,61 @@ tree_node_encode(StrBuf *out, LkNodeKind kind, uint32_t level, const RangeDesc *
 	}
 	sb_append(out, kind == LK_NODE_INDEX ? index_magic : metarange2_magic, 4);
 	put_varint(out, level);
-	put_descs(out, descs, n, level > 1);
+	put_descs(out, descs, n, level > 1, true);
+}
+
+/*
+ * get_key: a descriptor key at *pp. In full (version 1): *key points into
+ * the buffer. Delta (version 2): the key is prev's first `shared` bytes and
+ * a suffix, assembled at *arena (which advances past it); with *arena NULL
+ * only its length is read (prev is not touched).
+ */
+static int
+get_key(const uint8_t **pp, const uint8_t *end, bool delta, const char *prev,
+		uint32_t prev_len, char **arena, const char **key, uint32_t *len)
+{
+	uint64_t	shared;
+	const char *suffix;
+	uint32_t	suffix_len;
+	int			rc;
+
+	if (!delta)
+		return get_bytes(pp, end, key, len);
+	if ((rc = get_varint(pp, end, &shared)) != 0 ||
+		(rc = get_bytes(pp, end, &suffix, &suffix_len)) != 0)
+		return rc;
+	if (shared > prev_len || shared + suffix_len > LK_PATH_MAX)
+		return LK_CODEC_BAD_VALUE;
+	*len = (uint32_t) shared + suffix_len;
+	*key = NULL;
+	if (*arena == NULL)
+		return LK_CODEC_OK;
+	if (shared > 0)
+		memcpy(*arena, prev, shared);
+	if (suffix_len > 0)
+		memcpy(*arena + shared, suffix, suffix_len);
+	*key = *arena;
+	*arena += *len;
+	return LK_CODEC_OK;
 }
 
 /*
  * get_descs: decode the descriptor list at *pp up to end into a new array
- * (*descs, lk_free it); keys point into the buffer. Checks that children are
- * non-empty, ordered and disjoint, and (with_leaves) that every subtree has
- * at least one range and no more ranges than entries.
+ * (*descs, lk_free it). Keys point into the buffer (version 1) or, delta
+ * (version 2: prefix-compressed), into the array's own allocation, after a
+ * first pass that sums their lengths. Checks that children are non-empty,
+ * ordered and disjoint, and (with_leaves) that every subtree has at least
+ * one range and no more ranges than entries.
  */
 static int
-get_descs(const uint8_t *p, const uint8_t *end, bool with_leaves, RangeDesc **descs,
-		  uint32_t *n)
+get_descs(const uint8_t *p, const uint8_t *end, bool with_leaves, bool delta,
+		  RangeDesc **descs, uint32_t *n)
 {
 	uint64_t	count;
 	RangeDesc  *d;
+	RangeDesc	probe;
+	size_t		key_bytes = 0;
+	char	   *arena = NULL;
 	int			rc;
 
 	if ((rc = get_varint(&p, end, &count)) != 0)
@@ -377,7 +441,32 @@ get_descs(const uint8_t *p, const uint8_t *end, bool with_leaves, RangeDesc **de
 	/* each descriptor takes at least LK_ID_LEN + 4 bytes */
 	if (count > (uint64_t) (end - p) / (LK_ID_LEN + 4))
 		return LK_CODEC_TRUNCATED;
-	d = lk_malloc(sizeof(RangeDesc) * (count ? count : 1));
+	if (delta)
+	{
+		const uint8_t *q = p;
+		uint32_t	prev_len = 0;
+		uint64_t	v;
+
+		for (uint64_t i = 0; i < count; i++)
+		{
+			if (end - q < LK_ID_LEN)
+				return LK_CODEC_TRUNCATED;
+			q += LK_ID_LEN;
+			if ((rc = get_key(&q, end, true, NULL, prev_len, &arena, &probe.min_key,
+							  &probe.min_len)) != 0 ||
+				(rc = get_key(&q, end, true, NULL, probe.min_len, &arena, &probe.max_key,
+							  &probe.max_len)) != 0 ||
+				(rc = get_varint(&q, end, &v)) != 0 ||
+				(rc = get_varint(&q, end, &v)) != 0 ||
+				(with_leaves && (rc = get_varint(&q, end, &v)) != 0))
+				return rc;
+			key_bytes += probe.min_len + probe.max_len;
+			prev_len = probe.max_len;
+		}
+	}
+	d = lk_malloc(sizeof(RangeDesc) * (count ? count : 1) + key_bytes);
+	if (delta)
+		arena = (char *) (d + (count ? count : 1));
 	for (uint64_t i = 0; i < count; i++)
 	{
 		if (end - p < LK_ID_LEN)
@@ -388,8 +477,11 @@ get_descs(const uint8_t *p, const uint8_t *end, bool with_leaves, RangeDesc **de
 		memcpy(d[i].id, p, LK_ID_LEN);
 		p += LK_ID_LEN;
 		d[i].leaves = 1;
-		if ((rc = get_bytes(&p, end, &d[i].min_key, &d[i].min_len)) != 0 ||
-			(rc = get_bytes(&p, end, &d[i].max_key, &d[i].max_len)) != 0 ||
+		if ((rc = get_key(&p, end, delta, i > 0 ? d[i - 1].max_key : NULL,
+						  i > 0 ? d[i - 1].max_len : 0, &arena, &d[i].min_key,
+						  &d[i].min_len)) != 0 ||
+			(rc = get_key(&p, end, delta, d[i].min_key, d[i].min_len, &arena,
+						  &d[i].max_key, &d[i].max_len)) != 0 ||
 			(rc = get_varint(&p, end, &d[i].count)) != 0 ||
 			(rc = get_varint(&p, end, &d[i].bytes)) != 0 ||
 			(with_leaves && (rc = get_varint(&p, end, &d[i].leaves)) != 0))
@@ -437,7 +529,7 @@ metarange_decode(const void *data, size_t len, RangeDesc **descs, uint32_t *n)
 	if (len < sizeof(metarange_magic) ||
 		memcmp(p, metarange_magic, sizeof(metarange_magic)) != 0)
 		return LK_CODEC_BAD_MAGIC;
-	return get_descs(p + sizeof(metarange_magic), p + len, false, descs, n);
+	return get_descs(p + sizeof(metarange_magic), p + len, false, false, descs, n);
 }
 
 /*
@@ -477,7 +569,7 @@ tree_node_decode(const void *data, size_t len, LkNodeKind *kind, uint32_t *level
 	if (lv < 1 || lv > LK_TREE_MAX_LEVEL)
 		return LK_CODEC_BAD_VALUE;
 	*level = (uint32_t) lv;
-	if ((rc = get_descs(p, end, lv > 1, descs, n)) != 0)
+	if ((rc = get_descs(p, end, lv > 1, true, descs, n)) != 0)
 		return rc;
 	if (*n == 0 && (*kind == LK_NODE_INDEX || lv > 1))
 	{

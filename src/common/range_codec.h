@@ -40,8 +40,15 @@
  *                           index nodes of level L - 1 (at most LK_TREE_MAX_LEVEL)
  *     count                 descriptors (a root of level 1 may have none: the
  *                           empty tree; an index node has at least one)
- *   then count descriptors in key order, as in version 1:
- *     id, min_len, min_key, max_len, max_key
+ *   then count descriptors in key order, as in version 1 but with the keys
+ *   prefix-compressed (paths of one directory share most of their bytes):
+ *     id                    32 bytes
+ *     min_shared, min_len, min_suffix
+ *                           the first key: the first min_shared bytes of the
+ *                           previous descriptor's max key (0 for the first
+ *                           descriptor), then min_len bytes of its own
+ *     max_shared, max_len, max_suffix
+ *                           the last key, likewise from this descriptor's min
  *     count                 entries in the child's subtree
  *     bytes                 encoded size of the child itself (range or node)
  *     leaves                only when level > 1: ranges in the child's subtree
@@ -52,8 +59,12 @@
  * (chunker.c): after a child whose max key hashes, mixed with the level, to
  * a boundary, so the cut points depend on keys alone and a change rewrites
  * only the nodes on its path. A version 1 metarange reads as a root of
- * level 1. Descriptor keys are not prefix-compressed, so a decoded
- * descriptor points into the buffer, as in version 1.
+ * level 1. A decoded version 1 descriptor's keys point into the buffer; a
+ * version 2 one's are assembled in the descriptor array's own allocation
+ * (one lk_free frees both). Prefix compression makes an index node of 16
+ * image-set paths about half the size (the ids, 32 random bytes each, are
+ * most of what remains), and an index node is what a small commit writes
+ * once a level.
  *
  * Decoders check every length against the buffer and return an error code
  * for anything malformed; they never read outside [data, data + len).

@@ -298,5 +298,38 @@ for trial in range(5):
 ok(total_bad == 0, "one-object commits on a 100k tree share all but at most two ranges")
 ok(nodes_bad == 0, "one-object commits on a 100k tree write at most two index nodes a level")
 
+# appends (paths above every path of the tree): the parent's last range is
+# reused when it holds at least the average range size (16 entries here),
+# rewritten with the appended paths otherwise; every other range is shared.
+# (Index nodes follow the same rule a level up, checked by fsck and the
+# listings of the edge test above.)
+conn.execute("SET pg_lakefs.range_size_bits = 4")
+append_bad = []
+sealed_seen = [0, 0]
+for k in range(40):
+    last = conn.execute("""SELECT id, entries FROM lakefs_ranges('reuse', 'main')
+        ORDER BY max_path DESC LIMIT 1""").fetchone()
+    conn.execute("""SELECT lakefs_stage_objects('reuse', 'main', $$SELECT
+        format('zzz/run-%%s/step-%%s', lpad(%d::text, 3, '0'), lpad(j::text, 2, '0')) AS path,
+        'data/run' AS physical_address, 1 AS size, 'r' AS checksum
+        FROM generate_series(1, %d) j$$)""" % (k, rng.choice([1, 3, 9])))
+    conn.execute("SELECT lakefs_commit('reuse', 'main', 'append')")
+    kept, lost = conn.execute("""SELECT count(*) FILTER (WHERE h.id = %s),
+        count(*) FILTER (WHERE h.id IS NULL) FROM lakefs_ranges('reuse', 'main~1') p
+        LEFT JOIN lakefs_ranges('reuse', 'main') h USING (id)""", (last[0],)).fetchone()
+    sealed = last[1] >= 16
+    sealed_seen[sealed] += 1
+    # (a smaller one is rewritten, which gives it back unchanged when it
+    # ends at a boundary path)
+    if (sealed and kept != 1) or lost > (0 if sealed else 1):
+        append_bad.append("append %d: last range of %d entries kept %d, parent ranges lost %d"
+                          % (k, last[1], kept, lost))
+conn.execute("RESET pg_lakefs.range_size_bits")
+problems = conn.execute("SELECT count(*) FROM lakefs_fsck('reuse')").fetchone()[0]
+ok(not append_bad and problems == 0 and min(sealed_seen) > 0,
+   "appends reuse a last range of at least the average size (%d times) and rewrite a smaller "
+   "one (%d times); fsck finds %d problems" % (sealed_seen[1], sealed_seen[0], problems),
+   append_bad[:5])
+
 conn.close()
 done()

@@ -263,6 +263,82 @@ three_descs(RangeDesc *d, uint64_t leaves)
 	}
 }
 
+/*
+ * Version 2 keys are prefix-compressed: a node of paths sharing a long
+ * directory is smaller than version 1's, decodes to the same keys, and keeps
+ * them after its bytes are gone; a shared prefix longer than the key it is
+ * taken from, or a key over LK_PATH_MAX, is rejected.
+ */
+static void
+test_node_key_prefixes(void)
+{
+	static const char *paths[] = {
+		"raw/Images/class-0001/img-000001001.jpg", "raw/Images/class-0001/img-000001127.jpg",
+		"raw/Images/class-0001/img-000001128.jpg", "raw/Images/class-0001/img-000002001.jpg",
+		"raw/Images/class-0002/img-000000002.jpg", "raw/Images/class-0002/img-000000002.jpgz"};
+	RangeDesc	d[3];
+	RangeDesc  *got;
+	uint32_t	n,
+				level;
+	LkNodeKind	kind;
+	StrBuf		v1 = {0};
+	StrBuf		v2 = {0};
+	char	   *copy;
+	bool		same = true;
+	uint8_t		bad_node[LK_ID_LEN + 16];
+	size_t		len = 0;
+
+	/* min: shares 1 byte, then "a"; max: shares 1 byte of min, then "a"; 2 entries, 1 byte */
+	static const uint8_t desc_tail[] = {1, 1, 'a', 1, 1, 'a', 2, 1};
+
+	for (int i = 0; i < 3; i++)
+	{
+		memset(d[i].id, 0x40 + i, LK_ID_LEN);
+		d[i].min_key = paths[2 * i];
+		d[i].min_len = (uint32_t) strlen(paths[2 * i]);
+		d[i].max_key = paths[2 * i + 1];
+		d[i].max_len = (uint32_t) strlen(paths[2 * i + 1]);
+		d[i].count = 128;
+		d[i].bytes = 12000;
+		d[i].leaves = 1;
+	}
+	tree_node_encode(&v1, LK_NODE_ROOT_V1, 1, d, 3);
+	tree_node_encode(&v2, LK_NODE_INDEX, 1, d, 3);
+	ok(v2.len + 120 < v1.len, "prefix-compressed keys: an index node of 3 image paths "
+	   "is over 120 bytes smaller than a version 1 list");
+	copy = lk_malloc(v2.len);
+	memcpy(copy, v2.data, v2.len);
+	if (tree_node_decode(copy, v2.len, &kind, &level, &got, &n) != LK_CODEC_OK || n != 3)
+		same = false;
+	memset(copy, 0, v2.len);
+	lk_free(copy);
+	for (uint32_t i = 0; same && i < 3; i++)
+		same = lk_keycmp(got[i].min_key, got[i].min_len, d[i].min_key, d[i].min_len) == 0 &&
+			lk_keycmp(got[i].max_key, got[i].max_len, d[i].max_key, d[i].max_len) == 0;
+	ok(same, "prefix-compressed keys decode to the same keys, which outlive the node's bytes");
+	if (same)
+		lk_free(got);
+
+	/* "LKI\x01", level 1, one descriptor whose min key shares 1 byte with nothing */
+	memcpy(bad_node, "LKI\x01\x01\x01", 6);
+	len = 6;
+	memset(bad_node + len, 7, LK_ID_LEN);
+	len += LK_ID_LEN;
+	memcpy(bad_node + len, desc_tail, sizeof(desc_tail));
+	len += sizeof(desc_tail);
+	ok(tree_node_decode(bad_node, len, &kind, &level, &got, &n) == LK_CODEC_BAD_VALUE &&
+	   got == NULL, "a shared prefix longer than the key it comes from is rejected");
+	/* the same with the min key sharing nothing: decodes ("a" .. "aa") */
+	bad_node[6 + LK_ID_LEN] = 0;
+	ok(tree_node_decode(bad_node, len, &kind, &level, &got, &n) == LK_CODEC_OK && n == 1 &&
+	   got[0].min_len == 1 && got[0].max_len == 2 && memcmp(got[0].max_key, "aa", 2) == 0,
+	   "the max key is the min key's shared bytes and its own");
+	if (got)
+		lk_free(got);
+	sb_free(&v1);
+	sb_free(&v2);
+}
+
 static void
 test_tree_nodes(void)
 {
@@ -478,6 +554,7 @@ main(void)
 	test_rejects();
 	test_metarange();
 	test_tree_nodes();
+	test_node_key_prefixes();
 	test_chunker();
 	return done_testing();
 }

@@ -7,9 +7,12 @@
  * iterator lives in the multi-call memory context and each call decodes only
  * as far as its one row, so a caller that reads rows one at a time (a
  * target-list call, a cursor) gets the first before the last is computed.
- * (In a FROM clause the executor itself collects the rows in a tuplestore,
- * which spills to disk past work_mem.) Each row is built in a small context
- * reset on every call.
+ * In a FROM clause the executor collects every row in a tuplestore (which
+ * spills to disk past work_mem) before it reads the first, and says it
+ * prefers materialize mode (SFRM_Materialize_Preferred): there one call
+ * fills the tuplestore itself, without a function call, a heap tuple and
+ * its copy per row. Each row is built in a small context reset on every
+ * row.
  *
  *-------------------------------------------------------------------------
  */
@@ -113,17 +116,12 @@ mode_arg(const char *mode)
  * (repository, branch, prefix, after, amount); lakefs_pending_changes
  * (DIFF_PENDING): none, the trees of the operation whose pre-hook runs.
  */
-static void
-diff_first_call(FunctionCallInfo fcinfo, int kind)
+static DiffCall *
+diff_open(FunctionCallInfo fcinfo, int kind, MemoryContext cxt)
 {
-	FuncCallContext *fctx = SRF_FIRSTCALL_INIT();
-	MemoryContext old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	DiffCall   *dc = palloc0(sizeof(DiffCall));
-	TupleDesc	desc;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "a diff function must return a composite type");
-	fctx->tuple_desc = BlessTupleDesc(desc);
 	if (kind == DIFF_PENDING)
 	{
 		const uint8 *left;
@@ -165,10 +163,9 @@ diff_first_call(FunctionCallInfo fcinfo, int kind)
 		ref_diff_init(&dc->diff, dc->repo, left, right, mode, opt_text(fcinfo, 3, ""),
 					  opt_text(fcinfo, 4, NULL), opt_text(fcinfo, 5, NULL));
 	}
-	dc->rowcxt = AllocSetContextCreate(fctx->multi_call_memory_ctx, "lakefs diff row",
-									   ALLOCSET_SMALL_SIZES);
-	fctx->user_fctx = dc;
+	dc->rowcxt = AllocSetContextCreate(cxt, "lakefs diff row", ALLOCSET_SMALL_SIZES);
 	MemoryContextSwitchTo(old);
+	return dc;
 }
 
 /*
@@ -205,50 +202,110 @@ side_values(const DiffCall *dc, const LakefsEntry *e, int col, Datum *v, bool *n
 	v[col + 4] = PointerGetDatum(cstring_to_text_with_len(e->checksum, e->checksum_len));
 }
 
-/* diff_row: the result tuple of one record, built in the row context */
-static Datum
-diff_row(FuncCallContext *fctx, DiffCall *dc, const RefDiffRecord *rec)
+/* diff_values: the columns of one record, built in the current context */
+static void
+diff_values(const DiffCall *dc, const RefDiffRecord *rec, Datum *v, bool *n)
 {
-	MemoryContext old = MemoryContextSwitchTo(dc->rowcxt);
-	Datum		v[DIFF_COLS];
-	bool		n[DIFF_COLS] = {0};
-	HeapTuple	tup;
-
+	memset(n, 0, sizeof(bool) * DIFF_COLS);
 	v[0] = dc->change[rec->type];
 	v[1] = PointerGetDatum(cstring_to_text_with_len(rec->path, rec->path_len));
 	side_values(dc, rec->left, 2, v, n);
 	side_values(dc, rec->right, 3, v, n);
-	tup = heap_form_tuple(fctx->tuple_desc, v, n);
-	MemoryContextSwitchTo(old);
-	return HeapTupleGetDatum(tup);
 }
 
-/* diff_srf: one call of either diff function */
+/* diff_next: the next record, if any is left of the amount */
+static bool
+diff_next(DiffCall *dc, MemoryContext cxt, RefDiffRecord *rec)
+{
+	MemoryContext old;
+	bool		found;
+
+	if (dc->left == 0)
+		return false;
+	old = MemoryContextSwitchTo(cxt);
+	found = ref_diff_next(&dc->diff, rec);
+	MemoryContextSwitchTo(old);
+	if (found && dc->left > 0)
+		dc->left--;
+	return found;
+}
+
+/*
+ * diff_materialize: every row into the caller's tuplestore, in one call (a
+ * FROM clause). The iterator lives in a context of its own, deleted at the
+ * end.
+ */
+static Datum
+diff_materialize(FunctionCallInfo fcinfo, int kind)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "lakefs diff",
+											  ALLOCSET_DEFAULT_SIZES);
+	DiffCall   *dc;
+	RefDiffRecord rec;
+	Datum		v[DIFF_COLS];
+	bool		n[DIFF_COLS];
+
+	InitMaterializedSRF(fcinfo, 0);
+	dc = diff_open(fcinfo, kind, cxt);
+	while (diff_next(dc, cxt, &rec))
+	{
+		MemoryContext old = MemoryContextSwitchTo(dc->rowcxt);
+
+		CHECK_FOR_INTERRUPTS();
+		diff_values(dc, &rec, v, n);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(dc->rowcxt);
+	}
+	ref_diff_end(&dc->diff);
+	MemoryContextDelete(cxt);
+	return (Datum) 0;
+}
+
+/*
+ * diff_srf: one call of any diff function: materialized when the caller
+ * prefers it (a FROM clause), else one row a call.
+ */
 static Datum
 diff_srf(FunctionCallInfo fcinfo, int kind)
 {
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	FuncCallContext *fctx;
 	DiffCall   *dc;
 	RefDiffRecord rec;
-	MemoryContext old;
-	bool		found = false;
 
 	if (SRF_IS_FIRSTCALL())
-		diff_first_call(fcinfo, kind);
+	{
+		TupleDesc	desc;
+		MemoryContext old;
+
+		if (rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+			(rsinfo->allowedModes & SFRM_Materialize) &&
+			(rsinfo->allowedModes & SFRM_Materialize_Preferred))
+			return diff_materialize(fcinfo, kind);
+		fctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "a diff function must return a composite type");
+		fctx->tuple_desc = BlessTupleDesc(desc);
+		MemoryContextSwitchTo(old);
+		fctx->user_fctx = diff_open(fcinfo, kind, fctx->multi_call_memory_ctx);
+	}
 	fctx = SRF_PERCALL_SETUP();
 	dc = (DiffCall *) fctx->user_fctx;
 	MemoryContextReset(dc->rowcxt);
-	if (dc->left != 0)
+	if (diff_next(dc, fctx->multi_call_memory_ctx, &rec))
 	{
-		old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
-		found = ref_diff_next(&dc->diff, &rec);
+		MemoryContext old = MemoryContextSwitchTo(dc->rowcxt);
+		Datum		v[DIFF_COLS];
+		bool		n[DIFF_COLS];
+		HeapTuple	tup;
+
+		diff_values(dc, &rec, v, n);
+		tup = heap_form_tuple(fctx->tuple_desc, v, n);
 		MemoryContextSwitchTo(old);
-	}
-	if (found)
-	{
-		if (dc->left > 0)
-			dc->left--;
-		SRF_RETURN_NEXT(fctx, diff_row(fctx, dc, &rec));
+		SRF_RETURN_NEXT(fctx, HeapTupleGetDatum(tup));
 	}
 	ref_diff_end(&dc->diff);
 	SRF_RETURN_DONE(fctx);

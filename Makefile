@@ -28,6 +28,7 @@ OBJS = \
 	src/blockstore_local.o \
 	src/blockstore_s3.o \
 	src/catalog.o \
+	src/catalog_blob.o \
 	src/catalog_namespace.o \
 	src/catalog_history.o \
 	src/catalog_spi.o \

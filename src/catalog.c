@@ -45,11 +45,8 @@ typedef enum CatalogPlan
 	P_GET_COMMITS_BELOW,
 	P_FIND_COMMIT_PREFIX,
 	P_INSERT_COMMIT,
-	P_GET_RANGE,
-	P_GET_METARANGE,
 	P_PUT_RANGE,
 	P_PUT_METARANGE,
-	P_GET_INDEX_NODE,
 	P_PUT_INDEX_NODE,
 	P_GET_BRANCH,
 	P_GET_BRANCH_LOCK,
@@ -107,10 +104,6 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
 	9, {INT4OID, TEXTOID, TEXTARRAYOID, BYTEAOID, TEXTOID, TEXTOID, JSONBOID,
 	TIMESTAMPTZOID, INT4OID}},
-	[P_GET_RANGE] = {"SELECT data FROM lakefs.ranges WHERE repo_id = $1 AND id = $2",
-	2, {INT4OID, BYTEAOID}},
-	[P_GET_METARANGE] = {"SELECT data FROM lakefs.metaranges WHERE repo_id = $1 AND id = $2",
-	2, {INT4OID, BYTEAOID}},
 	[P_PUT_RANGE] = {"INSERT INTO lakefs.ranges (repo_id, id, entries, data) "
 		"SELECT $1, u.id, u.entries, u.data FROM unnest($2, $3, $4) AS u(id, entries, data) "
 		"ON CONFLICT DO NOTHING",
@@ -118,8 +111,6 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	[P_PUT_METARANGE] = {"INSERT INTO lakefs.metaranges (repo_id, id, ranges, entries, data) "
 		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 	5, {INT4OID, BYTEAOID, INT4OID, INT8OID, BYTEAOID}},
-	[P_GET_INDEX_NODE] = {"SELECT data FROM lakefs.index_nodes WHERE repo_id = $1 AND id = $2",
-	2, {INT4OID, BYTEAOID}},
 	[P_PUT_INDEX_NODE] = {"INSERT INTO lakefs.index_nodes (repo_id, id, level, entries, data) "
 		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 	5, {INT4OID, BYTEAOID, INT4OID, INT8OID, BYTEAOID}},
@@ -496,30 +487,17 @@ catalog_has_index_nodes(void)
 
 /* ---- ranges and metaranges ---- */
 
-static bytea *
-get_blob(CatalogPlan p, int32 repo_id, const uint8 *id)
-{
-	Datum		args[2] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN)};
-	bytea	   *b = NULL;
-
-	connect_spi();
-	run_plan(p, args, NULL, 1);
-	if (SPI_processed == 1)
-		b = col_bytea(0, 1);
-	finish_spi();
-	return b;
-}
-
+/* a range's, metarange's or index node's bytes: see catalog_blob.c */
 bytea *
 catalog_get_range(int32 repo_id, const uint8 *id)
 {
-	return get_blob(P_GET_RANGE, repo_id, id);
+	return catalog_get_blob("ranges", repo_id, id);
 }
 
 bytea *
 catalog_get_metarange(int32 repo_id, const uint8 *id)
 {
-	return get_blob(P_GET_METARANGE, repo_id, id);
+	return catalog_get_blob("metaranges", repo_id, id);
 }
 
 /*
@@ -577,7 +555,7 @@ catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data, size_t l
 bytea *
 catalog_get_index_node(int32 repo_id, const uint8 *id)
 {
-	return get_blob(P_GET_INDEX_NODE, repo_id, id);
+	return catalog_get_blob("index_nodes", repo_id, id);
 }
 
 /* catalog_put_index_node: store an index node (idempotent: ids are hashes) */

@@ -43,7 +43,8 @@ spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types,
 
 	if (*slot == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) types);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) types,
+											  CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s: %s", SPI_result_code_string(SPI_result), sql);

@@ -48,4 +48,7 @@ extern Datum bytea_datum(const void *data, size_t len);
 
 extern bool catalog_relation_exists(const char *name);
 
+/* catalog_blob.c */
+extern bytea *catalog_get_blob(const char *relname, int32 repo_id, const uint8 *id);
+
 #endif							/* LAKEFS_CATALOG_SPI_H */

@@ -15,7 +15,10 @@ LAKEFS_BENCH_REPS runs (default 5). Prints figures only; nothing here
 asserts speed.
 """
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 import psycopg
@@ -152,6 +155,43 @@ def fresh_backend_time(sql, args, counters=False):
     r1 = c.execute("SELECT lakefs_debug_counters()").fetchone()[0]
     c.close()
     return d, r1 - r0
+
+
+def git_trees(n, changed):
+    """The same paths as a git repository (every file the empty blob, the
+    changed ones another blob), in a temporary directory: two trees, the
+    data set's and the one with the 100 changes. Returns (git runner, tree
+    a, tree b, seconds to build); None when git is not installed."""
+    if shutil.which("git") is None:
+        return None
+    d = tempfile.mkdtemp(prefix="lakefs-bench-git-")
+    env = dict(os.environ, GIT_DIR=d, GIT_INDEX_FILE=d + "/index")
+
+    def git(*args, data=None):
+        return subprocess.run(("git",) + args, input=data, env=env, check=True,
+                              capture_output=True).stdout
+
+    t = time.perf_counter()
+    git("init", "-q", "--bare", d)
+    empty = git("hash-object", "-w", "--stdin", data=b"").strip().decode()
+    other = git("hash-object", "-w", "--stdin", data=b"changed\n").strip().decode()
+    # paths in sorted order (class-NNNN ascending, then img- ascending), so
+    # that update-index appends every entry
+    p = subprocess.Popen(("git", "update-index", "--add", "--index-info"), stdin=subprocess.PIPE,
+                         env=env, stdout=subprocess.DEVNULL)
+    for c in range(1000):
+        lines = ["100644 %s\traw/Images/class-%04d/img-%09d.jpg" % (empty, c, g)
+                 for g in range(c if c else 1000, n + 1, 1000)]
+        p.stdin.write(("\n".join(lines) + "\n").encode())
+    p.stdin.close()
+    if p.wait() != 0:
+        raise RuntimeError("git update-index failed")
+    tree_a = git("write-tree").strip().decode()
+    git("update-index", "--index-info", data="".join(
+        "100644 %s\traw/Images/class-%04d/img-%09d.jpg\n" % (other, g % 1000, g)
+        for g in changed).encode())
+    tree_b = git("write-tree").strip().decode()
+    return git, tree_a, tree_b, time.perf_counter() - t, d
 
 
 for n in sizes:
@@ -305,6 +345,27 @@ for n in sizes:
         warm.append(time.perf_counter() - t)
     print("  100-path diff            uncached (new backend) %s, %d ranges loaded; cached %s"
           % (best_median_ms([c[0] for c in cold]), cold[0][1], best_median_ms(warm)))
+    # the same diff in git: git diff-tree of two trees of the same paths
+    # (git's tree objects skip equal subtrees by hash too, but a directory
+    # is one object: a change rewrites and re-reads its whole listing)
+    g = git_trees(n, [1 + j * (n // 100) + (j * 37) % 1000 for j in range(100)])
+    if g is None:
+        print("  git diff-tree            skipped: git is not installed")
+    else:
+        git, tree_a, tree_b, t_build, gitdir = g
+        gt = []
+        for _ in range(REPS):
+            t = time.perf_counter()
+            out = git("diff-tree", "-r", tree_a, tree_b)
+            gt.append(time.perf_counter() - t)
+        rows = out.count(b"\n")
+        print("  git diff-tree -r         %s for the same %d-path change (trees built in %.1f s, "
+              "not counted); lakefs_diff is %.0fx / %.0fx faster uncached, %.0fx / %.0fx cached"
+              % (best_median_ms(gt), rows, t_build,
+                 sorted(gt)[0] / sorted(c[0] for c in cold)[0],
+                 sorted(gt)[len(gt) // 2] / sorted(c[0] for c in cold)[len(cold) // 2],
+                 sorted(gt)[0] / sorted(warm)[0], sorted(gt)[len(gt) // 2] / sorted(warm)[len(warm) // 2]))
+        shutil.rmtree(gitdir, ignore_errors=True)
     merge_sql = """DO $$BEGIN PERFORM lakefs_merge('REPO', 'k100', 'dest');
         RAISE EXCEPTION USING ERRCODE = 'LKRB0'; EXCEPTION WHEN SQLSTATE 'LKRB0' THEN NULL; END$$"""
     merge_sql = merge_sql.replace("REPO", repo)

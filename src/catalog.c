@@ -107,13 +107,14 @@ static const PlanDef plan_defs[NUM_PLANS] = {
 	[P_PUT_RANGE] = {"INSERT INTO lakefs.ranges (repo_id, id, entries, data) "
 		"SELECT $1, u.id, u.entries, u.data FROM unnest($2, $3, $4) AS u(id, entries, data) "
 		"ON CONFLICT DO NOTHING",
-	4, {INT4OID, BYTEAARRAYOID, INT4ARRAYOID, BYTEAARRAYOID}},
+	4, {INT4OID, BYTEAARRAYOID, INT8ARRAYOID, BYTEAARRAYOID}},
 	[P_PUT_METARANGE] = {"INSERT INTO lakefs.metaranges (repo_id, id, ranges, entries, data) "
 		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 	5, {INT4OID, BYTEAOID, INT4OID, INT8OID, BYTEAOID}},
 	[P_PUT_INDEX_NODE] = {"INSERT INTO lakefs.index_nodes (repo_id, id, level, entries, data) "
-		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-	5, {INT4OID, BYTEAOID, INT4OID, INT8OID, BYTEAOID}},
+		"SELECT $1, u.id, u.level, u.entries, u.data "
+		"FROM unnest($2, $3, $4, $5) AS u(id, level, entries, data) ON CONFLICT DO NOTHING",
+	5, {INT4OID, BYTEAARRAYOID, INT4ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID}},
 	[P_GET_BRANCH] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2",
 	2, {INT4OID, TEXTOID}},
 	[P_GET_BRANCH_LOCK] = {"SELECT head FROM lakefs.branches WHERE repo_id = $1 AND name = $2 "
@@ -501,42 +502,57 @@ catalog_get_metarange(int32 repo_id, const uint8 *id)
 }
 
 /*
- * catalog_put_ranges: store n ranges (idempotent: ids are hashes) in one
- * statement: ids[i] (LK_ID_LEN bytes), data[i] (a bytea) of entries[i]
- * entries. One INSERT for a batch instead of one a range saves the executor
- * start-up of every statement (a bulk commit writes thousands). The
- * arguments stay the caller's; throws on catalog errors.
+ * put_objects: store n ranges (levels NULL) or index nodes in one statement
+ * (idempotent: ids are hashes): ids[i] (LK_ID_LEN bytes), data[i] (a bytea),
+ * levels[i], entries[i]. One INSERT for a batch instead of one an object
+ * saves the executor start-up of every statement (a bulk commit writes
+ * thousands). The arguments stay the caller's; throws on catalog errors.
  */
-void
-catalog_put_ranges(int32 repo_id, int n, const uint8 (*ids)[LK_ID_LEN],
-				   bytea *const *data, const int32 *entries)
+static void
+put_objects(CatalogPlan p, int32 repo_id, int n, const uint8 (*ids)[LK_ID_LEN],
+			bytea *const *data, const int32 *levels, const int64 *entries)
 {
 	Datum	   *id_datums = palloc(sizeof(Datum) * n);
-	Datum	   *entry_datums = palloc(sizeof(Datum) * n);
-	Datum		args[4];
+	Datum	   *num_datums = palloc(sizeof(Datum) * n);
+	Datum		args[5];
+	int			nargs = 0;
 
 	for (int i = 0; i < n; i++)
-	{
 		id_datums[i] = bytea_datum(ids[i], LK_ID_LEN);
-		entry_datums[i] = Int32GetDatum(entries[i]);
+	args[nargs++] = Int32GetDatum(repo_id);
+	args[nargs++] = PointerGetDatum(construct_array(id_datums, n, BYTEAOID, -1, false,
+													TYPALIGN_INT));
+	if (levels != NULL)
+	{
+		for (int i = 0; i < n; i++)
+			num_datums[i] = Int32GetDatum(levels[i]);
+		args[nargs++] = PointerGetDatum(construct_array(num_datums, n, INT4OID,
+														sizeof(int32), true, TYPALIGN_INT));
 	}
-	args[0] = Int32GetDatum(repo_id);
-	args[1] = PointerGetDatum(construct_array(id_datums, n, BYTEAOID, -1, false,
-											  TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(entry_datums, n, INT4OID, sizeof(int32),
-											  true, TYPALIGN_INT));
-	args[3] = PointerGetDatum(construct_array((Datum *) data, n, BYTEAOID, -1, false,
-											  TYPALIGN_INT));
+	for (int i = 0; i < n; i++)
+		num_datums[i] = Int64GetDatum(entries[i]);
+	args[nargs++] = PointerGetDatum(construct_array(num_datums, n, INT8OID, sizeof(int64),
+													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[nargs++] = PointerGetDatum(construct_array((Datum *) data, n, BYTEAOID, -1, false,
+													TYPALIGN_INT));
 	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
 	connect_spi();
-	run_plan(P_PUT_RANGE, args, NULL, 0);
+	run_plan(p, args, NULL, 0);
 	finish_spi();
-	for (int i = 1; i < 4; i++)
+	for (int i = 1; i < nargs; i++)
 		pfree(DatumGetPointer(args[i]));
 	for (int i = 0; i < n; i++)
 		pfree(DatumGetPointer(id_datums[i]));
 	pfree(id_datums);
-	pfree(entry_datums);
+	pfree(num_datums);
+}
+
+/* catalog_put_ranges: n new ranges of entries[i] entries (put_objects) */
+void
+catalog_put_ranges(int32 repo_id, int n, const uint8 (*ids)[LK_ID_LEN],
+				   bytea *const *data, const int64 *entries)
+{
+	put_objects(P_PUT_RANGE, repo_id, n, ids, data, NULL, entries);
 }
 
 void
@@ -558,18 +574,12 @@ catalog_get_index_node(int32 repo_id, const uint8 *id)
 	return catalog_get_blob("index_nodes", repo_id, id);
 }
 
-/* catalog_put_index_node: store an index node (idempotent: ids are hashes) */
+/* catalog_put_index_nodes: n new index nodes of levels[i] (put_objects) */
 void
-catalog_put_index_node(int32 repo_id, const uint8 *id, const char *data, size_t len,
-					   int32 level, int64 entries)
+catalog_put_index_nodes(int32 repo_id, int n, const uint8 (*ids)[LK_ID_LEN],
+						bytea *const *data, const int32 *levels, const int64 *entries)
 {
-	Datum		args[5] = {Int32GetDatum(repo_id), bytea_datum(id, LK_ID_LEN),
-		Int32GetDatum(level), Int64GetDatum(entries), bytea_datum(data, len)};
-
-	gc_catalog_writer_lock(repo_id);	/* see gc_catalog.c */
-	connect_spi();
-	run_plan(P_PUT_INDEX_NODE, args, NULL, 0);
-	finish_spi();
+	put_objects(P_PUT_INDEX_NODE, repo_id, n, ids, data, levels, entries);
 }
 
 /* ---- branches and tags ---- */

@@ -67,10 +67,11 @@ extern bool catalog_has_index_nodes(void);
 extern int	catalog_list_branches(int32 repo_id, const char *pattern, char ***names,
 								  LkCommitId **heads);
 extern bytea *catalog_get_index_node(int32 repo_id, const uint8 *id);
-extern void catalog_put_index_node(int32 repo_id, const uint8 *id, const char *data,
-								   size_t len, int32 level, int64 entries);
+extern void catalog_put_index_nodes(int32 repo_id, int n, const uint8 (*ids)[LK_ID_LEN],
+									bytea *const *data, const int32 *levels,
+									const int64 *entries);
 extern void catalog_put_ranges(int32 repo_id, int n, const uint8 (*ids)[LK_ID_LEN],
-							   bytea *const *data, const int32 *entries);
+							   bytea *const *data, const int64 *entries);
 extern void catalog_put_metarange(int32 repo_id, const uint8 *id, const char *data,
 								  size_t len, int32 nranges, int64 entries);
 

@@ -100,41 +100,46 @@ metarange_builder_init(MetarangeBuilder *mb, int32 repo_id)
 	mb->format = metarange_format == 2 && !catalog_has_index_nodes() ? 1 : metarange_format;
 }
 
-/* store the pending new ranges, in one statement */
+/* store the pending new ranges or index nodes (p), in one statement */
 static void
-store_pending(MetarangeBuilder *mb)
+store_pending(MetarangeBuilder *mb, PendingObjects *p)
 {
-	if (mb->npending == 0)
+	if (p->n == 0)
 		return;
-	catalog_put_ranges(mb->repo_id, mb->npending, mb->pending_ids, mb->pending,
-					   mb->pending_entries);
-	for (int i = 0; i < mb->npending; i++)
-		pfree(mb->pending[i]);
-	mb->npending = 0;
-	mb->pending_bytes = 0;
+	if (p == &mb->new_nodes)
+		catalog_put_index_nodes(mb->repo_id, p->n, p->ids, p->data, p->levels, p->entries);
+	else
+		catalog_put_ranges(mb->repo_id, p->n, p->ids, p->data, p->entries);
+	for (int i = 0; i < p->n; i++)
+		pfree(p->data[i]);
+	p->n = 0;
+	p->bytes = 0;
 }
 
 /*
- * store_range: a new range (id, its bytes, its entry count) to store with
- * the tree: batched, RANGE_BATCH or 8 MB at a time, and all of them before
- * the root (metarange_builder_finish). Nothing reads a tree's new ranges
+ * store_object: a new range or index node (id, its bytes, its level, the
+ * entries below it) to store with the tree: batched, STORE_BATCH or 8 MB at
+ * a time (a bulk load writes thousands; one INSERT each was a statement's
+ * start-up each), and all of them before the root
+ * (metarange_builder_finish). Nothing reads a tree's new ranges or nodes
  * before its root exists.
  */
 static void
-store_range(MetarangeBuilder *mb, const uint8 *id, const char *data, size_t len,
-			int32 entries)
+store_object(MetarangeBuilder *mb, PendingObjects *p, const uint8 *id, const char *data,
+			 size_t len, int32 level, int64 entries)
 {
 	bytea	   *b = palloc(VARHDRSZ + len);
 
 	SET_VARSIZE(b, VARHDRSZ + len);
 	memcpy(VARDATA(b), data, len);
-	memcpy(mb->pending_ids[mb->npending], id, LK_ID_LEN);
-	mb->pending[mb->npending] = b;
-	mb->pending_entries[mb->npending] = entries;
-	mb->npending++;
-	mb->pending_bytes += len;
-	if (mb->npending == RANGE_BATCH || mb->pending_bytes >= 8 * 1024 * 1024)
-		store_pending(mb);
+	memcpy(p->ids[p->n], id, LK_ID_LEN);
+	p->data[p->n] = b;
+	p->levels[p->n] = level;
+	p->entries[p->n] = entries;
+	p->n++;
+	p->bytes += len;
+	if (p->n == STORE_BATCH || p->bytes >= 8 * 1024 * 1024)
+		store_pending(mb, p);
 }
 
 /* append a copy of d (keys copied) to level lv */
@@ -184,8 +189,7 @@ level_close(MetarangeBuilder *mb, int level)
 		d.leaves += lv->descs[i].leaves;
 	}
 	d.bytes = out.len;
-	catalog_put_index_node(mb->repo_id, d.id, out.data, out.len, level + 1,
-						   (int64) d.count);
+	store_object(mb, &mb->new_nodes, d.id, out.data, out.len, level + 1, (int64) d.count);
 	mb->nodes_written++;
 	sb_free(&out);
 	lv->n = 0;
@@ -285,7 +289,8 @@ metarange_builder_finish(MetarangeBuilder *mb, uint8 *id_out)
 						 mb->levels[level].n);
 	}
 	lk_sha256(out.data, out.len, id_out);
-	store_pending(mb);
+	store_pending(mb, &mb->new_ranges);
+	store_pending(mb, &mb->new_nodes);
 	catalog_put_metarange(mb->repo_id, id_out, out.data, out.len, (int32) mb->ranges,
 						  mb->entries);
 	sb_free(&out);
@@ -323,7 +328,8 @@ range_writer_flush(RangeWriter *rw)
 	sb_reset(&rw->buf);
 	range_encoder_finish(&rw->enc, &rw->buf);
 	lk_sha256(rw->buf.data, rw->buf.len, d.id);
-	store_range(rw->mb, d.id, rw->buf.data, rw->buf.len, (int32) rw->count);
+	store_object(rw->mb, &rw->mb->new_ranges, d.id, rw->buf.data, rw->buf.len, 0,
+				 (int64) rw->count);
 	d.min_key = rw->min_key;
 	d.min_len = rw->min_len;
 	d.max_key = rw->last_key;

@@ -36,7 +36,18 @@ typedef struct BuilderLevel
  * filled, levels[L] the level-L nodes of the level-(L+1) node being filled;
  * what is left at the top when the build finishes becomes the root.
  */
-#define RANGE_BATCH 64			/* new ranges stored by one statement */
+#define STORE_BATCH 64			/* new ranges (or index nodes) stored by one statement */
+
+/* New ranges or index nodes of a build, not stored yet (manifest.c) */
+typedef struct PendingObjects
+{
+	int			n;
+	Size		bytes;
+	uint8		ids[STORE_BATCH][LK_ID_LEN];
+	bytea	   *data[STORE_BATCH];
+	int32		levels[STORE_BATCH];	/* index nodes: their level */
+	int64		entries[STORE_BATCH];
+} PendingObjects;
 
 typedef struct MetarangeBuilder
 {
@@ -49,12 +60,8 @@ typedef struct MetarangeBuilder
 	int64		ranges_reused;
 	int64		nodes_written;	/* index nodes encoded and stored */
 	int64		nodes_reused;	/* nodes taken whole, by id */
-	/* new ranges not stored yet (metarange_builder_store_range) */
-	int			npending;
-	Size		pending_bytes;
-	uint8		pending_ids[RANGE_BATCH][LK_ID_LEN];
-	bytea	   *pending[RANGE_BATCH];
-	int32		pending_entries[RANGE_BATCH];
+	PendingObjects new_ranges;	/* stored in batches, all before the root */
+	PendingObjects new_nodes;
 } MetarangeBuilder;
 
 /* Chunks a sorted stream of entries into ranges. */

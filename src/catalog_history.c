@@ -34,11 +34,13 @@ typedef enum HistoryPlan
 	H_REFLOG_AT,
 	H_REFLOG_LAST_DELETE,
 	H_REFLOG_LIST,
+	H_REFLOG_LIST_BRANCH,
 	H_INDEX_ADD,
 	H_INDEX_ADD_KEEP,
 	H_INDEX_DELETE_REPO,
 	H_INDEX_PATHS,
 	H_INDEX_PREFIX,
+	H_INDEX_PREFIX_OPEN,
 	H_INDEX_MARKERS,
 	H_ALL_COMMITS,
 	NUM_HISTORY_PLANS
@@ -59,9 +61,16 @@ static const HistoryPlanDef plan_defs[NUM_HISTORY_PLANS] = {
 	[H_REFLOG_LAST_DELETE] = {"SELECT old_head FROM lakefs.reflog WHERE repo_id = $1 "
 		"AND branch = $2 AND operation = 'delete' ORDER BY seq DESC LIMIT 1",
 	2, {INT4OID, TEXTOID}},
+	/*
+	 * Catalog plans are generic (catalog_spi.c), so an optional condition
+	 * gets a statement of its own rather than "$n IS NULL OR ...", which a
+	 * generic plan can only filter by, not seek with.
+	 */
 	[H_REFLOG_LIST] = {"SELECT at, branch, old_head, new_head, operation, actor "
-		"FROM lakefs.reflog WHERE repo_id = $1 AND ($2::text IS NULL OR branch = $2) "
-		"ORDER BY seq DESC", 2, {INT4OID, TEXTOID}},
+		"FROM lakefs.reflog WHERE repo_id = $1 ORDER BY seq DESC", 1, {INT4OID}},
+	[H_REFLOG_LIST_BRANCH] = {"SELECT at, branch, old_head, new_head, operation, actor "
+		"FROM lakefs.reflog WHERE repo_id = $1 AND branch = $2 ORDER BY seq DESC",
+	2, {INT4OID, TEXTOID}},
 	/*
 	 * commit_paths has no foreign key to lakefs.repositories: its per-row
 	 * check was most of a large commit's time. The one repository lock
@@ -81,8 +90,12 @@ static const HistoryPlanDef plan_defs[NUM_HISTORY_PLANS] = {
 		"WHERE repo_id = $1 AND path = ANY ($2) AND path <> '' AND generation <= $3",
 	3, {INT4OID, TEXTARRAYOID, INT4OID}},
 	[H_INDEX_PREFIX] = {"SELECT DISTINCT commit_id, generation FROM lakefs.commit_paths "
-		"WHERE repo_id = $1 AND path >= $2 AND ($3::text IS NULL OR path < $3) "
-		"AND generation <= $4", 4, {INT4OID, TEXTOID, TEXTOID, INT4OID}},
+		"WHERE repo_id = $1 AND path >= $2 AND path < $3 AND generation <= $4",
+	4, {INT4OID, TEXTOID, TEXTOID, INT4OID}},
+	/* a prefix with no key after it (all 0xff bytes): no upper bound */
+	[H_INDEX_PREFIX_OPEN] = {"SELECT DISTINCT commit_id, generation FROM lakefs.commit_paths "
+		"WHERE repo_id = $1 AND path >= $2 AND generation <= $3",
+	3, {INT4OID, TEXTOID, INT4OID}},
 	/* the marker rows: commits with too many changes to index (history.c) */
 	[H_INDEX_MARKERS] = {"SELECT commit_id, generation FROM lakefs.commit_paths "
 		"WHERE repo_id = $1 AND path = '' AND generation <= $2", 2, {INT4OID, INT4OID}},
@@ -166,14 +179,13 @@ LkReflogEntry *
 catalog_reflog_list(int32 repo_id, const char *branch, int *n)
 {
 	Datum		args[2] = {Int32GetDatum(repo_id), branch ? TEXT_ARG(branch) : (Datum) 0};
-	char		nulls[2] = {' ', branch ? ' ' : 'n'};
 	LkReflogEntry *rows;
 
 	*n = 0;
 	if (!catalog_has_reflog())
 		return palloc(sizeof(LkReflogEntry));
 	connect_spi();
-	run_plan(H_REFLOG_LIST, args, nulls, 0);
+	run_plan(branch ? H_REFLOG_LIST_BRANCH : H_REFLOG_LIST, args, NULL, 0);
 	*n = (int) SPI_processed;
 	rows = SPI_palloc(sizeof(LkReflogEntry) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
@@ -302,11 +314,15 @@ catalog_history_candidates(int32 repo_id, char **paths, int npaths, char **prefi
 	for (int i = 0; i < nprefixes; i++)
 	{
 		Datum		args[4] = {Int32GetDatum(repo_id), TEXT_ARG(prefixes[i]),
-		prefix_ends[i] ? TEXT_ARG(prefix_ends[i]) : (Datum) 0,
-		Int32GetDatum(max_generation)};
-		char		nulls[4] = {' ', ' ', prefix_ends[i] ? ' ' : 'n', ' '};
+			Int32GetDatum(max_generation), Int32GetDatum(max_generation)};
 
-		run_plan(H_INDEX_PREFIX, args, nulls, 0);
+		if (prefix_ends[i])
+		{
+			args[2] = TEXT_ARG(prefix_ends[i]);
+			run_plan(H_INDEX_PREFIX, args, NULL, 0);
+		}
+		else
+			run_plan(H_INDEX_PREFIX_OPEN, args, NULL, 0);
 		collect_candidates(out, min_generation, false);
 	}
 	{

@@ -56,6 +56,8 @@ catalog_get_blob(const char *relname, int32 repo_id, const uint8 *id)
 	Oid			relid = get_relname_relid(relname, ns);
 	Relation	rel;
 	Oid			pk;
+	AttrNumber	repo_att;
+	AttrNumber	id_att;
 	AttrNumber	data_att;
 	ScanKeyData key[2];
 	bytea	   *id_bytes;
@@ -75,14 +77,18 @@ catalog_get_blob(const char *relname, int32 repo_id, const uint8 *id)
 	}
 	rel = table_open(relid, AccessShareLock);
 	pk = RelationGetPrimaryKeyIndex(rel);
+	/* scan keys name heap columns; systable_beginscan maps them to the index's */
+	repo_att = get_attnum(relid, "repo_id");
+	id_att = get_attnum(relid, "id");
 	data_att = get_attnum(relid, "data");
-	if (!OidIsValid(pk) || data_att == InvalidAttrNumber)
-		elog(ERROR, "lakefs.%s lacks its primary key or its data column", relname);
+	if (!OidIsValid(pk) || repo_att == InvalidAttrNumber || id_att == InvalidAttrNumber ||
+		data_att == InvalidAttrNumber)
+		elog(ERROR, "lakefs.%s lacks its primary key or one of its columns", relname);
 	id_bytes = (bytea *) palloc(VARHDRSZ + LK_ID_LEN);
 	SET_VARSIZE(id_bytes, VARHDRSZ + LK_ID_LEN);
 	memcpy(VARDATA(id_bytes), id, LK_ID_LEN);
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(repo_id));
-	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_BYTEAEQ, PointerGetDatum(id_bytes));
+	ScanKeyInit(&key[0], repo_att, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(repo_id));
+	ScanKeyInit(&key[1], id_att, BTEqualStrategyNumber, F_BYTEAEQ, PointerGetDatum(id_bytes));
 	CommandCounterIncrement();
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 	scan = systable_beginscan(rel, pk, true, snap, 2, key);

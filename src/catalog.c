@@ -402,9 +402,10 @@ catalog_list_branches(int32 repo_id, const char *pattern, char ***names, LkCommi
 	int			n;
 
 	connect_spi();
-	spi_run_saved(&plan, "SELECT name, head FROM lakefs.branches WHERE repo_id = $1 "
-				  "AND ($2::text IS NULL OR name LIKE $2) ORDER BY name", 2, types, args,
-				  nulls, 0);
+	/* custom plans: a LIKE pattern with a literal prefix becomes an index range */
+	spi_run_saved_custom(&plan, "SELECT name, head FROM lakefs.branches WHERE repo_id = $1 "
+						 "AND ($2::text IS NULL OR name LIKE $2) ORDER BY name", 2, types,
+						 args, nulls, 0);
 	n = (int) SPI_processed;
 	*names = SPI_palloc(sizeof(char *) * (n + 1));
 	*heads = SPI_palloc(sizeof(LkCommitId) * (n + 1));

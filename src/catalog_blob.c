@@ -10,10 +10,11 @@
  * entries. Through SPI each read paid for the executor's start-up and
  * shutdown, the switch to the extension owner and the search_path pinned
  * around it (catalog_spi.c), several times the cost of the index descent
- * itself. Here a read is what a system-catalog lookup is: the table's
- * primary-key index (repo_id, id) scanned for one tuple under the
- * transaction's snapshot, its data column detoasted into the caller's
- * memory.
+ * itself. Here a read is an index scan of the table's primary key
+ * (repo_id, id) for one tuple under the transaction's snapshot, its data
+ * column detoasted into the caller's memory. (index_beginscan itself, not
+ * systable_beginscan, which falls back to a whole-table scan under
+ * ignore_system_indexes, a setting any session may choose.)
  *
  * Rights and visibility are those of the SPI statement it replaces: with a
  * 0.2.0 catalog the read is the extension owner's (the one door, whose
@@ -27,9 +28,12 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/relscan.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -55,15 +59,14 @@ catalog_get_blob(const char *relname, int32 repo_id, const uint8 *id)
 	Oid			ns = get_namespace_oid("lakefs", false);
 	Oid			relid = get_relname_relid(relname, ns);
 	Relation	rel;
+	Relation	index;
 	Oid			pk;
-	AttrNumber	repo_att;
-	AttrNumber	id_att;
 	AttrNumber	data_att;
 	ScanKeyData key[2];
 	bytea	   *id_bytes;
 	Snapshot	snap;
-	SysScanDesc scan;
-	HeapTuple	tup;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
 	bytea	   *out = NULL;
 
 	if (!OidIsValid(relid))
@@ -77,32 +80,37 @@ catalog_get_blob(const char *relname, int32 repo_id, const uint8 *id)
 	}
 	rel = table_open(relid, AccessShareLock);
 	pk = RelationGetPrimaryKeyIndex(rel);
-	/* scan keys name heap columns; systable_beginscan maps them to the index's */
-	repo_att = get_attnum(relid, "repo_id");
-	id_att = get_attnum(relid, "id");
 	data_att = get_attnum(relid, "data");
-	if (!OidIsValid(pk) || repo_att == InvalidAttrNumber || id_att == InvalidAttrNumber ||
-		data_att == InvalidAttrNumber)
-		elog(ERROR, "lakefs.%s lacks its primary key or one of its columns", relname);
+	if (!OidIsValid(pk) || data_att == InvalidAttrNumber)
+		elog(ERROR, "lakefs.%s lacks its primary key or its data column", relname);
+	index = index_open(pk, AccessShareLock);
+	if (IndexRelationGetNumberOfKeyAttributes(index) != 2 ||
+		index->rd_index->indkey.values[0] != get_attnum(relid, "repo_id") ||
+		index->rd_index->indkey.values[1] != get_attnum(relid, "id"))
+		elog(ERROR, "the primary key of lakefs.%s is not (repo_id, id)", relname);
 	id_bytes = (bytea *) palloc(VARHDRSZ + LK_ID_LEN);
 	SET_VARSIZE(id_bytes, VARHDRSZ + LK_ID_LEN);
 	memcpy(VARDATA(id_bytes), id, LK_ID_LEN);
-	ScanKeyInit(&key[0], repo_att, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(repo_id));
-	ScanKeyInit(&key[1], id_att, BTEqualStrategyNumber, F_BYTEAEQ, PointerGetDatum(id_bytes));
+	/* index scan keys number the index's columns: 1 = repo_id, 2 = id */
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(repo_id));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_BYTEAEQ, PointerGetDatum(id_bytes));
 	CommandCounterIncrement();
 	snap = RegisterSnapshot(GetTransactionSnapshot());
-	scan = systable_beginscan(rel, pk, true, snap, 2, key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, index, snap, 2, 0);
+	index_rescan(scan, key, 2, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		Datum		d = heap_getattr(tup, data_att, RelationGetDescr(rel), &isnull);
+		Datum		d = slot_getattr(slot, data_att, &isnull);
 
 		if (!isnull)
 			out = DatumGetByteaPCopy(d);
 	}
-	systable_endscan(scan);
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snap);
+	index_close(index, NoLock);
 	table_close(rel, NoLock);
 	pfree(id_bytes);
 	return out;

@@ -33,18 +33,21 @@
  * spi_run_saved: run a statement through a plan prepared on first use and
  * kept in *slot for the backend's life. SPI must be connected. Statements
  * see the effects of earlier ones in the same transaction (read_only false:
- * a fresh snapshot each).
+ * a fresh snapshot each). The plan is generic from the first run: the plan
+ * cache would otherwise plan each statement again on its first five runs
+ * in every backend, and catalog statements seek by key columns whatever the
+ * values. spi_run_saved_custom leaves the choice to the plan cache, for a
+ * statement whose best plan depends on a value (a LIKE pattern).
  */
-int
-spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types,
-			  Datum *values, const char *nulls, long count)
+static int
+run_saved(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types,
+		  Datum *values, const char *nulls, long count, int cursor_options)
 {
 	int			rc;
 
 	if (*slot == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) types,
-											  CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) types, cursor_options);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s: %s", SPI_result_code_string(SPI_result), sql);
@@ -55,6 +58,20 @@ spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types,
 	if (rc < 0)
 		elog(ERROR, "catalog statement failed: %s: %s", SPI_result_code_string(rc), sql);
 	return rc;
+}
+
+int
+spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types,
+			  Datum *values, const char *nulls, long count)
+{
+	return run_saved(slot, sql, nargs, types, values, nulls, count, CURSOR_OPT_GENERIC_PLAN);
+}
+
+int
+spi_run_saved_custom(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types,
+					 Datum *values, const char *nulls, long count)
+{
+	return run_saved(slot, sql, nargs, types, values, nulls, count, 0);
 }
 
 /*

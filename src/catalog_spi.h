@@ -39,6 +39,9 @@ extern void catalog_spi_init(void);
 extern int	spi_run_saved(SPIPlanPtr *slot, const char *sql, int nargs,
 						  const Oid *types, Datum *values, const char *nulls,
 						  long count);
+extern int	spi_run_saved_custom(SPIPlanPtr *slot, const char *sql, int nargs,
+								 const Oid *types, Datum *values, const char *nulls,
+								 long count);
 extern Datum col(int row, int c, bool *isnull);
 extern char *col_text(int row, int c);	/* copied into the caller's context */
 extern bytea *col_bytea(int row, int c);	/* likewise, detoasted */

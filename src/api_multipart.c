@@ -69,15 +69,23 @@ check_part_number(int32 part)
 }
 
 /*
- * upload_address: the address of object name of the upload's folder
- * <namespace>/_lakefs/multipart/<id>/ (name "": the folder, with its slash;
- * "upload": the marker; "NNNNN": a part), palloc'd
+ * upload_key: the key, under the namespace, of object name of the upload's
+ * folder _lakefs/multipart/<id>/ (name "": the folder, with its slash;
+ * "upload": the marker; "NNNNN": a part), palloc'd; upload_address: its
+ * address
  */
+#define UPLOADS_KEY "_lakefs/multipart/"	/* the folder of every upload */
+
+static char *
+upload_key(const char *upload_id, const char *name)
+{
+	return psprintf(UPLOADS_KEY "%s/%s", upload_id, name);
+}
+
 static char *
 upload_address(LkRepo *repo, const char *upload_id, const char *name)
 {
-	return blockstore_join(repo->storage_namespace,
-						   psprintf("_lakefs/multipart/%s/%s", upload_id, name));
+	return blockstore_join(repo->storage_namespace, upload_key(upload_id, name));
 }
 
 /* the address of the upload's folder (with a trailing slash) */
@@ -260,7 +268,7 @@ lakefs_multipart_create(PG_FUNCTION_ARGS)
 		appendStringInfo(&doc, ", \"metadata\": %s", metadata);
 	appendStringInfoString(&doc, "}");
 	blockstore_put(repo_server(repo), repo->storage_namespace,
-				   psprintf("_lakefs/multipart/%s/upload", id), doc.data, doc.len,
+				   upload_key(id, "upload"), doc.data, doc.len,
 				   "application/json", &info);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
@@ -410,7 +418,7 @@ lakefs_multipart_abort_incomplete(PG_FUNCTION_ARGS)
 	List	   *cur_addresses = NIL;
 	int64		aborted = 0;
 	Oid			server = repo_server(repo);
-	char	   *prefix = blockstore_join(repo->storage_namespace, "_lakefs/multipart/");
+	char	   *prefix = blockstore_join(repo->storage_namespace, UPLOADS_KEY);
 	BlockstoreAddress pa;
 
 	governance_check(repo->id, LK_PRIV_ADMIN, NULL);
@@ -476,7 +484,7 @@ lakefs_multipart_abort_incomplete(PG_FUNCTION_ARGS)
 				cur_young = true;
 			cur_addresses = lappend(cur_addresses,
 									blockstore_join(repo->storage_namespace,
-													psprintf("_lakefs/multipart/%s", rest)));
+													psprintf(UPLOADS_KEY "%s", rest)));
 		}
 		if (end)
 			break;

@@ -45,6 +45,39 @@
 #include "catalog_spi.h"
 #include "lakefs_hash.h"
 
+/* tables whose shape was checked (a new relation gets a new OID): few */
+#define CHECKED_TABLES 8
+static Oid	checked_relid[CHECKED_TABLES];
+static AttrNumber checked_data_att[CHECKED_TABLES];
+static int	checked_next;
+
+/*
+ * data_column: the data column of lakefs.<relname> (relid), after checking
+ * once a backend per relation that its primary key (index) is (repo_id, id);
+ * not on every read, which is the catalog's hottest path
+ */
+static AttrNumber
+data_column(Oid relid, Relation index, const char *relname)
+{
+	AttrNumber	data_att;
+	int			slot;
+
+	for (int i = 0; i < CHECKED_TABLES; i++)
+		if (checked_relid[i] == relid)
+			return checked_data_att[i];
+	data_att = get_attnum(relid, "data");
+	if (data_att == InvalidAttrNumber ||
+		IndexRelationGetNumberOfKeyAttributes(index) != 2 ||
+		index->rd_index->indkey.values[0] != get_attnum(relid, "repo_id") ||
+		index->rd_index->indkey.values[1] != get_attnum(relid, "id"))
+		elog(ERROR, "lakefs.%s lacks its data column or its primary key (repo_id, id)",
+			 relname);
+	slot = checked_next++ % CHECKED_TABLES;
+	checked_relid[slot] = relid;
+	checked_data_att[slot] = data_att;
+	return data_att;
+}
+
 /*
  * catalog_get_blob: the data column of the row (repo_id, id) of table
  * lakefs.<relname> (ranges, index_nodes or metaranges), detoasted and
@@ -80,14 +113,10 @@ catalog_get_blob(const char *relname, int32 repo_id, const uint8 *id)
 	}
 	rel = table_open(relid, AccessShareLock);
 	pk = RelationGetPrimaryKeyIndex(rel);
-	data_att = get_attnum(relid, "data");
-	if (!OidIsValid(pk) || data_att == InvalidAttrNumber)
-		elog(ERROR, "lakefs.%s lacks its primary key or its data column", relname);
+	if (!OidIsValid(pk))
+		elog(ERROR, "lakefs.%s has no primary key", relname);
 	index = index_open(pk, AccessShareLock);
-	if (IndexRelationGetNumberOfKeyAttributes(index) != 2 ||
-		index->rd_index->indkey.values[0] != get_attnum(relid, "repo_id") ||
-		index->rd_index->indkey.values[1] != get_attnum(relid, "id"))
-		elog(ERROR, "the primary key of lakefs.%s is not (repo_id, id)", relname);
+	data_att = data_column(relid, index, relname);
 	id_bytes = (bytea *) palloc(VARHDRSZ + LK_ID_LEN);
 	SET_VARSIZE(id_bytes, VARHDRSZ + LK_ID_LEN);
 	memcpy(VARDATA(id_bytes), id, LK_ID_LEN);

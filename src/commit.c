@@ -72,6 +72,13 @@ note_changed(ApplyStats *stats, const char *path, uint32 len)
 	stats->changed[stats->nchanged++] = pnstrdup(path, len);
 }
 
+/* is the change above d's max key? */
+static inline bool
+change_above(const LkChange *ch, const RangeDesc *d)
+{
+	return lk_keycmp(ch->entry.path, ch->entry.path_len, d->max_key, d->max_len) > 0;
+}
+
 /* feed the writer the entries of base range i merged with its changes */
 static void
 apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
@@ -89,9 +96,7 @@ apply_range(TreeReader *base, uint32 i, bool last, RangeWriter *rw,
 	have_e = rc == LK_CODEC_OK;
 	for (;;)
 	{
-		bool		ch_here = *have_ch &&
-			(last || lk_keycmp(ch->entry.path, ch->entry.path_len,
-							   d->max_key, d->max_len) <= 0);
+		bool		ch_here = *have_ch && (last || !change_above(ch, d));
 		int			c;
 
 		if (!have_e && !ch_here)
@@ -143,13 +148,6 @@ sealed_tail(const RangeDesc *d, uint32 level)
 	if (bits >= 63)
 		return false;
 	return (level == 0 ? d->count : d->leaves) >= (UINT64CONST(1) << bits);
-}
-
-/* is the change above d's max key? */
-static inline bool
-change_above(const LkChange *ch, const RangeDesc *d)
-{
-	return lk_keycmp(ch->entry.path, ch->entry.path_len, d->max_key, d->max_len) > 0;
 }
 
 /*

@@ -648,6 +648,24 @@ check_metaranges(Fsck *f)
 	fsck_scan(f, F_METARANGES, check_metarange_row);
 }
 
+/*
+ * check_bounds: a range's or node's own first and last key against what its
+ * parent says (r), reported as bounds_mismatch; marks r seen
+ */
+static void
+check_bounds(Fsck *f, const char *object, RangeRef *r, const char *first,
+			 uint32 first_len, const char *last, uint32 last_len)
+{
+	r->seen = true;
+	if (!keys_equal(r->min_key, r->min_len, first, first_len) ||
+		!keys_equal(r->max_key, r->max_len, last, last_len))
+		report(f, "bounds_mismatch", object,
+			   "its keys run from %s to %s, %s %s says %s to %s",
+			   key_text(first, first_len), key_text(last, last_len),
+			   r->parent_what, id_hex(r->metarange), key_text(r->min_key, r->min_len),
+			   key_text(r->max_key, r->max_len));
+}
+
 /* ---- index nodes ---- */
 
 /* a node's own bounds, counts and level against what its parent says */
@@ -656,15 +674,8 @@ check_node_against_ref(Fsck *f, const char *object, RangeRef *r, uint32 level,
 					   const RangeDesc *descs, uint32 n, uint64 count, uint64 leaves,
 					   size_t bytes)
 {
-	r->seen = true;
-	if (!keys_equal(r->min_key, r->min_len, descs[0].min_key, descs[0].min_len) ||
-		!keys_equal(r->max_key, r->max_len, descs[n - 1].max_key, descs[n - 1].max_len))
-		report(f, "bounds_mismatch", object,
-			   "its keys run from %s to %s, %s %s says %s to %s",
-			   key_text(descs[0].min_key, descs[0].min_len),
-			   key_text(descs[n - 1].max_key, descs[n - 1].max_len), r->parent_what,
-			   id_hex(r->metarange), key_text(r->min_key, r->min_len),
-			   key_text(r->max_key, r->max_len));
+	check_bounds(f, object, r, descs[0].min_key, descs[0].min_len, descs[n - 1].max_key,
+				 descs[n - 1].max_len);
 	if (r->count != count || r->bytes != bytes || r->leaves != leaves || r->level != level)
 		report(f, "count_mismatch", object,
 			   "it is of level %u and holds " UINT64_FORMAT " entries in " UINT64_FORMAT
@@ -723,15 +734,10 @@ check_against_ref(Fsck *f, const char *object, RangeRef *r, const char *first,
 				  uint32 first_len, const char *last, uint32 last_len,
 				  uint64 count, size_t bytes)
 {
-	r->seen = true;
-	if (count > 0 &&
-		(!keys_equal(r->min_key, r->min_len, first, first_len) ||
-		 !keys_equal(r->max_key, r->max_len, last, last_len)))
-		report(f, "bounds_mismatch", object,
-			   "its keys run from %s to %s, %s %s says %s to %s",
-			   key_text(first, first_len), key_text(last, last_len),
-			   r->parent_what, id_hex(r->metarange), key_text(r->min_key, r->min_len),
-			   key_text(r->max_key, r->max_len));
+	if (count > 0)
+		check_bounds(f, object, r, first, first_len, last, last_len);
+	else
+		r->seen = true;
 	if (r->count != count || r->bytes != bytes)
 		report(f, "count_mismatch", object,
 			   "it holds " UINT64_FORMAT " entries in %zu bytes, %s %s says "
